@@ -1,0 +1,113 @@
+/*
+ * metrics: per-worker counters and latency histograms, summed on demand.
+ *
+ * Each worker owns one struct worker_metrics and is its only writer; it
+ * bumps counters with plain relaxed stores (no lock, no atomic RMW on the
+ * request path).  The control thread reads them with relaxed loads and
+ * sums across workers.  Backends are identified by a slot that stays the
+ * same for the life of the process, so counters survive reloads.
+ */
+#ifndef SWITCHOVER_METRICS_H
+#define SWITCHOVER_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "switchover/config.h"
+
+/* Latency histogram: microseconds, 8 log-linear sub-buckets per octave. */
+#define HIST_SUB_BITS	3
+#define HIST_SUB	(1 << HIST_SUB_BITS)
+#define HIST_LINEAR	(2 * HIST_SUB)		/* 0..15 us exact */
+#define HIST_OCTAVES	37			/* up to 2^40 us */
+#define HIST_BUCKETS	(HIST_LINEAR + HIST_OCTAVES * HIST_SUB)
+
+struct hist {
+	uint64_t	count;
+	uint64_t	sum_us;
+	uint64_t	max_us;
+	uint64_t	b[HIST_BUCKETS];
+};
+
+enum proxy_error {
+	PERR_CONNECT = 0,	/* connection refused / unreachable */
+	PERR_TIMEOUT,		/* connect, first byte or I/O timeout */
+	PERR_RESET,		/* upstream closed or reset mid-exchange */
+	PERR_BAD_RESPONSE,	/* unparseable upstream response */
+	PERR_NO_SERVER,		/* no usable server in the backend */
+	PERR_MAX
+};
+
+enum close_reason {
+	CLOSE_CLIENT = 0,	/* client closed */
+	CLOSE_KEEPALIVE_TIMEOUT,
+	CLOSE_HEADER_TIMEOUT,
+	CLOSE_IO_TIMEOUT,
+	CLOSE_BAD_REQUEST,
+	CLOSE_UPSTREAM_ERROR,
+	CLOSE_CONN_CLOSE,	/* Connection: close or HTTP/1.0 */
+	CLOSE_SHUTDOWN,
+	CLOSE_DRAIN,
+	CLOSE_ERROR,		/* local error, out of memory */
+	CLOSE_MAX
+};
+
+struct backend_metrics {
+	uint64_t	requests;
+	uint64_t	responses[5];		/* 1xx .. 5xx from upstream */
+	uint64_t	errors[PERR_MAX];	/* responses the proxy made */
+	uint64_t	retries;
+	uint64_t	conns_opened;
+	uint64_t	conns_reused;
+	uint64_t	conns_closed;		/* active = opened - closed */
+	uint64_t	bytes_up;		/* request bytes sent */
+	uint64_t	bytes_down;		/* response bytes received */
+	struct hist	latency;		/* request start .. response end */
+};
+
+struct listener_metrics {
+	uint64_t	conns_accepted;
+	uint64_t	conns_closed;
+	uint64_t	closed_by[CLOSE_MAX];
+	uint64_t	requests;
+	uint64_t	requests_reused;	/* not the first on its conn */
+	uint64_t	bad_requests;
+	uint64_t	accept_paused;
+};
+
+struct worker_metrics {
+	struct listener_metrics	l;
+	struct backend_metrics	b[SW_MAX_BACKENDS];
+};
+
+/* Single-writer increment: the owner thread only. */
+#define M_ADD(field, n) \
+	__atomic_store_n(&(field), __atomic_load_n(&(field), \
+	    __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
+#define M_INC(field)	M_ADD(field, 1)
+#define M_GET(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* Bucket of a latency, and the largest value a bucket holds. */
+size_t		 hist_index(uint64_t us);
+uint64_t	 hist_upper(size_t idx);
+/* Record one latency (owner thread only). */
+void		 hist_record(struct hist *, uint64_t us);
+/* dst += src (relaxed loads of src). */
+void		 hist_add(struct hist *dst, const struct hist *src);
+/* dst = a - b, for windows over cumulative snapshots. */
+void		 hist_sub(struct hist *dst, const struct hist *a,
+		    const struct hist *b);
+/* Value at quantile q in [0,1] (upper bound of its bucket), 0 if empty. */
+uint64_t	 hist_quantile(const struct hist *, double q);
+
+/* Stable slot for a backend name (control thread only); -1 if full. */
+int		 metrics_slot(const char *name);
+const char	*metrics_slot_name(int slot);
+int		 metrics_nslots(void);
+
+/* Sum of every worker's metrics into out (control thread). */
+struct worker;
+void		 metrics_sum(struct worker_metrics *out,
+		    struct worker_metrics *const *per, size_t n);
+
+#endif

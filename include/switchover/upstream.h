@@ -1,0 +1,56 @@
+/*
+ * upstream: connections to servers, and the per-worker, per-server pool
+ * of idle keep-alive ones.
+ *
+ * An upstream is owned either by one client (u->c, busy) or by its
+ * server's idle list (pooled).  A pooled connection keeps reading, so a
+ * close by the server is seen and the connection dropped before anyone
+ * could pick it.  Busy connections deliver their events to the client
+ * module; the client decides whether a connection goes back to the pool.
+ */
+#ifndef SWITCHOVER_UPSTREAM_H
+#define SWITCHOVER_UPSTREAM_H
+
+#include <sys/queue.h>
+
+struct bufferevent;
+struct client;
+struct worker;
+struct wserver;
+
+enum upstream_state {
+	US_CONNECTING = 0,
+	US_BUSY,
+	US_IDLE,
+	US_DEAD,
+};
+
+struct upstream {
+	TAILQ_ENTRY(upstream)	 entry;		/* pool or reap list */
+	struct worker		*w;
+	struct bufferevent	*bev;
+	struct wserver		*srv;		/* holds a wgen reference */
+	struct client		*c;
+	enum upstream_state	 state;
+	int			 reused;	/* came from the pool */
+	unsigned		 nreq;
+};
+
+/*
+ * Get a connection to srv for client c: an idle pooled one unless
+ * fresh_only, else a new one that starts connecting.  NULL on local
+ * failure (out of memory or descriptors).
+ */
+struct upstream	*upstream_acquire(struct worker *, struct wserver *,
+		    struct client *, int fresh_only);
+/* The client is done with u: pool it if reusable, else close it. */
+void		 upstream_release(struct upstream *, int reusable);
+/* Close at once; the struct is freed later from the reap event. */
+void		 upstream_close(struct upstream *);
+/* Worker teardown: close every idle pooled connection of srv. */
+void		 upstream_pool_flush(struct wserver *);
+void		 upstream_free(struct upstream *);
+/* Set read/write timeouts in ms (0 = none). */
+void		 upstream_timeouts(struct upstream *, int read_ms, int write_ms);
+
+#endif

@@ -1,0 +1,1138 @@
+/*
+ * client: downstream connections, request and response parsing, and the
+ * byte streams between a client and its upstream.
+ *
+ * Buffer ownership: the client's input evbuffer holds bytes not yet
+ * parsed.  Header bytes are copied into c->head (or c->rhead) and
+ * drained; body bytes are moved, not copied, into the other side's
+ * output with evbuffer_remove_buffer() once llhttp has validated their
+ * framing, so a body passes byte for byte (chunk framing included).
+ * The one copy kept is c->retry: what was sent on a reused pooled
+ * connection, while it is small enough to send again.
+ *
+ * Runs on the worker thread only.  A client is closed by client_close(),
+ * which frees its sockets at once and queues the struct for client_reap().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <llhttp.h>
+
+#include "switchover/client.h"
+#include "switchover/http.h"
+#include "switchover/log.h"
+#include "switchover/metrics.h"
+#include "switchover/upstream.h"
+#include "switchover/worker.h"
+
+/* Output above this stops reading from the other side. */
+#define OUT_HIGH	(256 * 1024)
+/* ... and reading resumes when it drains below this. */
+#define OUT_LOW		(64 * 1024)
+/* Unparsed client input kept at most (pipelining, slow upstream connect). */
+#define IN_HIGH		(128 * 1024)
+
+enum client_state {
+	CS_IDLE = 0,	/* between requests, keep-alive timer running */
+	CS_HEAD,	/* reading a request head, header timer running */
+	CS_PROXY,	/* an exchange is under way */
+	CS_CLOSING,	/* flushing the last bytes, then close */
+	CS_DEAD,	/* closed, waiting to be freed */
+};
+
+static const char *const state_names[] = { "idle", "head", "proxy",
+    "closing", "dead" };
+
+static const char *const close_names[CLOSE_MAX] = { "client closed",
+    "keep-alive timeout", "header timeout", "I/O timeout", "bad request",
+    "upstream error", "connection close", "shutdown", "drain", "error" };
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct worker		*w;
+	struct bufferevent	*bev;
+	enum client_state	 state;
+	struct event		*timer;		/* header / keep-alive */
+	char			 addr[INET6_ADDRSTRLEN];
+	uint64_t		 nreq;		/* requests begun on this conn */
+
+	llhttp_t		 req;
+	struct http_head	 head;
+	int			 req_paused;	/* req parser hit a callback pause */
+
+	/* The current exchange. */
+	struct wgen		*gen;
+	struct wbackend		*be;
+	struct wserver		*srv;
+	struct upstream		*up;
+	unsigned		 http10:1;	/* client spoke HTTP/1.0 */
+	unsigned		 keepalive:1;	/* client wants to keep the conn */
+	unsigned		 close_after:1;	/* close when this exchange ends */
+	unsigned		 req_done:1;	/* whole request forwarded */
+	unsigned		 resp_head_ready:1;
+	unsigned		 resp_head_sent:1;
+	unsigned		 resp_done:1;
+	unsigned		 resp_eof:1;	/* body ended by upstream EOF */
+	unsigned		 up_byte:1;	/* any response byte arrived */
+	unsigned		 retried:1;
+	unsigned		 dechunk:1;	/* HTTP/1.0 client, chunked reply */
+	unsigned		 is_head:1;	/* HEAD request */
+	unsigned		 in_paused:1;	/* client reads stopped: backpressure */
+	unsigned		 up_paused:1;	/* upstream reads stopped */
+	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
+	unsigned		 peer_eof:1;	/* client half-closed */
+	enum close_reason	 why;		/* reason for a CLOSING close */
+	struct evbuffer		*retry;		/* copy of what was sent */
+	llhttp_t		 resp;
+	struct http_head	 rhead;
+	int			 status;
+	uint64_t		 t_start;	/* us */
+	uint64_t		 req_bytes, resp_bytes;
+};
+
+static llhttp_settings_t req_settings, resp_settings;
+static const char empty[1];
+
+static void	client_readcb(struct bufferevent *, void *);
+static void	client_writecb(struct bufferevent *, void *);
+static void	client_eventcb(struct bufferevent *, short, void *);
+static void	client_timercb(evutil_socket_t, short, void *);
+static void	client_close(struct client *, enum close_reason, const char *);
+static void	client_process(struct client *);
+static void	client_upstream_read(struct client *);
+static int	client_error(struct client *, int status, const char *type,
+		    const char *reason, int perr);
+
+/* Move to a new state; the legal moves are the ones drawn in client.h. */
+static void
+client_set_state(struct client *c, enum client_state s)
+{
+	static const unsigned char legal[5][5] = {
+		/* to:     IDLE HEAD PROXY CLOSING DEAD */
+		/* IDLE */  { 0, 1, 0, 1, 1 },
+		/* HEAD */  { 0, 0, 1, 1, 1 },
+		/* PROXY */ { 1, 0, 0, 1, 1 },
+		/* CLOSING */ { 0, 0, 0, 0, 1 },
+		/* DEAD */  { 0, 0, 0, 0, 0 },
+	};
+
+	if (!legal[c->state][s]) {
+		log_err("client %s: illegal state move %s -> %s", c->addr,
+		    state_names[c->state], state_names[s]);
+		abort();
+	}
+	log_debug("client %s: %s -> %s", c->addr, state_names[c->state],
+	    state_names[s]);
+	c->state = s;
+}
+
+/* Arm the client's timer for ms milliseconds (0 stops it). */
+static void
+client_timer(struct client *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (ms <= 0)
+		evtimer_del(c->timer);
+	else
+		evtimer_add(c->timer, &tv);
+}
+
+/* Set the client socket's I/O timeouts in ms (0 = none). */
+static void
+client_timeouts(struct client *c, int read_ms, int write_ms)
+{
+	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
+	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
+	    write_ms > 0 ? &wt : NULL);
+}
+
+/* ---- request parser callbacks ---------------------------------------- */
+
+static int
+req_on_message_begin(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	http_head_reset(&c->head);
+	c->nreq++;
+	if (c->state == CS_IDLE) {
+		client_set_state(c, CS_HEAD);
+		client_timer(c, c->w->gen->cfg->header_timeout_ms);
+	}
+	return 0;
+}
+
+static int
+req_on_url(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	return http_head_url(&c->head, at, len) == 0 ? 0 : -1;
+}
+
+static int
+req_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	return http_head_field(&c->head, at, len) == 0 ? 0 : -1;
+}
+
+static int
+req_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	/*
+	 * llhttp 8 lets obs-fold (CRLF SP inside a value) through, and a
+	 * folded value means different things to different servers: refuse.
+	 */
+	if (memchr(at, '\r', len) != NULL || memchr(at, '\n', len) != NULL ||
+	    memchr(at, '\0', len) != NULL) {
+		llhttp_set_error_reason(p, "folded or control character in "
+		    "header value");
+		return HPE_USER;
+	}
+	return http_head_value(&c->head, at, len) == 0 ? 0 : -1;
+}
+
+static int
+req_on_headers_complete(llhttp_t *p)
+{
+	return HPE_PAUSED;	/* route before any body byte moves */
+}
+
+static int
+req_on_message_complete(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	c->req_paused = 1;
+	return HPE_PAUSED;	/* stop before a pipelined request */
+}
+
+/* ---- response parser callbacks --------------------------------------- */
+
+static int
+resp_on_message_begin(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	http_head_reset(&c->rhead);
+	return 0;
+}
+
+static int
+resp_on_status(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	return http_head_url(&c->rhead, at, len) == 0 ? 0 : -1;
+}
+
+static int
+resp_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	return http_head_field(&c->rhead, at, len) == 0 ? 0 : -1;
+}
+
+static int
+resp_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	if (memchr(at, '\r', len) != NULL || memchr(at, '\n', len) != NULL ||
+	    memchr(at, '\0', len) != NULL)
+		return HPE_USER;
+	return http_head_value(&c->rhead, at, len) == 0 ? 0 : -1;
+}
+
+static int
+resp_on_headers_complete(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	c->status = p->status_code;
+	if (c->status >= 100 && c->status < 200)
+		return 0;	/* interim: no body, handled at its end */
+	c->resp_head_ready = 1;
+	if (c->is_head)
+		return 1;	/* a HEAD answer has no body, whatever it says */
+	return HPE_PAUSED;	/* write our head before moving body bytes */
+}
+
+static int
+resp_on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct client *c = p->data;
+
+	if (c->dechunk)
+		evbuffer_add(bufferevent_get_output(c->bev), at, len);
+	return 0;
+}
+
+static int
+resp_on_message_complete(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	c->resp_msg_end = 1;
+	return HPE_PAUSED;
+}
+
+void
+client_global_init(void)
+{
+	llhttp_settings_init(&req_settings);
+	req_settings.on_message_begin = req_on_message_begin;
+	req_settings.on_url = req_on_url;
+	req_settings.on_header_field = req_on_header_field;
+	req_settings.on_header_value = req_on_header_value;
+	req_settings.on_headers_complete = req_on_headers_complete;
+	req_settings.on_message_complete = req_on_message_complete;
+
+	llhttp_settings_init(&resp_settings);
+	resp_settings.on_message_begin = resp_on_message_begin;
+	resp_settings.on_status = resp_on_status;
+	resp_settings.on_header_field = resp_on_header_field;
+	resp_settings.on_header_value = resp_on_header_value;
+	resp_settings.on_headers_complete = resp_on_headers_complete;
+	resp_settings.on_body = resp_on_body;
+	resp_settings.on_message_complete = resp_on_message_complete;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int
+client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+{
+	struct client		*c;
+	const struct sw_config	*cfg = w->gen->cfg;
+	int			 one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
+	c->w = w;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    c->addr, sizeof(c->addr));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    c->addr, sizeof(c->addr));
+	else
+		snprintf(c->addr, sizeof(c->addr), "local");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		goto fail;
+	fd = -1;
+	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
+		goto fail;
+	http_head_init(&c->head, cfg->max_header_size);
+	http_head_init(&c->rhead, cfg->max_header_size);
+	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
+	c->req.data = c;
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
+	    cfg->max_header_size + 16384);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* The first request must arrive within the header timeout. */
+	client_timer(c, cfg->header_timeout_ms);
+	TAILQ_INSERT_TAIL(&w->clients, c, entry);
+	w->nclients++;
+	M_INC(w->m->l.conns_accepted);
+	return 0;
+fail:
+	log_warn("client: cannot set up a new connection: out of memory");
+	if (c != NULL) {
+		if (c->timer != NULL)
+			event_free(c->timer);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		free(c);
+	}
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* Drop the current exchange's upstream and generation references. */
+static void
+client_end_exchange(struct client *c, int reusable)
+{
+	if (c->up != NULL) {
+		if (reusable)
+			upstream_release(c->up, 1);
+		else
+			upstream_close(c->up);
+		c->up = NULL;
+	}
+	if (c->gen != NULL) {
+		wgen_unref(c->gen);
+		c->gen = NULL;
+	}
+	if (c->retry != NULL) {
+		evbuffer_free(c->retry);
+		c->retry = NULL;
+	}
+	c->be = NULL;
+	c->srv = NULL;
+}
+
+/* The one close path: log, count, free sockets, queue for reaping. */
+static void
+client_close(struct client *c, enum close_reason why, const char *detail)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CS_DEAD)
+		return;
+	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
+	    detail ? ": " : "", detail ? detail : "");
+	client_end_exchange(c, 0);
+	client_set_state(c, CS_DEAD);
+	M_INC(w->m->l.conns_closed);
+	M_INC(w->m->l.closed_by[why]);
+	evtimer_del(c->timer);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	TAILQ_REMOVE(&w->clients, c, entry);
+	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
+	worker_client_gone(w, c);
+	worker_reap_schedule(w);
+}
+
+void
+client_reap(struct worker *w)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
+		TAILQ_REMOVE(&w->reap_clients, c, entry);
+		event_free(c->timer);
+		http_head_free(&c->head);
+		http_head_free(&c->rhead);
+		free(c);
+	}
+}
+
+/* Start flushing what is queued for the client, then close. */
+static void
+client_linger(struct client *c, enum close_reason why)
+{
+	if (c->state == CS_DEAD || c->state == CS_CLOSING)
+		return;
+	client_end_exchange(c, 0);
+	client_set_state(c, CS_CLOSING);
+	client_timer(c, 0);
+	bufferevent_disable(c->bev, EV_READ);
+	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
+	c->why = why;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_close(c, why, NULL);
+}
+
+void
+client_shutdown(struct client *c)
+{
+	c->close_after = 1;
+	if (c->state == CS_IDLE &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+		client_close(c, CLOSE_SHUTDOWN, NULL);
+}
+
+void
+client_shutdown_all(struct worker *w)
+{
+	struct client *c, *next;
+
+	for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_shutdown(c);
+	}
+}
+
+void
+client_close_all(struct worker *w)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&w->clients)) != NULL)
+		client_close(c, CLOSE_SHUTDOWN, "deadline");
+}
+
+/* ---- access log -------------------------------------------------------- */
+
+/* One line per exchange: time client method url backend server status ... */
+static void
+client_access_log(struct client *c, int status, uint64_t dur_us)
+{
+	char		line[2048], ts[32];
+	struct timespec	now;
+	struct tm	tm;
+	int		n;
+
+	if (c->w->access_fd == -1)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s %.*s %s %s %d "
+	    "%" PRIu64 " %" PRIu64 " %.3f\n", ts, now.tv_nsec / 1000000,
+	    c->addr, llhttp_method_name(c->req.method),
+	    (int)(c->head.url_len > 1000 ? 1000 : c->head.url_len),
+	    c->head.buf ? c->head.buf + c->head.url_off : "-",
+	    c->be ? c->be->conf->name : "-",
+	    c->srv ? c->srv->conf->name : "-", status, c->req_bytes,
+	    c->resp_bytes, (double)dur_us / 1e6);
+	if (n > 0 && write(c->w->access_fd, line,
+	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		log_debug("access log write failed: %s", strerror(errno));
+}
+
+/* ---- the exchange ------------------------------------------------------ */
+
+/* Both directions are done: account, release, and go idle or close. */
+static void
+client_finish(struct client *c)
+{
+	struct worker		*w = c->w;
+	uint64_t		 dur = now_us() - c->t_start;
+	int			 reusable;
+
+	if (c->be != NULL) {
+		struct backend_metrics *m = c->be->m;
+
+		if (c->status >= 100 && c->status < 600 && c->up_byte)
+			M_INC(m->responses[c->status / 100 - 1]);
+		hist_record(&m->latency, dur);
+		M_ADD(m->bytes_up, c->req_bytes);
+		M_ADD(m->bytes_down, c->resp_bytes);
+	}
+	if (c->srv != NULL && c->up_byte)
+		wserver_succeeded(c->srv);
+	client_access_log(c, c->status, dur);
+	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
+	    llhttp_should_keep_alive(&c->resp);
+	client_end_exchange(c, reusable);
+	if (c->in_paused) {
+		c->in_paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+	}
+	if ((c->close_after && !c->peer_eof) || !c->keepalive ||
+	    w->shutting_down) {
+		client_linger(c, c->keepalive ? CLOSE_SHUTDOWN : CLOSE_CONN_CLOSE);
+		return;
+	}
+	client_set_state(c, CS_IDLE);
+	client_timeouts(c, 0, 0);
+	client_timer(c, w->gen->cfg->keepalive_timeout_ms);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		/* A pipelined request waits: parse it from the loop, not here. */
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+	} else if (c->peer_eof)
+		client_linger(c, CLOSE_CLIENT);
+}
+
+/*
+ * Answer with a proxy-made error.  If a response head already went out,
+ * all we can do is close.  Returns -1: the caller must stop.
+ */
+static int
+client_error(struct client *c, int status, const char *type,
+    const char *reason, int perr)
+{
+	struct worker	*w = c->w;
+	int		 flags = 0;
+
+	if (c->be != NULL && perr >= 0)
+		M_INC(c->be->m->errors[perr]);
+	if (c->resp_head_sent) {
+		log_info("client %s: %s after the response began: closing",
+		    c->addr, reason);
+		client_close(c, CLOSE_UPSTREAM_ERROR, reason);
+		return -1;
+	}
+	if (status == 400 || status == 431 || status == 408)
+		M_INC(w->m->l.bad_requests);
+	if (c->up != NULL) {
+		upstream_close(c->up);
+		c->up = NULL;
+	}
+	if (c->state == CS_PROXY && !c->req_done &&
+	    !(c->req.flags & F_CHUNKED) && c->req.content_length == 0) {
+		/* A body-less request is complete once llhttp says so. */
+		c->req_paused = 0;
+		if (llhttp_execute(&c->req, empty, 0) == HPE_PAUSED &&
+		    c->req_paused) {
+			llhttp_resume(&c->req);
+			c->req_done = 1;
+		}
+	}
+	/*
+	 * The connection can stay open only if the whole request was read:
+	 * otherwise its unread body would be taken for the next request.
+	 */
+	if (!c->req_done || status == 400 || status == 431 || status == 408)
+		c->close_after = 1;
+	if (c->close_after || !c->keepalive)
+		flags |= HB_CLOSE;
+	else if (c->http10)
+		flags |= HB_KEEPALIVE;
+	http_error_response(bufferevent_get_output(c->bev), status, type,
+	    reason, flags);
+	log_info("client %s: %d %s", c->addr, status, reason);
+	c->status = status;
+	c->up_byte = 0;
+	c->resp_head_sent = 1;
+	c->resp_done = 1;
+	c->req_done = 1;
+	if (c->state == CS_HEAD) {
+		/* No exchange began: nothing to finish but the connection. */
+		client_access_log(c, status, 0);
+		client_linger(c, status == 408 ? CLOSE_HEADER_TIMEOUT :
+		    CLOSE_BAD_REQUEST);
+		return -1;
+	}
+	client_finish(c);
+	return -1;
+}
+
+/* Validate a complete request head and start its exchange. 0 or -1. */
+static int
+client_start_request(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct sw_config	*cfg = w->gen->cfg;
+	struct evbuffer		*out;
+	struct http_fwd		 fwd = { NULL, NULL, NULL };
+	llhttp_t		*p = &c->req;
+	int			 tei;
+
+	c->http10 = p->http_major == 1 && p->http_minor == 0;
+	c->keepalive = llhttp_should_keep_alive(p);
+	c->is_head = p->method == HTTP_HEAD;
+	c->req_done = c->resp_head_ready = c->resp_head_sent = 0;
+	c->resp_done = c->resp_eof = c->up_byte = c->retried = 0;
+	c->dechunk = 0;
+	c->status = 0;
+	c->req_bytes = c->resp_bytes = 0;
+	c->t_start = now_us();
+	M_INC(w->m->l.requests);
+	if (c->nreq > 1)
+		M_INC(w->m->l.requests_reused);
+
+	if (p->http_major != 1 || p->http_minor > 1)
+		return client_error(c, 400, "illegal_argument_exception",
+		    "unsupported HTTP version", -1);
+	tei = http_head_find(&c->head, "transfer-encoding");
+	if (tei >= 0 && (!(p->flags & F_CHUNKED) || c->http10))
+		return client_error(c, 400, "illegal_argument_exception",
+		    "Transfer-Encoding must end with chunked, in HTTP/1.1", -1);
+	if (!c->http10 && http_head_count(&c->head, "host") != 1)
+		return client_error(c, 400, "illegal_argument_exception",
+		    "request needs exactly one Host header", -1);
+	if (c->http10 && http_head_count(&c->head, "host") > 1)
+		return client_error(c, 400, "illegal_argument_exception",
+		    "more than one Host header", -1);
+	if (p->method == HTTP_CONNECT)
+		return client_error(c, 405, "illegal_argument_exception",
+		    "CONNECT is not supported", -1);
+	if (c->head.url_len == 0)
+		return client_error(c, 400, "illegal_argument_exception",
+		    "empty request target", -1);
+
+	client_set_state(c, CS_PROXY);
+	client_timer(c, 0);
+	/* Mid-request, a silent client is an I/O timeout. */
+	client_timeouts(c, cfg->client_timeout_ms, cfg->client_timeout_ms);
+
+	c->gen = wgen_ref(w->gen);
+	if ((c->be = wgen_pick_backend(c->gen)) == NULL)
+		return client_error(c, 503, "no_backend_exception",
+		    "no backend has weight", -1);
+	M_INC(c->be->m->requests);
+	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
+		return client_error(c, 503, "no_server_exception",
+		    "no server of the backend is available", PERR_NO_SERVER);
+	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL) {
+		wserver_failed(c->srv, now_ms());
+		return client_error(c, 502, "connect_exception",
+		    "cannot connect to upstream", PERR_CONNECT);
+	}
+	if (cfg->x_forwarded_for)
+		fwd.client_addr = c->addr;
+	if (cfg->x_forwarded_proto) {
+		fwd.proto = "http";
+		fwd.port = w->listen_port;
+	}
+	out = bufferevent_get_output(c->up->bev);
+	http_build_request(out, &c->head, llhttp_method_name(p->method), &fwd);
+	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
+		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
+		    evbuffer_get_length(out));
+	/* No first-byte clock while the body is still on its way. */
+	if (c->up->state != US_CONNECTING)
+		upstream_timeouts(c->up, 0, cfg->io_timeout_ms);
+	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
+	c->resp.data = c;
+	http_head_reset(&c->rhead);
+	bufferevent_setwatermark(c->up->bev, EV_WRITE, OUT_LOW, 0);
+	return 0;
+}
+
+/* Run the request parser over the first contiguous input chunk. */
+static llhttp_errno_t
+client_feed(struct client *c, struct evbuffer *in, size_t *used,
+    const char **data)
+{
+	struct evbuffer_iovec	 v;
+	llhttp_errno_t		 e;
+	const char		*d = empty;
+	size_t			 n = 0;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		d = v.iov_base;
+		n = v.iov_len;
+	}
+	*data = d;
+	c->req_paused = 0;
+	e = llhttp_execute(&c->req, d, n);
+	if (e == HPE_OK)
+		*used = n;
+	else if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
+		*used = (size_t)(llhttp_get_error_pos(&c->req) - d);
+	else
+		*used = 0;
+	return e;
+}
+
+/* Parse and forward as much client input as the state allows. */
+static void
+client_process(struct client *c)
+{
+	struct evbuffer	*in;
+	llhttp_errno_t	 e;
+	const char	*data;
+	size_t		 used;
+
+	while (c->state == CS_IDLE || c->state == CS_HEAD ||
+	    (c->state == CS_PROXY && !c->req_done)) {
+		in = bufferevent_get_input(c->bev);
+		if (c->state != CS_PROXY) {
+			if (evbuffer_get_length(in) == 0) {
+				if (c->peer_eof)
+					client_close(c, CLOSE_CLIENT, NULL);
+				return;
+			}
+			e = client_feed(c, in, &used, &data);
+			evbuffer_drain(in, used);
+			if (e == HPE_OK) {
+				if (c->state == CS_IDLE)
+					return;	/* nothing begun: odd CRLFs */
+				continue;
+			}
+			if (e == HPE_PAUSED) {
+				llhttp_resume(&c->req);
+				if (client_start_request(c) == -1)
+					return;
+				continue;
+			}
+			if (c->head.overflow)
+				client_error(c, 431, "too_long_http_header_exception",
+				    "request header fields too large", -1);
+			else {
+				char reason[256];
+
+				snprintf(reason, sizeof(reason), "malformed "
+				    "request: %s", llhttp_get_error_reason(&c->req) ?
+				    llhttp_get_error_reason(&c->req) :
+				    llhttp_errno_name(e));
+				if (c->state == CS_IDLE)
+					client_set_state(c, CS_HEAD);
+				client_error(c, 400, "illegal_argument_exception",
+				    reason, -1);
+			}
+			return;
+		}
+
+		/* Body: stop while the upstream is behind. */
+		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		    OUT_HIGH) {
+			if (!c->in_paused) {
+				c->in_paused = 1;
+				bufferevent_disable(c->bev, EV_READ);
+			}
+			return;
+		}
+		e = client_feed(c, in, &used, &data);
+		if (used > 0) {
+			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
+
+			if (c->retry != NULL) {
+				if (evbuffer_get_length(c->retry) + used >
+				    c->gen->cfg->retry_body_max) {
+					evbuffer_free(c->retry);
+					c->retry = NULL;
+				} else
+					evbuffer_add(c->retry, data, used);
+			}
+			evbuffer_remove_buffer(in, uout, used);
+			c->req_bytes += used;
+		}
+		if (e == HPE_OK) {
+			if (used == 0)
+				return;		/* need more bytes */
+			continue;
+		}
+		if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
+			if (e == HPE_PAUSED_UPGRADE)
+				llhttp_resume_after_upgrade(&c->req);
+			else
+				llhttp_resume(&c->req);
+			if (!c->req_paused)
+				continue;
+			c->req_done = 1;
+			/* From now on, the upstream owes us a first byte. */
+			if (c->up != NULL && !c->up_byte)
+				upstream_timeouts(c->up,
+				    c->gen->cfg->first_byte_timeout_ms,
+				    c->gen->cfg->io_timeout_ms);
+			client_timeouts(c, 0, c->gen->cfg->client_timeout_ms);
+			if (c->resp_done)
+				client_finish(c);
+			return;
+		}
+		/* Broken body framing: the exchange cannot go on. */
+		c->close_after = 1;
+		if (c->be != NULL)
+			M_INC(c->w->m->l.bad_requests);
+		client_error(c, 400, "illegal_argument_exception",
+		    llhttp_get_error_reason(&c->req) ?
+		    llhttp_get_error_reason(&c->req) : "malformed body", -1);
+		return;
+	}
+}
+
+static void
+client_readcb(struct bufferevent *bev, void *arg)
+{
+	client_process(arg);
+}
+
+static void
+client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->state == CS_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			client_close(c, c->why, NULL);
+		return;
+	}
+	/* The client drained: resume reading the response. */
+	if (c->up_paused && c->up != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) <= OUT_LOW) {
+		c->up_paused = 0;
+		bufferevent_enable(c->up->bev, EV_READ);
+		client_upstream_read(c);
+	}
+}
+
+static void
+client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state == CS_PROXY && c->up != NULL)
+			M_INC(c->be->m->errors[PERR_TIMEOUT]);
+		client_close(c, CLOSE_IO_TIMEOUT, (what & BEV_EVENT_READING) ?
+		    "client sent nothing" : "client read nothing");
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_PROXY && c->req_done) {
+		/*
+		 * The client half-closed after sending its request(s): it may
+		 * still read.  Answer what it sent, then close.
+		 */
+		c->close_after = 1;
+		c->peer_eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
+		return;		/* keep flushing */
+	client_close(c, CLOSE_CLIENT, (what & BEV_EVENT_ERROR) ?
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : NULL);
+}
+
+static void
+client_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->state == CS_IDLE)
+		client_close(c, CLOSE_KEEPALIVE_TIMEOUT, NULL);
+	else if (c->state == CS_HEAD)
+		client_error(c, 408, "timeout_exception",
+		    "request header not received in time", -1);
+}
+
+/* ---- the upstream side --------------------------------------------------- */
+
+/* Send the saved request again on a fresh connection.  0 or -1. */
+static int
+client_retry(struct client *c)
+{
+	struct upstream	*u;
+	struct evbuffer	*saved = c->retry;
+
+	c->retry = NULL;
+	upstream_close(c->up);
+	c->up = NULL;
+	c->retried = 1;
+	M_INC(c->be->m->retries);
+	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
+	    c->srv->conf->name);
+	if ((u = upstream_acquire(c->w, c->srv, c, 1)) == NULL) {
+		evbuffer_free(saved);
+		wserver_failed(c->srv, now_ms());
+		return client_error(c, 502, "connect_exception",
+		    "cannot connect to upstream", PERR_CONNECT);
+	}
+	c->up = u;
+	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);
+	evbuffer_free(saved);
+	bufferevent_setwatermark(u->bev, EV_WRITE, OUT_LOW, 0);
+	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
+	c->resp.data = c;
+	http_head_reset(&c->rhead);
+	if (c->req_done)
+		upstream_timeouts(u, 0, c->gen->cfg->connect_timeout_ms);
+	return 0;
+}
+
+/* Write the response head to the client, deciding the connection's fate. */
+static void
+client_send_head(struct client *c)
+{
+	int flags = 0;
+
+	if (c->http10 && (c->resp.flags & F_CHUNKED)) {
+		c->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
+		c->close_after = 1;
+		flags |= HB_DROP_TE;
+	}
+	if (llhttp_message_needs_eof(&c->resp))
+		c->close_after = 1;	/* body ends when the upstream closes */
+	if (!c->req_done)
+		c->close_after = 1;	/* early answer: unread body follows */
+	if (c->close_after || !c->keepalive)
+		flags |= HB_CLOSE;
+	else if (c->http10)
+		flags |= HB_KEEPALIVE;
+	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+	    c->status, flags);
+	c->resp_head_sent = 1;
+}
+
+/* Forward an interim (1xx) response to an HTTP/1.1 client. */
+static void
+client_send_interim(struct client *c)
+{
+	if (c->status == 101) {
+		client_error(c, 502, "bad_gateway_exception",
+		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
+		return;
+	}
+	if (!c->http10)
+		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+		    c->status, 0);
+	http_head_reset(&c->rhead);
+}
+
+/* Parse and forward as much upstream input as the client can take. */
+static void
+client_upstream_read(struct client *c)
+{
+	struct evbuffer		*in, *out;
+	struct evbuffer_iovec	 v;
+	llhttp_errno_t		 e;
+	size_t			 used;
+
+	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
+		in = bufferevent_get_input(c->up->bev);
+		out = bufferevent_get_output(c->bev);
+		if (evbuffer_get_length(in) == 0)
+			return;
+		if (evbuffer_get_length(out) >= OUT_HIGH) {
+			if (!c->up_paused) {
+				c->up_paused = 1;
+				bufferevent_disable(c->up->bev, EV_READ);
+				bufferevent_setwatermark(c->bev, EV_WRITE,
+				    OUT_LOW, 0);
+			}
+			return;
+		}
+		if (!c->up_byte) {
+			c->up_byte = 1;
+			/* Time between reads from now on, not to first byte. */
+			upstream_timeouts(c->up, c->gen->cfg->io_timeout_ms,
+			    c->gen->cfg->io_timeout_ms);
+			if (c->retry != NULL) {
+				evbuffer_free(c->retry);
+				c->retry = NULL;
+			}
+		}
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		e = llhttp_execute(&c->resp, v.iov_base, v.iov_len);
+		if (e == HPE_OK)
+			used = v.iov_len;
+		else if (e == HPE_PAUSED)
+			used = (size_t)(llhttp_get_error_pos(&c->resp) -
+			    (const char *)v.iov_base);
+		else {
+			char reason[200];
+
+			snprintf(reason, sizeof(reason), "bad response from "
+			    "upstream %s: %s", c->srv->conf->name,
+			    llhttp_get_error_reason(&c->resp) ?
+			    llhttp_get_error_reason(&c->resp) :
+			    llhttp_errno_name(e));
+			client_error(c, 502, "bad_gateway_exception", reason,
+			    PERR_BAD_RESPONSE);
+			return;
+		}
+		c->resp_bytes += used;
+		/* Head bytes were copied by the callbacks; body bytes move. */
+		if (c->resp_head_sent && !c->dechunk)
+			evbuffer_remove_buffer(in, out, used);
+		else
+			evbuffer_drain(in, used);
+		if (c->resp_head_ready && !c->resp_head_sent)
+			client_send_head(c);
+		if (e != HPE_PAUSED)
+			continue;
+		llhttp_resume(&c->resp);
+		if (!c->resp_msg_end)
+			continue;	/* paused at headers-complete */
+		c->resp_msg_end = 0;
+		if (!c->resp_head_ready) {
+			client_send_interim(c);	/* a 1xx ended */
+			continue;
+		}
+		c->resp_done = 1;
+		if (c->req_done)
+			client_finish(c);
+		return;
+	}
+}
+
+void
+client_upstream_readcb(struct bufferevent *bev, void *arg)
+{
+	client_upstream_read(arg);
+}
+
+void
+client_upstream_writecb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	/* The upstream drained what we sent: read the client again. */
+	if (c->in_paused && c->state == CS_PROXY) {
+		c->in_paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		client_process(c);
+	}
+}
+
+void
+client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client		*c = arg;
+	const struct sw_config	*cfg = c->gen->cfg;
+	char			 reason[200];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->up->state = US_BUSY;
+		upstream_timeouts(c->up, c->req_done ?
+		    cfg->first_byte_timeout_ms : 0, cfg->io_timeout_ms);
+		return;
+	}
+	if (c->up->state == US_CONNECTING) {
+		wserver_failed(c->srv, now_ms());
+		if (what & BEV_EVENT_TIMEOUT) {
+			snprintf(reason, sizeof(reason), "connect to upstream %s "
+			    "timed out", c->srv->conf->name);
+			client_error(c, 504, "timeout_exception", reason,
+			    PERR_TIMEOUT);
+		} else {
+			snprintf(reason, sizeof(reason), "cannot connect to "
+			    "upstream %s: %s", c->srv->conf->name,
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			client_error(c, 502, "connect_exception", reason,
+			    PERR_CONNECT);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(reason, sizeof(reason), "upstream %s did not answer "
+		    "in time", c->srv->conf->name);
+		client_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
+		return;
+	}
+	/* EOF or error. */
+	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried) {
+		/* The classic race: the server closed an idle pooled conn. */
+		if (client_retry(c) == 0 && !c->req_done)
+			client_process(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->resp_head_sent &&
+	    llhttp_message_needs_eof(&c->resp)) {
+		/* A close-delimited body ends here. */
+		client_upstream_read(c);
+		if (c->state != CS_PROXY || c->resp_done)
+			return;
+		c->resp_msg_end = 0;
+		if (llhttp_finish(&c->resp) == HPE_OK || c->resp_msg_end) {
+			c->resp_eof = 1;
+			c->resp_done = 1;
+			if (c->req_done)
+				client_finish(c);
+			else
+				client_linger(c, CLOSE_CONN_CLOSE);
+			return;
+		}
+	}
+	if (c->up_byte)
+		client_upstream_read(c);	/* deliver what did arrive */
+	if (c->state != CS_PROXY || c->resp_done)
+		return;
+	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s",
+	    c->srv->conf->name, c->up_byte ? " mid-response" : "");
+	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
+}

@@ -1,0 +1,785 @@
+/*
+ * config: INI parsing, validation, and the life of struct sw_config.
+ *
+ * Parsing collects every error ("FILE:LINE: message") instead of stopping
+ * at the first, then runs a semantic pass over the whole file (no backend,
+ * all weights zero, duplicate servers).  Nothing here touches the network:
+ * server names that are not IP literals are resolved later, without
+ * blocking, by the dns module.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "switchover/config.h"
+
+#define MAX_CONFIG_SIZE	(1024 * 1024)
+
+struct parse_ctx {
+	const char		*file;
+	int			 line;
+	struct config_errors	*errs;
+	struct sw_config	*cfg;
+	struct sw_backend	*backend;	/* current [backend NAME], or NULL */
+	char			 section[64];
+};
+
+/* Append one formatted error to errs. */
+static void
+cerr(struct parse_ctx *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void
+cerr(struct parse_ctx *p, const char *fmt, ...)
+{
+	char	 buf[512], **m;
+	int	 n;
+	va_list	 ap;
+
+	n = snprintf(buf, sizeof(buf), "%s:%d: ", p->file, p->line);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (p->errs == NULL)
+		return;
+	m = realloc(p->errs->msgs, (p->errs->n + 1) * sizeof(*m));
+	if (m == NULL)
+		return;
+	p->errs->msgs = m;
+	if ((m[p->errs->n] = strdup(buf)) != NULL)
+		p->errs->n++;
+}
+
+void
+config_errors_free(struct config_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	e->msgs = NULL;
+	e->n = 0;
+}
+
+int
+config_parse_duration_ms(const char *s, int *out)
+{
+	char		*end;
+	double		 v, mul = 1000;	/* bare numbers are seconds */
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || v < 0 || !isfinite(v))
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mul = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -1;
+	v *= mul;
+	if (v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, size_t *out)
+{
+	char			*end;
+	unsigned long long	 v, mul = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024ULL, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024ULL * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ULL * 1024 * 1024, end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0' || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* Parse a decimal integer in [lo, hi]. */
+static int
+parse_int(const char *s, long lo, long hi, int *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+config_split_hostport(const char *s, char **host, uint16_t *port)
+{
+	const char	*colon, *h = s;
+	size_t		 hlen;
+	int		 p;
+
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		h = s + 1;
+		hlen = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;	/* bare IPv6 needs brackets */
+		hlen = (size_t)(colon - s);
+	}
+	if (parse_int(colon + 1, 0, 65535, &p) == -1)
+		return -1;
+	for (size_t i = 0; i < hlen; i++) {
+		unsigned char ch = (unsigned char)h[i];
+		if (!isalnum(ch) && ch != '.' && ch != '-' && ch != ':' &&
+		    ch != '_' && ch != '%')
+			return -1;
+	}
+	if ((*host = strndup(h, hlen)) == NULL)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int
+config_addr_literal(const char *host, uint16_t port,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*host == '\0' || strcmp(host, "*") == 0) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		*len = sizeof(*sin);
+		return 1;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 1;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 1;
+	}
+	for (const char *c = host; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
+		    *c != '_')
+			return -1;
+	return 0;
+}
+
+/* Set defaults: what a careful operator would pick, ALB-like. */
+static void
+config_defaults(struct sw_config *c)
+{
+	c->refcnt = 1;
+	c->workers = 0;			/* 0 = one per core */
+	c->max_connections = 10000;
+	c->x_forwarded_for = 1;
+	c->x_forwarded_proto = 1;
+	c->shutdown_timeout_ms = 30000;
+	c->dns_refresh_ms = 30000;
+	c->backlog = 1024;
+	c->header_timeout_ms = 10000;
+	c->keepalive_timeout_ms = 60000;
+	c->client_timeout_ms = 60000;
+	c->max_header_size = 64 * 1024;
+	c->connect_timeout_ms = 5000;
+	c->first_byte_timeout_ms = 60000;
+	c->io_timeout_ms = 60000;
+	c->pool_idle_timeout_ms = 50000;
+	c->pool_max_idle = 64;
+	c->max_fails = 3;
+	c->fail_timeout_ms = 10000;
+	c->retry_body_max = 64 * 1024;
+}
+
+/* Replace *dst with a copy of v. */
+static int
+set_str(struct parse_ctx *p, char **dst, const char *v)
+{
+	char *s;
+
+	if ((s = strdup(v)) == NULL) {
+		cerr(p, "out of memory");
+		return -1;
+	}
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* Parse "a:1, b:2" into the current backend's server list. */
+static void
+parse_servers(struct parse_ctx *p, struct sw_backend *b, const char *v)
+{
+	char	*copy, *tok, *save = NULL;
+
+	for (size_t i = 0; i < b->nservers; i++) {
+		free(b->servers[i].host);
+		free(b->servers[i].name);
+	}
+	free(b->servers);
+	b->servers = NULL;
+	b->nservers = 0;
+	if ((copy = strdup(v)) == NULL)
+		return;
+	b->servers = calloc(SW_MAX_SERVERS, sizeof(*b->servers));
+	if (b->servers == NULL)
+		goto done;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		struct sw_server	*s;
+		char			*host = NULL;
+		uint16_t		 port;
+		int			 r;
+
+		if (b->nservers == SW_MAX_SERVERS) {
+			cerr(p, "too many servers in backend %s (max %d)",
+			    b->name, SW_MAX_SERVERS);
+			break;
+		}
+		if (config_split_hostport(tok, &host, &port) == -1 ||
+		    port == 0 || *host == '\0') {
+			cerr(p, "servers: \"%s\" is not host:port", tok);
+			free(host);
+			continue;
+		}
+		s = &b->servers[b->nservers];
+		r = config_addr_literal(host, port, &s->addr, &s->addrlen);
+		if (r == -1) {
+			cerr(p, "servers: \"%s\" is not a valid host name", host);
+			free(host);
+			continue;
+		}
+		for (size_t i = 0; i < b->nservers; i++) {
+			if (strcmp(b->servers[i].host, host) == 0 &&
+			    b->servers[i].port == port) {
+				cerr(p, "servers: %s listed twice", tok);
+				r = -1;
+			}
+		}
+		if (r == -1) {
+			free(host);
+			continue;
+		}
+		s->host = host;
+		s->port = port;
+		s->literal = s->resolved = r;
+		if (asprintf(&s->name, "%s%s%s:%u", strchr(host, ':') ? "[" : "",
+		    host, strchr(host, ':') ? "]" : "", port) == -1)
+			s->name = NULL;
+		b->nservers++;
+	}
+done:
+	free(copy);
+}
+
+/* Start a [section] or [backend NAME] header. */
+static void
+parse_section(struct parse_ctx *p, char *s)
+{
+	static const char *const plain[] = { "proxy", "listener", "upstream",
+	    "admin", "state" };
+	char	*name;
+
+	p->backend = NULL;
+	p->section[0] = '\0';
+	if (strncmp(s, "backend", 7) == 0 && isspace((unsigned char)s[7])) {
+		name = s + 8;
+		while (isspace((unsigned char)*name))
+			name++;
+		if (*name == '\0' || strlen(name) > 32 ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(name)) {
+			cerr(p, "backend name \"%s\" must be 1-32 of [A-Za-z0-9_-]",
+			    name);
+			return;
+		}
+		if (config_backend(p->cfg, name) != NULL) {
+			cerr(p, "backend %s defined twice", name);
+			return;
+		}
+		if (p->cfg->nbackends == SW_MAX_BACKENDS) {
+			cerr(p, "too many backends (max %d)", SW_MAX_BACKENDS);
+			return;
+		}
+		p->backend = &p->cfg->backends[p->cfg->nbackends++];
+		memset(p->backend, 0, sizeof(*p->backend));
+		p->backend->weight = -1;
+		p->backend->metric_slot = -1;
+		if ((p->backend->name = strdup(name)) == NULL)
+			p->cfg->nbackends--, p->backend = NULL;
+		snprintf(p->section, sizeof(p->section), "backend");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		if (strcmp(s, plain[i]) == 0) {
+			snprintf(p->section, sizeof(p->section), "%s", plain[i]);
+			return;
+		}
+	}
+	cerr(p, "unknown section [%s]", s);
+	snprintf(p->section, sizeof(p->section), "?");
+}
+
+#define KEY(sec, k)	(strcmp(p->section, sec) == 0 && strcmp(key, k) == 0)
+
+/* Duration keys: section, key, field. */
+static const struct {
+	const char	*section, *key;
+	size_t		 off;
+} durations[] = {
+	{ "proxy", "shutdown_timeout", offsetof(struct sw_config, shutdown_timeout_ms) },
+	{ "proxy", "dns_refresh", offsetof(struct sw_config, dns_refresh_ms) },
+	{ "listener", "header_timeout", offsetof(struct sw_config, header_timeout_ms) },
+	{ "listener", "keepalive_timeout", offsetof(struct sw_config, keepalive_timeout_ms) },
+	{ "listener", "client_timeout", offsetof(struct sw_config, client_timeout_ms) },
+	{ "upstream", "connect_timeout", offsetof(struct sw_config, connect_timeout_ms) },
+	{ "upstream", "first_byte_timeout", offsetof(struct sw_config, first_byte_timeout_ms) },
+	{ "upstream", "io_timeout", offsetof(struct sw_config, io_timeout_ms) },
+	{ "upstream", "pool_idle_timeout", offsetof(struct sw_config, pool_idle_timeout_ms) },
+	{ "upstream", "fail_timeout", offsetof(struct sw_config, fail_timeout_ms) },
+};
+
+/* Handle one key = value in the current section. */
+static void
+parse_kv(struct parse_ctx *p, const char *key, const char *val)
+{
+	struct sw_config	*c = p->cfg;
+	size_t			 sz;
+
+	if (p->section[0] == '\0') {
+		cerr(p, "%s: key outside of any section", key);
+		return;
+	}
+	if (strcmp(p->section, "?") == 0)
+		return;		/* already reported the section */
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		if (KEY(durations[i].section, durations[i].key)) {
+			if (config_parse_duration_ms(val, (int *)((char *)c +
+			    durations[i].off)) == -1)
+				cerr(p, "%s: \"%s\" is not a duration "
+				    "(like 500ms, 10s, 2m)", key, val);
+			return;
+		}
+	}
+	if (strcmp(p->section, "backend") == 0) {
+		struct sw_backend *b = p->backend;
+
+		if (b == NULL)
+			return;	/* bad header already reported */
+		if (strcmp(key, "servers") == 0)
+			parse_servers(p, b, val);
+		else if (strcmp(key, "weight") == 0) {
+			if (parse_int(val, 0, SW_WEIGHT_MAX, &b->weight) == -1)
+				cerr(p, "weight: \"%s\" is not an integer 0-%d",
+				    val, SW_WEIGHT_MAX);
+		} else if (strcmp(key, "balance") == 0) {
+			if (strcmp(val, "round_robin") == 0)
+				b->balance = BALANCE_ROUND_ROBIN;
+			else if (strcmp(val, "least_conn") == 0)
+				b->balance = BALANCE_LEAST_CONN;
+			else
+				cerr(p, "balance: \"%s\" is not round_robin or "
+				    "least_conn", val);
+		} else
+			cerr(p, "unknown key \"%s\" in [backend %s]", key, b->name);
+		return;
+	}
+	if (KEY("proxy", "workers")) {
+		if (strcmp(val, "auto") == 0)
+			c->workers = 0;
+		else if (parse_int(val, 1, 256, &c->workers) == -1)
+			cerr(p, "workers: \"%s\" is not auto or 1-256", val);
+	} else if (KEY("proxy", "log_level")) {
+		if (strcmp(val, "debug") && strcmp(val, "info") &&
+		    strcmp(val, "warn") && strcmp(val, "error"))
+			cerr(p, "log_level: \"%s\" is not debug, info, warn or "
+			    "error", val);
+		else
+			set_str(p, &c->log_level, val);
+	} else if (KEY("proxy", "log_file"))
+		set_str(p, &c->log_file, val);
+	else if (KEY("proxy", "access_log"))
+		set_str(p, &c->access_log, val);
+	else if (KEY("proxy", "max_connections")) {
+		if (parse_int(val, 1, 1000000, &c->max_connections) == -1)
+			cerr(p, "max_connections: \"%s\" is not 1-1000000", val);
+	} else if (KEY("proxy", "x_forwarded_for")) {
+		if (config_parse_bool(val, &c->x_forwarded_for) == -1)
+			cerr(p, "x_forwarded_for: \"%s\" is not on or off", val);
+	} else if (KEY("proxy", "x_forwarded_proto")) {
+		if (config_parse_bool(val, &c->x_forwarded_proto) == -1)
+			cerr(p, "x_forwarded_proto: \"%s\" is not on or off", val);
+	} else if (KEY("listener", "address")) {
+		char		*host = NULL;
+		uint16_t	 port;
+
+		if (config_split_hostport(val, &host, &port) == -1 ||
+		    config_addr_literal(host, port, &c->listen_addr,
+		    &c->listen_addrlen) != 1)
+			cerr(p, "address: \"%s\" is not IP:PORT", val);
+		else
+			set_str(p, &c->listen, val);
+		free(host);
+	} else if (KEY("listener", "backlog")) {
+		if (parse_int(val, 1, 65535, &c->backlog) == -1)
+			cerr(p, "backlog: \"%s\" is not 1-65535", val);
+	} else if (KEY("listener", "max_header_size")) {
+		if (config_parse_size(val, &sz) == -1 || sz < 1024 ||
+		    sz > 1024 * 1024)
+			cerr(p, "max_header_size: \"%s\" is not a size in "
+			    "1k-1m", val);
+		else
+			c->max_header_size = sz;
+	} else if (KEY("upstream", "pool_max_idle")) {
+		if (parse_int(val, 0, 100000, &c->pool_max_idle) == -1)
+			cerr(p, "pool_max_idle: \"%s\" is not 0-100000", val);
+	} else if (KEY("upstream", "max_fails")) {
+		if (parse_int(val, 0, 1000, &c->max_fails) == -1)
+			cerr(p, "max_fails: \"%s\" is not 0-1000", val);
+	} else if (KEY("upstream", "retry_body_max")) {
+		if (config_parse_size(val, &sz) == -1 || sz > 16 * 1024 * 1024)
+			cerr(p, "retry_body_max: \"%s\" is not a size up to "
+			    "16m", val);
+		else
+			c->retry_body_max = sz;
+	} else if (KEY("admin", "address")) {
+		char		*host = NULL;
+		uint16_t	 port;
+		struct sockaddr_storage ss;
+		socklen_t	 len;
+
+		if (config_split_hostport(val, &host, &port) == -1 ||
+		    config_addr_literal(host, port, &ss, &len) != 1)
+			cerr(p, "address: \"%s\" is not IP:PORT", val);
+		else
+			set_str(p, &c->admin_listen, val);
+		free(host);
+	} else if (KEY("admin", "token_file"))
+		set_str(p, &c->admin_token_file, val);
+	else if (KEY("state", "file"))
+		set_str(p, &c->state_file, val);
+	else if (KEY("state", "audit_log"))
+		set_str(p, &c->audit_log, val);
+	else
+		cerr(p, "unknown key \"%s\" in [%s]", key, p->section);
+}
+
+/* Trim white space at both ends, in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* The semantic pass, after every line was read. */
+static void
+config_check(struct parse_ctx *p)
+{
+	struct sw_config	*c = p->cfg;
+	int			 sum = 0;
+
+	p->line = 0;
+	if (c->listen == NULL) {
+		cerr(p, "[listener] address is missing");
+	}
+	if (c->nbackends == 0)
+		cerr(p, "no [backend NAME] section: nothing to proxy to");
+	for (size_t i = 0; i < c->nbackends; i++) {
+		struct sw_backend *b = &c->backends[i];
+
+		if (b->nservers == 0)
+			cerr(p, "[backend %s] has no servers", b->name);
+		if (b->weight < 0) {
+			cerr(p, "[backend %s] has no weight", b->name);
+			continue;
+		}
+		sum += b->weight;
+	}
+	if (c->nbackends > 0 && sum == 0)
+		cerr(p, "every backend has weight 0: no request could be "
+		    "routed");
+	if (c->header_timeout_ms == 0 || c->keepalive_timeout_ms == 0 ||
+	    c->connect_timeout_ms == 0 || c->first_byte_timeout_ms == 0 ||
+	    c->io_timeout_ms == 0 || c->client_timeout_ms == 0)
+		cerr(p, "timeouts must be greater than 0");
+}
+
+struct sw_config *
+config_parse(const char *name, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	struct parse_ctx	 p;
+	struct sw_config	*c;
+	char			*buf = NULL, *line, *next;
+	size_t			 nerr0 = errs ? errs->n : 0;
+
+	memset(&p, 0, sizeof(p));
+	p.file = name;
+	p.errs = errs;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	p.cfg = c;
+	config_defaults(c);
+	if ((c->path = strdup(name)) == NULL ||
+	    (buf = malloc(len + 1)) == NULL) {
+		cerr(&p, "out of memory");
+		goto fail;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		cerr(&p, "file contains a NUL byte");
+		goto fail;
+	}
+	for (line = buf; line != NULL; line = next) {
+		char *s, *eq, *hash;
+
+		p.line++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *rb = strchr(s, ']');
+			if (rb == NULL || *trim(rb + 1) != '\0') {
+				cerr(&p, "malformed section header");
+				snprintf(p.section, sizeof(p.section), "?");
+				continue;
+			}
+			*rb = '\0';
+			parse_section(&p, trim(s + 1));
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL) {
+			cerr(&p, "expected key = value");
+			continue;
+		}
+		*eq = '\0';
+		/* An inline comment starts with white space then # or ;. */
+		for (hash = eq + 1; (hash = strpbrk(hash, "#;")) != NULL; hash++) {
+			if (isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		}
+		if (*trim(s) == '\0') {
+			cerr(&p, "empty key");
+			continue;
+		}
+		parse_kv(&p, trim(s), trim(eq + 1));
+	}
+	config_check(&p);
+	if (errs != NULL && errs->n > nerr0)
+		goto fail;
+	free(buf);
+	return c;
+fail:
+	free(buf);
+	config_unref(c);
+	return NULL;
+}
+
+struct sw_config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct parse_ctx	 p = { .file = path, .errs = errs };
+	struct sw_config	*c = NULL;
+	FILE			*f;
+	char			*buf = NULL;
+	size_t			 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		cerr(&p, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(MAX_CONFIG_SIZE + 1)) == NULL) {
+		cerr(&p, "out of memory");
+		goto done;
+	}
+	n = fread(buf, 1, MAX_CONFIG_SIZE + 1, f);
+	if (ferror(f))
+		cerr(&p, "read error: %s", strerror(errno));
+	else if (n > MAX_CONFIG_SIZE)
+		cerr(&p, "file larger than %d bytes", MAX_CONFIG_SIZE);
+	else
+		c = config_parse(path, buf, n, errs);
+done:
+	free(buf);
+	fclose(f);
+	return c;
+}
+
+struct sw_backend *
+config_backend(const struct sw_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (strcmp(c->backends[i].name, name) == 0)
+			return (struct sw_backend *)&c->backends[i];
+	return NULL;
+}
+
+int
+config_weights_valid(const int *w, size_t n)
+{
+	int sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] < 0 || w[i] > SW_WEIGHT_MAX)
+			return -1;
+		sum += w[i];
+	}
+	return sum > 0 ? 0 : -1;
+}
+
+/* strdup that keeps NULL as NULL; sets *fail on allocation failure. */
+static char *
+dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*fail = 1;
+	return d;
+}
+
+struct sw_config *
+config_clone(const struct sw_config *src)
+{
+	struct sw_config	*c;
+	int			 fail = 0;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	memcpy(c, src, sizeof(*c));
+	c->refcnt = 1;
+	c->path = dup_or_null(src->path, &fail);
+	c->log_level = dup_or_null(src->log_level, &fail);
+	c->log_file = dup_or_null(src->log_file, &fail);
+	c->access_log = dup_or_null(src->access_log, &fail);
+	c->listen = dup_or_null(src->listen, &fail);
+	c->admin_listen = dup_or_null(src->admin_listen, &fail);
+	c->admin_token_file = dup_or_null(src->admin_token_file, &fail);
+	c->state_file = dup_or_null(src->state_file, &fail);
+	c->audit_log = dup_or_null(src->audit_log, &fail);
+	for (size_t i = 0; i < c->nbackends; i++) {
+		struct sw_backend *b = &c->backends[i];
+		const struct sw_backend *sb = &src->backends[i];
+
+		b->name = dup_or_null(sb->name, &fail);
+		b->servers = calloc(SW_MAX_SERVERS, sizeof(*b->servers));
+		if (b->servers == NULL) {
+			fail = 1;
+			b->nservers = 0;
+			continue;
+		}
+		for (size_t j = 0; j < b->nservers; j++) {
+			b->servers[j] = sb->servers[j];
+			b->servers[j].host = dup_or_null(sb->servers[j].host, &fail);
+			b->servers[j].name = dup_or_null(sb->servers[j].name, &fail);
+		}
+	}
+	if (fail) {
+		config_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct sw_config *
+config_ref(struct sw_config *c)
+{
+	__atomic_add_fetch(&c->refcnt, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void
+config_unref(struct sw_config *c)
+{
+	if (c == NULL || __atomic_sub_fetch(&c->refcnt, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (size_t i = 0; i < c->nbackends; i++) {
+		for (size_t j = 0; j < c->backends[i].nservers; j++) {
+			free(c->backends[i].servers[j].host);
+			free(c->backends[i].servers[j].name);
+		}
+		free(c->backends[i].servers);
+		free(c->backends[i].name);
+	}
+	free(c->path);
+	free(c->log_level);
+	free(c->log_file);
+	free(c->access_log);
+	free(c->listen);
+	free(c->admin_listen);
+	free(c->admin_token_file);
+	free(c->state_file);
+	free(c->audit_log);
+	free(c);
+}

@@ -1,0 +1,363 @@
+/*
+ * main: command line, start-up, signals, reload and graceful shutdown.
+ *
+ * The main thread is the control thread: after start-up it runs its own
+ * event_base with the signal events, DNS re-resolution and (when
+ * configured) the admin API.  Workers are started last, once every
+ * listening socket is bound, so a bad address fails before any traffic.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "config.h"
+#include "switchover/client.h"
+#include "switchover/config.h"
+#include "switchover/dns.h"
+#include "switchover/log.h"
+#include "switchover/metrics.h"
+#include "switchover/runtime.h"
+#include "switchover/worker.h"
+
+struct runtime rt;
+
+static const char *config_path = SYSCONFDIR "/switchover.conf";
+static int access_fd = -1;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: switchover [-t] [-d] [-c FILE]\n"
+"       switchover -h | -V\n"
+"\n"
+"An HTTP/1.1 proxy that splits requests between search-cluster backends\n"
+"by weight, for moving live traffic from a source cluster to a target.\n"
+"\n"
+"  -c FILE   configuration file (default %s)\n"
+"  -t        check the configuration, print \"configuration OK\" or every\n"
+"            error as FILE:LINE: message, and exit (0 if OK, 1 if not)\n"
+"  -d        log at debug level (overrides log_level)\n"
+"  -h        this help\n"
+"  -V        print the version\n"
+"\n"
+"Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
+"[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
+"and applies it without dropping connections, or keeps the old one.\n",
+	    SYSCONFDIR "/switchover.conf");
+}
+
+/* Print every error of a failed load. */
+static void
+print_errors(struct config_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		log_err("%s", e->msgs[i]);
+}
+
+/* Assign metric slots to a config's backends. 0, or -1 if full. */
+static int
+assign_slots(struct sw_config *c)
+{
+	for (size_t i = 0; i < c->nbackends; i++)
+		if ((c->backends[i].metric_slot =
+		    metrics_slot(c->backends[i].name)) == -1)
+			return -1;
+	return 0;
+}
+
+void
+runtime_publish(struct sw_config *c)
+{
+	struct sw_config *old = rt.cfg;
+
+	if (assign_slots(c) == -1) {
+		log_err("more than %d distinct backend names since start: "
+		    "restart to apply this config", SW_MAX_BACKENDS);
+		config_unref(c);
+		return;
+	}
+	for (size_t i = 0; old != NULL && i < c->nbackends; i++) {
+		struct sw_backend *ob = config_backend(old, c->backends[i].name);
+
+		if (ob != NULL && ob->weight != c->backends[i].weight)
+			log_info("backend %s: weight %d -> %d",
+			    c->backends[i].name, ob->weight,
+			    c->backends[i].weight);
+	}
+	rt.cfg = c;
+	for (size_t i = 0; i < rt.nworkers; i++)
+		worker_post_config(rt.workers[i], c);
+	if (old != NULL)
+		config_unref(old);
+}
+
+void
+runtime_metrics(struct worker_metrics *out)
+{
+	struct worker_metrics *per[256];
+	size_t n = rt.nworkers < 256 ? rt.nworkers : 256;
+
+	for (size_t i = 0; i < n; i++)
+		per[i] = rt.workers[i]->m;
+	metrics_sum(out, per, n);
+}
+
+/*
+ * SIGHUP: parse the file into a fresh config and swap it in whole, or
+ * keep the old one and say why.  A weight that changed in the file since
+ * the last load wins; otherwise the running weight (set through the admin
+ * API, say) stays.
+ */
+static void
+reload(void)
+{
+	struct config_errors	 errs = { 0 };
+	struct sw_config	*c;
+
+	log_info("reloading %s", config_path);
+	if ((c = config_load(config_path, &errs)) == NULL) {
+		print_errors(&errs);
+		config_errors_free(&errs);
+		log_err("reload failed: keeping the running configuration");
+		return;
+	}
+	if (strcmp(c->listen, rt.cfg->listen) != 0 || c->workers != rt.cfg->workers)
+		log_warn("reload: listener address and workers apply only at "
+		    "restart");
+	for (size_t i = 0; i < c->nbackends; i++) {
+		struct sw_backend *ob = config_backend(rt.cfg, c->backends[i].name);
+
+		/* Carry over addresses already resolved for the same names. */
+		for (size_t j = 0; ob != NULL && j < c->backends[i].nservers; j++) {
+			struct sw_server *s = &c->backends[i].servers[j];
+
+			for (size_t k = 0; k < ob->nservers && !s->literal; k++)
+				if (strcmp(ob->servers[k].name, s->name) == 0 &&
+				    ob->servers[k].resolved) {
+					s->addr = ob->servers[k].addr;
+					s->addrlen = ob->servers[k].addrlen;
+					s->resolved = 1;
+				}
+		}
+	}
+	free(c->listen);
+	c->listen = strdup(rt.cfg->listen);
+	c->workers = rt.cfg->workers;
+	if (c->log_level != NULL) {
+		enum log_level lvl;
+
+		if (log_level_parse(c->log_level, &lvl) == 0)
+			log_set_level(lvl);
+	}
+	log_reopen();
+	runtime_publish(c);
+	dns_refresh();
+	log_info("reload done");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	if (sig == SIGHUP) {
+		reload();
+		return;
+	}
+	if (rt.stopping) {
+		log_warn("second signal: exiting now");
+		exit(1);
+	}
+	rt.stopping = 1;
+	log_info("signal %d: stopping: finishing in-flight requests (up to %d ms)",
+	    (int)sig, rt.cfg->shutdown_timeout_ms);
+	for (size_t i = 0; i < rt.nworkers; i++)
+		worker_post_shutdown(rt.workers[i]);
+	event_base_loopexit(rt.base, NULL);
+}
+
+/* One listening socket per worker, SO_REUSEPORT, so the kernel spreads. */
+static int
+listen_socket(const struct sw_config *c)
+{
+	int fd, one = 1;
+
+	fd = socket(c->listen_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (const struct sockaddr *)&c->listen_addr,
+	    c->listen_addrlen) == -1 || listen(fd, c->backlog) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * SO_REUSEPORT would let a second switchover silently share the port with
+ * a first; make sure nobody else holds it by binding once without it.
+ */
+static int
+listen_probe(const struct sw_config *c)
+{
+	int fd, one = 1, r;
+
+	fd = socket(c->listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	r = bind(fd, (const struct sockaddr *)&c->listen_addr, c->listen_addrlen);
+	close(fd);
+	return r;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config_errors	 errs = { 0 };
+	struct sw_config	*cfg;
+	struct event		*sigs[4];
+	const int		 signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	enum log_level		 lvl = LOG_LVL_INFO;
+	int			 ch, test_only = 0, debug = 0, nworkers;
+	int			 fds[256], maxc;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:dhtV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("switchover %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "switchover: unexpected argument: %s\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if ((cfg = config_load(config_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		return 1;
+	}
+	if (test_only) {
+		printf("configuration OK\n");
+		config_unref(cfg);
+		return 0;
+	}
+	if (cfg->log_level != NULL)
+		log_level_parse(cfg->log_level, &lvl);
+	if (debug)
+		lvl = LOG_LVL_DEBUG;
+	if (log_init(cfg->log_file, lvl) == -1)
+		fatal("cannot open log file %s: %s", cfg->log_file,
+		    strerror(errno));
+	if (cfg->access_log != NULL && strcmp(cfg->access_log, "off") != 0) {
+		access_fd = open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0640);
+		if (access_fd == -1)
+			fatal("cannot open access log %s: %s", cfg->access_log,
+			    strerror(errno));
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1)
+		fatal("libevent has no pthreads support");
+	client_global_init();
+	if (assign_slots(cfg) == -1)
+		fatal("too many backends");
+
+	nworkers = cfg->workers;
+	if (nworkers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nworkers = n > 0 ? (int)n : 1;
+	}
+	if (nworkers > 256)
+		nworkers = 256;
+	if (listen_probe(cfg) == -1)
+		fatal("cannot listen on %s: %s", cfg->listen, strerror(errno));
+	for (int i = 0; i < nworkers; i++)
+		if ((fds[i] = listen_socket(cfg)) == -1)
+			fatal("cannot listen on %s: %s", cfg->listen,
+			    strerror(errno));
+
+	if ((rt.base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	rt.cfg = cfg;
+	rt.nworkers = (size_t)nworkers;
+	if ((rt.workers = calloc(rt.nworkers, sizeof(*rt.workers))) == NULL)
+		fatal("out of memory");
+	maxc = (cfg->max_connections + nworkers - 1) / nworkers;
+	for (int i = 0; i < nworkers; i++)
+		if ((rt.workers[i] = worker_new(i, cfg, fds[i], access_fd,
+		    maxc)) == NULL)
+			fatal("cannot create worker %d", i);
+	for (int i = 0; signums[i] != 0; i++) {
+		sigs[i] = evsignal_new(rt.base, signums[i], signal_cb, NULL);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatal("cannot install signal handler");
+	}
+	dns_start(rt.base);
+	for (int i = 0; i < nworkers; i++)
+		if (worker_start(rt.workers[i]) == -1)
+			fatal("cannot start worker thread %d", i);
+	log_info("switchover %s listening on %s with %d workers", PACKAGE_VERSION,
+	    cfg->listen, nworkers);
+	for (size_t i = 0; i < cfg->nbackends; i++)
+		log_info("backend %s: weight %d, %zu servers", cfg->backends[i].name,
+		    cfg->backends[i].weight, cfg->backends[i].nservers);
+
+	event_base_dispatch(rt.base);
+
+	for (size_t i = 0; i < rt.nworkers; i++)
+		worker_join(rt.workers[i]);
+	log_info("stopped");
+	dns_stop();
+	for (size_t i = 0; i < rt.nworkers; i++)
+		worker_free(rt.workers[i]);
+	free(rt.workers);
+	for (int i = 0; signums[i] != 0; i++)
+		event_free(sigs[i]);
+	config_unref(rt.cfg);
+	event_base_free(rt.base);
+	if (access_fd != -1)
+		close(access_fd);
+	log_close();
+	return 0;
+}

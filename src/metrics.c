@@ -1,0 +1,165 @@
+/*
+ * metrics: histogram arithmetic, backend slots, and summing workers.
+ *
+ * The histogram has exact buckets for 0..15 us, then 8 buckets per
+ * power of two: at most 12.5 % relative error, 312 buckets from 1 us to
+ * 12 days, and every power of two in microseconds is a bucket boundary,
+ * which lets Prometheus "le" bounds be exact.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "switchover/metrics.h"
+
+static char		*slot_names[SW_MAX_BACKENDS];
+static int		 nslots;
+static pthread_mutex_t	 slot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+size_t
+hist_index(uint64_t us)
+{
+	unsigned	e;
+	size_t		idx;
+
+	if (us < HIST_LINEAR)
+		return (size_t)us;
+	e = 63u - (unsigned)__builtin_clzll(us);		/* >= 4 */
+	idx = HIST_LINEAR + (size_t)(e - 4) * HIST_SUB +
+	    (size_t)((us >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+}
+
+uint64_t
+hist_upper(size_t idx)
+{
+	size_t		 o, s;
+
+	if (idx < HIST_LINEAR)
+		return idx;
+	o = (idx - HIST_LINEAR) / HIST_SUB + 4;
+	s = (idx - HIST_LINEAR) % HIST_SUB;
+	return ((uint64_t)(HIST_SUB + s + 1) << (o - HIST_SUB_BITS)) - 1;
+}
+
+void
+hist_record(struct hist *h, uint64_t us)
+{
+	M_INC(h->count);
+	M_ADD(h->sum_us, us);
+	if (us > M_GET(h->max_us))
+		__atomic_store_n(&h->max_us, us, __ATOMIC_RELAXED);
+	M_INC(h->b[hist_index(us)]);
+}
+
+void
+hist_add(struct hist *dst, const struct hist *src)
+{
+	uint64_t m = M_GET(src->max_us);
+
+	dst->count += M_GET(src->count);
+	dst->sum_us += M_GET(src->sum_us);
+	if (m > dst->max_us)
+		dst->max_us = m;
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		dst->b[i] += M_GET(src->b[i]);
+}
+
+void
+hist_sub(struct hist *dst, const struct hist *a, const struct hist *b)
+{
+	size_t top = 0;
+
+	dst->count = a->count - b->count;
+	dst->sum_us = a->sum_us - b->sum_us;
+	for (size_t i = 0; i < HIST_BUCKETS; i++) {
+		dst->b[i] = a->b[i] - b->b[i];
+		if (dst->b[i] != 0)
+			top = i;
+	}
+	/* The window's max is only known to its bucket. */
+	dst->max_us = dst->count ? hist_upper(top) : 0;
+	if (dst->count && a->max_us < dst->max_us)
+		dst->max_us = a->max_us;
+}
+
+uint64_t
+hist_quantile(const struct hist *h, double q)
+{
+	uint64_t	rank, seen = 0;
+
+	if (h->count == 0)
+		return 0;
+	if (q <= 0)
+		q = 0;
+	rank = (uint64_t)(q * (double)h->count + 0.999999);
+	if (rank == 0)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	for (size_t i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			uint64_t u = hist_upper(i);
+			return u < h->max_us ? u : h->max_us;
+		}
+	}
+	return h->max_us;
+}
+
+int
+metrics_slot(const char *name)
+{
+	int slot = -1;
+
+	pthread_mutex_lock(&slot_lock);
+	for (int i = 0; i < nslots; i++)
+		if (strcmp(slot_names[i], name) == 0) {
+			slot = i;
+			goto done;
+		}
+	if (nslots < SW_MAX_BACKENDS &&
+	    (slot_names[nslots] = strdup(name)) != NULL)
+		slot = nslots++;
+done:
+	pthread_mutex_unlock(&slot_lock);
+	return slot;
+}
+
+const char *
+metrics_slot_name(int slot)
+{
+	return slot >= 0 && slot < nslots ? slot_names[slot] : NULL;
+}
+
+int
+metrics_nslots(void)
+{
+	return nslots;
+}
+
+void
+metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
+    size_t n)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t w = 0; w < n; w++) {
+		const uint64_t	*src = (const uint64_t *)&per[w]->l;
+		uint64_t	*dst = (uint64_t *)&out->l;
+
+		for (size_t i = 0; i < sizeof(out->l) / 8; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		for (size_t b = 0; b < SW_MAX_BACKENDS; b++) {
+			const struct backend_metrics	*sb = &per[w]->b[b];
+			struct backend_metrics		*db = &out->b[b];
+			size_t				 nfix;
+
+			/* Every field before the histogram is a uint64_t. */
+			nfix = offsetof(struct backend_metrics, latency) / 8;
+			for (size_t i = 0; i < nfix; i++)
+				((uint64_t *)db)[i] += __atomic_load_n(
+				    &((const uint64_t *)sb)[i], __ATOMIC_RELAXED);
+			hist_add(&db->latency, &sb->latency);
+		}
+	}
+}

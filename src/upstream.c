@@ -1,0 +1,206 @@
+/*
+ * upstream: connecting, pooling and closing server connections.  Runs on
+ * the worker thread that owns the connection.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "switchover/client.h"
+#include "switchover/log.h"
+#include "switchover/upstream.h"
+#include "switchover/worker.h"
+
+static void	pool_readcb(struct bufferevent *, void *);
+static void	pool_eventcb(struct bufferevent *, short, void *);
+
+/* Convert ms to a timeval pointer (NULL for 0: no timeout). */
+static const struct timeval *
+ms_tv(int ms, struct timeval *tv)
+{
+	if (ms <= 0)
+		return NULL;
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+void
+upstream_timeouts(struct upstream *u, int read_ms, int write_ms)
+{
+	struct timeval r, w;
+
+	bufferevent_set_timeouts(u->bev, ms_tv(read_ms, &r), ms_tv(write_ms, &w));
+}
+
+struct upstream *
+upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
+    int fresh_only)
+{
+	struct upstream		*u;
+	struct backend_metrics	*m = srv->backend->m;
+	const struct sw_config	*cfg = srv->gen->cfg;
+	int			 fd = -1, one = 1;
+
+	if (!fresh_only && (u = TAILQ_FIRST(&srv->idle)) != NULL) {
+		TAILQ_REMOVE(&srv->idle, u, entry);
+		srv->nidle--;
+		u->state = US_BUSY;
+		u->c = c;
+		u->reused = 1;
+		srv->active++;
+		M_INC(m->conns_reused);
+		bufferevent_setcb(u->bev, client_upstream_readcb,
+		    client_upstream_writecb, client_upstream_eventcb, c);
+		upstream_timeouts(u, cfg->first_byte_timeout_ms,
+		    cfg->io_timeout_ms);
+		bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+		return u;
+	}
+	if (!srv->conf->resolved)
+		return NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	fd = socket(srv->conf->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("upstream %s: socket: %s", srv->conf->name,
+		    strerror(errno));
+		goto fail;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	u->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (u->bev == NULL)
+		goto fail;
+	fd = -1;	/* owned by the bufferevent */
+	u->w = w;
+	u->srv = srv;
+	wgen_ref(srv->gen);
+	u->c = c;
+	u->state = US_CONNECTING;
+	srv->active++;
+	M_INC(m->conns_opened);
+	bufferevent_setcb(u->bev, client_upstream_readcb,
+	    client_upstream_writecb, client_upstream_eventcb, c);
+	/* While connecting, the write timeout is the connect timeout. */
+	upstream_timeouts(u, 0, cfg->connect_timeout_ms);
+	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	/*
+	 * A refusal seen at once is reported later through the event
+	 * callback; any other immediate failure comes back here as NULL.
+	 */
+	if (bufferevent_socket_connect(u->bev,
+	    (struct sockaddr *)&srv->conf->addr, (int)srv->conf->addrlen) == -1) {
+		log_debug("upstream %s: connect failed at once: %s",
+		    srv->conf->name, strerror(errno));
+		srv->active--;
+		M_INC(m->conns_closed);
+		wgen_unref(srv->gen);
+		goto fail;
+	}
+	return u;
+fail:
+	if (fd != -1)
+		close(fd);
+	if (u->bev != NULL)
+		bufferevent_free(u->bev);
+	free(u);
+	return NULL;
+}
+
+/* A pooled connection said something: data or EOF both end it. */
+static void
+pool_readcb(struct bufferevent *bev, void *arg)
+{
+	struct upstream *u = arg;
+
+	log_debug("upstream %s: unexpected data on idle connection",
+	    u->srv->conf->name);
+	upstream_close(u);
+}
+
+/* A pooled connection closed, failed, or sat idle too long. */
+static void
+pool_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	upstream_close(arg);
+}
+
+void
+upstream_release(struct upstream *u, int reusable)
+{
+	struct wserver		*srv = u->srv;
+	struct worker		*w = u->w;
+	const struct sw_config	*cfg = w->gen->cfg;
+
+	srv->active--;
+	u->c = NULL;
+	u->nreq++;
+	/*
+	 * Pool only into the current generation: a server that left the
+	 * config (or a worker shutting down) gets no new pooled conns.
+	 */
+	if (!reusable || w->shutting_down || srv->gen != w->gen ||
+	    srv->backend->conf->weight == 0 || srv->nidle >= cfg->pool_max_idle ||
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0) {
+		srv->active++;	/* upstream_close decrements */
+		upstream_close(u);
+		return;
+	}
+	u->state = US_IDLE;
+	u->reused = 0;
+	bufferevent_setcb(u->bev, pool_readcb, NULL, pool_eventcb, u);
+	upstream_timeouts(u, cfg->pool_idle_timeout_ms, 0);
+	bufferevent_disable(u->bev, EV_WRITE);
+	bufferevent_enable(u->bev, EV_READ);
+	TAILQ_INSERT_HEAD(&srv->idle, u, entry);	/* LIFO: warmest first */
+	srv->nidle++;
+}
+
+void
+upstream_close(struct upstream *u)
+{
+	struct worker *w = u->w;
+
+	if (u->state == US_DEAD)
+		return;
+	if (u->state == US_IDLE) {
+		TAILQ_REMOVE(&u->srv->idle, u, entry);
+		u->srv->nidle--;
+	} else
+		u->srv->active--;
+	M_INC(u->srv->backend->m->conns_closed);
+	u->state = US_DEAD;
+	u->c = NULL;
+	bufferevent_free(u->bev);
+	u->bev = NULL;
+	TAILQ_INSERT_TAIL(&w->reap_upstreams, u, entry);
+	worker_reap_schedule(w);
+}
+
+void
+upstream_pool_flush(struct wserver *srv)
+{
+	struct upstream *u;
+
+	while ((u = TAILQ_FIRST(&srv->idle)) != NULL)
+		upstream_close(u);
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	if (u->bev != NULL)
+		bufferevent_free(u->bev);
+	if (u->srv != NULL)
+		wgen_unref(u->srv->gen);
+	free(u);
+}

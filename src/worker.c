@@ -1,0 +1,490 @@
+/*
+ * worker: a thread with its own event_base, listener, clients, upstream
+ * pools and metrics.  See worker.h for the invariants.
+ *
+ * The control thread talks to a worker only through worker_post_*():
+ * they fill the command slot under cmd_lock and activate cmd_ev, whose
+ * callback runs on the worker's own thread.  Nothing on the request path
+ * takes a lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "switchover/client.h"
+#include "switchover/log.h"
+#include "switchover/router.h"
+#include "switchover/upstream.h"
+#include "switchover/worker.h"
+
+#define ACCEPT_PAUSE_MS	100
+
+uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+/* Build this worker's state for config cfg, taking over pools from old. */
+static struct wgen *
+wgen_new(struct worker *w, struct sw_config *cfg, struct wgen *old)
+{
+	struct wgen *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->cfg = config_ref(cfg);
+	g->refcnt = 1;
+	g->w = w;
+	for (size_t i = 0; i < cfg->nbackends; i++) {
+		struct wbackend *b = &g->backends[i];
+
+		b->conf = &cfg->backends[i];
+		b->m = &w->m->b[b->conf->metric_slot];
+		b->nservers = b->conf->nservers;
+		b->servers = calloc(b->nservers ? b->nservers : 1,
+		    sizeof(*b->servers));
+		if (b->servers == NULL) {
+			g->refcnt = 0;
+			wgen_unref(g);	/* frees what was built */
+			return NULL;
+		}
+		for (size_t j = 0; j < b->nservers; j++) {
+			struct wserver *s = &b->servers[j];
+
+			s->conf = &b->conf->servers[j];
+			s->backend = b;
+			s->gen = g;
+			TAILQ_INIT(&s->idle);
+		}
+	}
+	if (old == NULL)
+		return g;
+	/*
+	 * Carry over what still applies: idle pooled connections and health
+	 * of servers that stay (same backend, same address), and the SWRR
+	 * state when the weights did not change.
+	 */
+	for (size_t i = 0; i < cfg->nbackends; i++) {
+		struct wbackend		*b = &g->backends[i];
+		struct sw_backend	*ob = NULL;
+		size_t			 oi;
+
+		for (oi = 0; oi < old->cfg->nbackends; oi++)
+			if (strcmp(old->cfg->backends[oi].name, b->conf->name) == 0) {
+				ob = &old->cfg->backends[oi];
+				break;
+			}
+		if (ob == NULL)
+			continue;
+		if (ob->weight == b->conf->weight)
+			g->swrr[i] = old->swrr[oi];
+		b->rr = old->backends[oi].rr;
+		for (size_t j = 0; j < b->nservers; j++) {
+			struct wserver *s = &b->servers[j];
+
+			for (size_t k = 0; k < old->backends[oi].nservers; k++) {
+				struct wserver	*os = &old->backends[oi].servers[k];
+				struct upstream	*u;
+
+				if (strcmp(os->conf->name, s->conf->name) != 0 ||
+				    os->conf->addrlen != s->conf->addrlen ||
+				    memcmp(&os->conf->addr, &s->conf->addr,
+				    s->conf->addrlen) != 0)
+					continue;
+				s->fails = os->fails;
+				s->down_until = os->down_until;
+				if (b->conf->weight == 0)
+					break;	/* its idle conns close below */
+				while ((u = TAILQ_FIRST(&os->idle)) != NULL) {
+					TAILQ_REMOVE(&os->idle, u, entry);
+					os->nidle--;
+					u->srv = s;
+					wgen_ref(g);
+					wgen_unref(old);
+					TAILQ_INSERT_TAIL(&s->idle, u, entry);
+					s->nidle++;
+				}
+				break;
+			}
+		}
+	}
+	return g;
+}
+
+struct wgen *
+wgen_ref(struct wgen *g)
+{
+	g->refcnt++;
+	return g;
+}
+
+void
+wgen_unref(struct wgen *g)
+{
+	if (g == NULL || --g->refcnt > 0)
+		return;
+	for (size_t i = 0; i < g->cfg->nbackends; i++)
+		free(g->backends[i].servers);
+	config_unref(g->cfg);
+	free(g);
+}
+
+/* Drop the worker's own reference to its generation, closing idle pools. */
+static void
+wgen_retire(struct wgen *g)
+{
+	for (size_t i = 0; i < g->cfg->nbackends; i++)
+		for (size_t j = 0; j < g->backends[i].nservers; j++)
+			upstream_pool_flush(&g->backends[i].servers[j]);
+	wgen_unref(g);
+}
+
+struct wbackend *
+wgen_pick_backend(struct wgen *g)
+{
+	int	weights[SW_MAX_BACKENDS];
+	int	i;
+
+	for (size_t k = 0; k < g->cfg->nbackends; k++)
+		weights[k] = g->cfg->backends[k].weight;
+	i = router_swrr(weights, g->swrr, g->cfg->nbackends);
+	return i < 0 ? NULL : &g->backends[i];
+}
+
+struct wserver *
+wbackend_pick_server(struct wbackend *b, uint64_t now)
+{
+	struct router_server	 rs[SW_MAX_SERVERS];
+	int			 i, any = 0;
+
+	for (size_t k = 0; k < b->nservers; k++) {
+		rs[k].usable = b->servers[k].conf->resolved &&
+		    b->servers[k].down_until <= now;
+		rs[k].active = b->servers[k].active;
+		any |= rs[k].usable;
+	}
+	/* All marked down: fail open, as an ALB does with no healthy target. */
+	if (!any)
+		for (size_t k = 0; k < b->nservers; k++)
+			rs[k].usable = b->servers[k].conf->resolved;
+	if (b->conf->balance == BALANCE_LEAST_CONN)
+		i = router_least_conn(rs, b->nservers, &b->rr);
+	else
+		i = router_rr(rs, b->nservers, &b->rr);
+	return i < 0 ? NULL : &b->servers[i];
+}
+
+void
+wserver_failed(struct wserver *s, uint64_t now)
+{
+	const struct sw_config *cfg = s->gen->cfg;
+
+	if (cfg->max_fails == 0)
+		return;
+	if (++s->fails >= cfg->max_fails && s->down_until <= now) {
+		s->down_until = now + (uint64_t)cfg->fail_timeout_ms;
+		log_warn("server %s of backend %s marked down for %d ms after "
+		    "%d failures", s->conf->name, s->backend->conf->name,
+		    cfg->fail_timeout_ms, s->fails);
+	}
+}
+
+void
+wserver_succeeded(struct wserver *s)
+{
+	if (s->fails >= s->gen->cfg->max_fails && s->gen->cfg->max_fails > 0)
+		log_info("server %s of backend %s is answering again",
+		    s->conf->name, s->backend->conf->name);
+	s->fails = 0;
+	s->down_until = 0;
+}
+
+/* Free whatever closed since the last pass. */
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct upstream	*u;
+
+	client_reap(w);
+	while ((u = TAILQ_FIRST(&w->reap_upstreams)) != NULL) {
+		TAILQ_REMOVE(&w->reap_upstreams, u, entry);
+		upstream_free(u);
+	}
+	if (w->shutting_down && w->nclients == 0)
+		event_base_loopbreak(w->base);
+}
+
+void
+worker_reap_schedule(struct worker *w)
+{
+	event_active(w->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* Accepting again after a pause (EMFILE, or at the connection cap). */
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->accept_paused && !w->shutting_down &&
+	    w->nclients < w->max_clients) {
+		w->accept_paused = 0;
+		evconnlistener_enable(w->listener);
+	}
+}
+
+/* Stop accepting; resume after ms (0: when a client leaves). */
+static void
+accept_pause(struct worker *w, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (!w->accept_paused) {
+		w->accept_paused = 1;
+		M_INC(w->m->l.accept_paused);
+		evconnlistener_disable(w->listener);
+	}
+	if (ms > 0)
+		evtimer_add(w->accept_ev, &tv);
+}
+
+void
+worker_client_gone(struct worker *w, struct client *c)
+{
+	w->nclients--;
+	if (w->accept_paused && !w->shutting_down &&
+	    w->nclients < w->max_clients && !evtimer_pending(w->accept_ev, NULL)) {
+		w->accept_paused = 0;
+		evconnlistener_enable(w->listener);
+	}
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->shutting_down) {
+		close(fd);
+		return;
+	}
+	client_new(w, fd, sa, salen);
+	if (w->nclients >= w->max_clients) {
+		log_warn("worker %d: %d client connections: not accepting until "
+		    "one closes", w->id, w->nclients);
+		accept_pause(w, 0);
+	}
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct worker	*w = arg;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		/* Spinning on accept would burn the CPU others need. */
+		log_warn("worker %d: accept: %s: pausing %d ms", w->id,
+		    strerror(err), ACCEPT_PAUSE_MS);
+		accept_pause(w, ACCEPT_PAUSE_MS);
+		return;
+	}
+	log_warn("worker %d: accept: %s", w->id, strerror(err));
+}
+
+/* Shutdown deadline: whoever is still there is cut off. */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	log_warn("worker %d: shutdown deadline: closing %d connections", w->id,
+	    w->nclients);
+	client_close_all(w);
+}
+
+/* Run commands posted by the control thread. */
+static void
+cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker		*w = arg;
+	struct sw_config	*cfg;
+	int			 shutdown;
+
+	pthread_mutex_lock(&w->cmd_lock);
+	cfg = w->cmd_cfg;
+	w->cmd_cfg = NULL;
+	shutdown = w->cmd_shutdown;
+	w->cmd_shutdown = 0;
+	pthread_mutex_unlock(&w->cmd_lock);
+
+	if (cfg != NULL) {
+		struct wgen *g = wgen_new(w, cfg, w->gen);
+
+		config_unref(cfg);
+		if (g == NULL)
+			log_err("worker %d: out of memory applying config: "
+			    "keeping the old one", w->id);
+		else {
+			wgen_retire(w->gen);
+			w->gen = g;
+		}
+	}
+	if (shutdown && !w->shutting_down) {
+		struct timeval tv;
+		int ms = w->gen->cfg->shutdown_timeout_ms;
+
+		w->shutting_down = 1;
+		evconnlistener_disable(w->listener);
+		client_shutdown_all(w);
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(w->deadline_ev, &tv);
+		worker_reap_schedule(w);
+	}
+}
+
+struct worker *
+worker_new(int id, struct sw_config *cfg, int listen_fd, int access_fd,
+    int max_clients)
+{
+	struct worker		*w;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->id = id;
+	w->listen_fd = listen_fd;
+	w->access_fd = access_fd;
+	w->max_clients = max_clients;
+	TAILQ_INIT(&w->clients);
+	TAILQ_INIT(&w->reap_clients);
+	TAILQ_INIT(&w->reap_upstreams);
+	pthread_mutex_init(&w->cmd_lock, NULL);
+	if (getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0)
+		snprintf(w->listen_port, sizeof(w->listen_port), "%u",
+		    ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port));
+	if ((w->m = aligned_alloc(64, (sizeof(*w->m) + 63) / 64 * 64)) == NULL)
+		goto fail;
+	memset(w->m, 0, sizeof(*w->m));
+	if ((w->base = event_base_new()) == NULL)
+		goto fail;
+	if ((w->gen = wgen_new(w, cfg, NULL)) == NULL)
+		goto fail;
+	w->reap_ev = event_new(w->base, -1, 0, reap_cb, w);
+	w->cmd_ev = event_new(w->base, -1, 0, cmd_cb, w);
+	w->accept_ev = evtimer_new(w->base, accept_resume_cb, w);
+	w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
+	if (!w->reap_ev || !w->cmd_ev || !w->accept_ev || !w->deadline_ev)
+		goto fail;
+	w->listener = evconnlistener_new(w->base, accept_cb, w,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+	if (w->listener == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(w->listener, accept_error_cb);
+	return w;
+fail:
+	log_err("worker %d: cannot set up: out of memory", id);
+	worker_free(w);
+	return NULL;
+}
+
+/* The worker thread: run the loop until shutdown completes. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	log_debug("worker %d: running", w->id);
+	event_base_dispatch(w->base);
+	w->stopped = 1;
+	log_debug("worker %d: stopped", w->id);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void
+worker_post_config(struct worker *w, struct sw_config *cfg)
+{
+	pthread_mutex_lock(&w->cmd_lock);
+	if (w->cmd_cfg != NULL)
+		config_unref(w->cmd_cfg);	/* superseded before applied */
+	w->cmd_cfg = config_ref(cfg);
+	pthread_mutex_unlock(&w->cmd_lock);
+	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+}
+
+void
+worker_post_shutdown(struct worker *w)
+{
+	pthread_mutex_lock(&w->cmd_lock);
+	w->cmd_shutdown = 1;
+	pthread_mutex_unlock(&w->cmd_lock);
+	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+}
+
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->base != NULL) {
+		client_close_all(w);
+		if (w->gen != NULL)
+			wgen_retire(w->gen);
+		w->gen = NULL;
+		if (w->reap_ev != NULL)
+			reap_cb(-1, 0, w);
+	}
+	if (w->listener != NULL)
+		evconnlistener_free(w->listener);
+	else if (w->listen_fd != -1)
+		close(w->listen_fd);
+	if (w->reap_ev)
+		event_free(w->reap_ev);
+	if (w->cmd_ev)
+		event_free(w->cmd_ev);
+	if (w->accept_ev)
+		event_free(w->accept_ev);
+	if (w->deadline_ev)
+		event_free(w->deadline_ev);
+	if (w->cmd_cfg)
+		config_unref(w->cmd_cfg);
+	if (w->base)
+		event_base_free(w->base);
+	pthread_mutex_destroy(&w->cmd_lock);
+	free(w->m);
+	free(w);
+}
