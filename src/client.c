@@ -95,6 +95,8 @@ struct client {
 	unsigned		 up_paused:1;	/* upstream reads stopped */
 	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
 	unsigned		 peer_eof:1;	/* client half-closed */
+	unsigned		 resp_kick:1;	/* run the parser even with no input */
+	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
 	llhttp_t		 resp;
@@ -171,6 +173,7 @@ req_on_message_begin(llhttp_t *p)
 	struct client *c = p->data;
 
 	http_head_reset(&c->head);
+	c->scan_prev = 0;
 	c->nreq++;
 	if (c->state == CS_IDLE) {
 		client_set_state(c, CS_HEAD);
@@ -569,9 +572,10 @@ client_error(struct client *c, int status, const char *type,
 	if (c->be != NULL && perr >= 0)
 		M_INC(c->be->m->errors[perr]);
 	if (c->resp_head_sent) {
+		/* Deliver what did arrive; the short body tells the client. */
 		log_info("client %s: %s after the response began: closing",
 		    c->addr, reason);
-		client_close(c, CLOSE_UPSTREAM_ERROR, reason);
+		client_linger(c, CLOSE_UPSTREAM_ERROR);
 		return -1;
 	}
 	if (status == 400 || status == 431 || status == 408)
@@ -728,6 +732,26 @@ client_feed(struct client *c, struct evbuffer *in, size_t *used,
 	return e;
 }
 
+/*
+ * llhttp 8 accepts a bare LF after the request line and lets obs-fold
+ * (a line starting with white space) through: two classic ways for one
+ * hop and the next to read different requests.  Check the raw head.
+ */
+static int
+client_head_lines_ok(struct client *c, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)d[i];
+
+		if (c->scan_prev == '\n' && (ch == ' ' || ch == '\t'))
+			return 0;
+		if (ch == '\n' && c->scan_prev != '\r')
+			return 0;
+		c->scan_prev = ch;
+	}
+	return 1;
+}
+
 /* Parse and forward as much client input as the state allows. */
 static void
 client_process(struct client *c)
@@ -747,6 +771,16 @@ client_process(struct client *c)
 				return;
 			}
 			e = client_feed(c, in, &used, &data);
+			if (e == HPE_OK || e == HPE_PAUSED) {
+				if (!client_head_lines_ok(c, data, used)) {
+					if (c->state == CS_IDLE)
+						client_set_state(c, CS_HEAD);
+					client_error(c, 400, "illegal_argument_exception",
+					    "malformed request: bare LF or obs-fold "
+					    "in the head", -1);
+					return;
+				}
+			}
 			evbuffer_drain(in, used);
 			if (e == HPE_OK) {
 				if (c->state == CS_IDLE)
@@ -985,7 +1019,11 @@ client_upstream_read(struct client *c)
 	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
 		in = bufferevent_get_input(c->up->bev);
 		out = bufferevent_get_output(c->bev);
-		if (evbuffer_get_length(in) == 0)
+		/*
+		 * After a pause at headers-complete, a body-less answer (204,
+		 * 304, Content-Length: 0) ends without another input byte.
+		 */
+		if (evbuffer_get_length(in) == 0 && !c->resp_kick)
 			return;
 		if (evbuffer_get_length(out) >= OUT_HIGH) {
 			if (!c->up_paused) {
@@ -1006,7 +1044,11 @@ client_upstream_read(struct client *c)
 				c->retry = NULL;
 			}
 		}
-		evbuffer_peek(in, -1, NULL, &v, 1);
+		c->resp_kick = 0;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = (void *)empty;
+			v.iov_len = 0;
+		}
 		e = llhttp_execute(&c->resp, v.iov_base, v.iov_len);
 		if (e == HPE_OK)
 			used = v.iov_len;
@@ -1036,8 +1078,10 @@ client_upstream_read(struct client *c)
 		if (e != HPE_PAUSED)
 			continue;
 		llhttp_resume(&c->resp);
-		if (!c->resp_msg_end)
-			continue;	/* paused at headers-complete */
+		if (!c->resp_msg_end) {
+			c->resp_kick = 1;	/* paused at headers-complete */
+			continue;
+		}
 		c->resp_msg_end = 0;
 		if (!c->resp_head_ready) {
 			client_send_interim(c);	/* a 1xx ended */

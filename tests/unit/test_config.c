@@ -1,0 +1,229 @@
+/* Unit tests for config: parsing, every error with its line, clones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "switchover/config.h"
+
+static struct sw_config *
+parse(const char *text, struct config_errors *e)
+{
+	return config_parse("t.conf", text, strlen(text), e);
+}
+
+/* Is there an error message containing needle? */
+static int
+has_error(const struct config_errors *e, const char *needle)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msgs[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static const char good[] =
+    "# comment\n"
+    "[listener]\n"
+    "address = 0.0.0.0:9200\n"
+    "header_timeout = 500ms\n"
+    "max_header_size = 32k\n"
+    "[upstream]\n"
+    "connect_timeout = 2s   # inline comment\n"
+    "[backend source]\n"
+    "servers = 127.0.0.1:19201, 127.0.0.1:19203\n"
+    "weight = 1\n"
+    "[backend target]\n"
+    "servers = [::1]:19202 , target.example:9200\n"
+    "weight = 0\n"
+    "balance = least_conn\n";
+
+static void
+test_good(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c = parse(good, &e);
+
+	assert_non_null(c);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->listen, "0.0.0.0:9200");
+	assert_int_equal(c->header_timeout_ms, 500);
+	assert_int_equal(c->connect_timeout_ms, 2000);
+	assert_int_equal(c->max_header_size, 32 * 1024);
+	assert_int_equal(c->keepalive_timeout_ms, 60000);	/* default */
+	assert_int_equal(c->nbackends, 2);
+	assert_int_equal(c->backends[0].nservers, 2);
+	assert_int_equal(c->backends[0].servers[1].port, 19203);
+	assert_true(c->backends[0].servers[0].resolved);
+	assert_int_equal(c->backends[1].weight, 0);
+	assert_int_equal(c->backends[1].balance, BALANCE_LEAST_CONN);
+	assert_string_equal(c->backends[1].servers[0].name, "[::1]:19202");
+	assert_true(c->backends[1].servers[0].literal);
+	assert_false(c->backends[1].servers[1].literal);
+	assert_false(c->backends[1].servers[1].resolved);
+	assert_string_equal(config_backend(c, "target")->name, "target");
+	assert_null(config_backend(c, "nope"));
+
+	struct sw_config *k = config_clone(c);
+	assert_non_null(k);
+	k->backends[0].weight = 7;
+	assert_int_equal(c->backends[0].weight, 1);
+	assert_string_equal(k->backends[1].servers[1].host, "target.example");
+	assert_ptr_not_equal(k->backends[1].servers, c->backends[1].servers);
+	config_unref(k);
+	config_unref(c);
+}
+
+static void
+test_errors_name_lines(void **state)
+{
+	struct config_errors	 e = { 0 };
+	const char		*bad =
+	    "[listener]\n"
+	    "address = nowhere\n"			/* 2 */
+	    "bogus = 1\n"				/* 3 */
+	    "[backend source]\n"
+	    "servers = 127.0.0.1:0, 1.2.3.4\n"		/* 5: two errors */
+	    "weight = 1000\n"				/* 6 */
+	    "[weird]\n"					/* 7 */
+	    "x = y\n"
+	    "[backend target]\n"
+	    "servers = 127.0.0.1:1\n"
+	    "weight = -1\n"				/* 11 */
+	    "header_timeout = soon\n"			/* 12: wrong section */
+	    "no equals sign\n";				/* 13 */
+
+	assert_null(parse(bad, &e));
+	assert_true(has_error(&e, "t.conf:2: address"));
+	assert_true(has_error(&e, "t.conf:3: unknown key \"bogus\""));
+	assert_true(has_error(&e, "t.conf:5: servers: \"127.0.0.1:0\""));
+	assert_true(has_error(&e, "t.conf:5: servers: \"1.2.3.4\""));
+	assert_true(has_error(&e, "t.conf:6: weight"));
+	assert_true(has_error(&e, "t.conf:7: unknown section [weird]"));
+	assert_true(has_error(&e, "t.conf:11: weight"));
+	assert_true(has_error(&e, "t.conf:12: unknown key \"header_timeout\""));
+	assert_true(has_error(&e, "t.conf:13: expected key = value"));
+	assert_false(has_error(&e, "t.conf:8:"));	/* inside [weird] */
+	config_errors_free(&e);
+}
+
+static void
+test_semantic(void **state)
+{
+	struct config_errors e = { 0 };
+
+	assert_null(parse("[listener]\naddress = 127.0.0.1:1\n"
+	    "[backend a]\nservers = 127.0.0.1:2\nweight = 0\n"
+	    "[backend b]\nservers = 127.0.0.1:3\nweight = 0\n", &e));
+	assert_true(has_error(&e, "every backend has weight 0"));
+	config_errors_free(&e);
+
+	assert_null(parse("[listener]\naddress = 127.0.0.1:1\n", &e));
+	assert_true(has_error(&e, "no [backend NAME] section"));
+	config_errors_free(&e);
+
+	assert_null(parse("[backend a]\nweight = 1\n"
+	    "[backend a]\nservers = 127.0.0.1:3\n", &e));
+	assert_true(has_error(&e, "backend a defined twice"));
+	assert_true(has_error(&e, "[listener] address is missing"));
+	assert_true(has_error(&e, "[backend a] has no servers"));
+	config_errors_free(&e);
+
+	assert_null(parse("[listener]\naddress = 127.0.0.1:1\n"
+	    "[backend a]\nservers = 127.0.0.1:2, 127.0.0.1:2\nweight = 1\n", &e));
+	assert_true(has_error(&e, "listed twice"));
+	config_errors_free(&e);
+
+	assert_null(parse("[listener]\naddress = 127.0.0.1:1\n"
+	    "[backend a b]\nservers = 127.0.0.1:2\nweight = 1\n", &e));
+	assert_true(has_error(&e, "backend name"));
+	config_errors_free(&e);
+}
+
+static void
+test_hostile(void **state)
+{
+	struct config_errors	e = { 0 };
+	char			nul[] = "[listener]\naddress = 1\0\n";
+	char			*big;
+
+	assert_null(config_parse("t.conf", nul, sizeof(nul) - 1, &e));
+	assert_true(has_error(&e, "NUL"));
+	config_errors_free(&e);
+
+	/* A very long line and many sections must not crash. */
+	big = malloc(200000);
+	memset(big, '[', 199999);
+	big[199999] = '\0';
+	assert_null(parse(big, &e));
+	assert_true(e.n > 0);
+	config_errors_free(&e);
+	free(big);
+
+	assert_null(parse("[backend x]\nservers = "
+	    "1.1.1.1:1 1.1.1.1:2 1.1.1.1:3 1.1.1.1:4 1.1.1.1:5 1.1.1.1:6 "
+	    "1.1.1.1:7 1.1.1.1:8 1.1.1.1:9 1.1.1.1:10 1.1.1.1:11 1.1.1.1:12 "
+	    "1.1.1.1:13 1.1.1.1:14 1.1.1.1:15 1.1.1.1:16 1.1.1.1:17 "
+	    "1.1.1.1:18 1.1.1.1:19 1.1.1.1:20 1.1.1.1:21 1.1.1.1:22 "
+	    "1.1.1.1:23 1.1.1.1:24 1.1.1.1:25 1.1.1.1:26 1.1.1.1:27 "
+	    "1.1.1.1:28 1.1.1.1:29 1.1.1.1:30 1.1.1.1:31 1.1.1.1:32 "
+	    "1.1.1.1:33 1.1.1.1:34 1.1.1.1:35 1.1.1.1:36 1.1.1.1:37 "
+	    "1.1.1.1:38 1.1.1.1:39 1.1.1.1:40 1.1.1.1:41 1.1.1.1:42 "
+	    "1.1.1.1:43 1.1.1.1:44 1.1.1.1:45 1.1.1.1:46 1.1.1.1:47 "
+	    "1.1.1.1:48 1.1.1.1:49 1.1.1.1:50 1.1.1.1:51 1.1.1.1:52 "
+	    "1.1.1.1:53 1.1.1.1:54 1.1.1.1:55 1.1.1.1:56 1.1.1.1:57 "
+	    "1.1.1.1:58 1.1.1.1:59 1.1.1.1:60 1.1.1.1:61 1.1.1.1:62 "
+	    "1.1.1.1:63 1.1.1.1:64 1.1.1.1:65\n", &e));
+	assert_true(has_error(&e, "too many servers"));
+	config_errors_free(&e);
+}
+
+static void
+test_values(void **state)
+{
+	int	ms, b;
+	size_t	sz;
+	char	*host = NULL;
+	uint16_t port;
+
+	assert_int_equal(config_parse_duration_ms("1.5s", &ms), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(config_parse_duration_ms("2m", &ms), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(config_parse_duration_ms("10", &ms), 0);
+	assert_int_equal(ms, 10000);
+	assert_int_equal(config_parse_duration_ms("-1s", &ms), -1);
+	assert_int_equal(config_parse_duration_ms("5 parsecs", &ms), -1);
+	assert_int_equal(config_parse_duration_ms("99999999h", &ms), -1);
+	assert_int_equal(config_parse_size("64k", &sz), 0);
+	assert_int_equal(sz, 65536);
+	assert_int_equal(config_parse_size("1g", &sz), 0);
+	assert_int_equal(sz, 1024UL * 1024 * 1024);
+	assert_int_equal(config_parse_size("k", &sz), -1);
+	assert_int_equal(config_parse_bool("On", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(config_parse_bool("maybe", &b), -1);
+	assert_int_equal(config_split_hostport("[::1]:80", &host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 80);
+	free(host);
+	assert_int_equal(config_split_hostport("::1:80", &host, &port), -1);
+	assert_int_equal(config_split_hostport("a:99999", &host, &port), -1);
+	assert_int_equal(config_split_hostport("a b:1", &host, &port), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_errors_name_lines),
+		cmocka_unit_test(test_semantic),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_values),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
