@@ -42,7 +42,13 @@ main(int argc, char *argv[])
 	if (port <= 0 || n <= 0 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
 		return 2;
 	sin.sin_port = htons((uint16_t)port);
-	rl.rlim_cur = rl.rlim_max = (rlim_t)n + 64;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)n + 64) {
+		fprintf(stderr, "idle: the hard limit on open files (%lu) is below "
+		    "%d\n", (unsigned long)rl.rlim_max, n + 64);
+		return 1;
+	}
+	rl.rlim_cur = (rlim_t)n + 64;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		perror("idle: setrlimit");
 		return 1;
