@@ -30,8 +30,6 @@
 #include "switchover/runtime.h"
 #include "switchover/worker.h"
 
-struct runtime rt;
-
 static const char *config_path = SYSCONFDIR "/switchover.conf";
 static int access_fd = -1;
 
@@ -64,54 +62,6 @@ print_errors(struct config_errors *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		log_err("%s", e->msgs[i]);
-}
-
-/* Assign metric slots to a config's backends. 0, or -1 if full. */
-static int
-assign_slots(struct sw_config *c)
-{
-	for (size_t i = 0; i < c->nbackends; i++)
-		if ((c->backends[i].metric_slot =
-		    metrics_slot(c->backends[i].name)) == -1)
-			return -1;
-	return 0;
-}
-
-void
-runtime_publish(struct sw_config *c)
-{
-	struct sw_config *old = rt.cfg;
-
-	if (assign_slots(c) == -1) {
-		log_err("more than %d distinct backend names since start: "
-		    "restart to apply this config", SW_MAX_BACKENDS);
-		config_unref(c);
-		return;
-	}
-	for (size_t i = 0; old != NULL && i < c->nbackends; i++) {
-		struct sw_backend *ob = config_backend(old, c->backends[i].name);
-
-		if (ob != NULL && ob->weight != c->backends[i].weight)
-			log_info("backend %s: weight %d -> %d",
-			    c->backends[i].name, ob->weight,
-			    c->backends[i].weight);
-	}
-	rt.cfg = c;
-	for (size_t i = 0; i < rt.nworkers; i++)
-		worker_post_config(rt.workers[i], c);
-	if (old != NULL)
-		config_unref(old);
-}
-
-void
-runtime_metrics(struct worker_metrics *out)
-{
-	struct worker_metrics *per[256];
-	size_t n = rt.nworkers < 256 ? rt.nworkers : 256;
-
-	for (size_t i = 0; i < n; i++)
-		per[i] = rt.workers[i]->m;
-	metrics_sum(out, per, n);
 }
 
 /*
@@ -300,7 +250,7 @@ main(int argc, char *argv[])
 	if (evthread_use_pthreads() == -1)
 		fatal("libevent has no pthreads support");
 	client_global_init();
-	if (assign_slots(cfg) == -1)
+	if (runtime_assign_slots(cfg) == -1)
 		fatal("too many backends");
 
 	nworkers = cfg->workers;
