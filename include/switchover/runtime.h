@@ -27,7 +27,8 @@ extern struct runtime rt;
 
 /*
  * Called on the control thread after every publish, with the config the
- * workers served before (NULL at start) and the one they serve now.
+ * workers served before and the one they serve now.  Start-up does not
+ * publish: a module reads rt.cfg when it starts.
  */
 typedef void (*runtime_hook)(const struct sw_config *old,
 		    const struct sw_config *cur, void *arg);
