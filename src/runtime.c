@@ -184,9 +184,10 @@ runtime_set_weights(const int *w, const char *who, const char *reason,
 	weights_str(&now, desc, sizeof(desc));
 	log_info("weights set by %s: %s%s%s", who, desc,
 	    reason ? ": " : "", reason ? reason : "");
+	/* cur may be freed by the publish: only rt.cfg is ours after it. */
 	runtime_publish(next);
-	if (cur->audit_log != NULL && state_audit(cur->audit_log, who, reason,
-	    &old, &now, aerr, sizeof(aerr)) == -1)
+	if (rt.cfg->audit_log != NULL && state_audit(rt.cfg->audit_log, who,
+	    reason, &old, &now, aerr, sizeof(aerr)) == -1)
 		log_warn("audit log: %s", aerr);
 	return 0;
 }
