@@ -101,8 +101,9 @@ wait_exit() {
 	local i
 	for i in $(seq $(( $2 * 10 ))); do
 		if ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; then
-			wait "$1" 2>/dev/null
-			WAIT_RC=$?
+			# Under set -e a non-zero status must not end the test.
+			WAIT_RC=0
+			wait "$1" 2>/dev/null || WAIT_RC=$?
 			return 0
 		fi
 		sleep 0.1
