@@ -55,7 +55,13 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
-"and applies it without dropping connections, or keeps the old one.\n",
+"and applies it without dropping connections, or keeps the old one.\n"
+"\n"
+"Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
+"  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
+"  GET /metrics (Prometheus)  GET /healthz\n"
+"Weight changes are saved to [state] file before they are acknowledged\n"
+"and win over the configuration file at start.\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
