@@ -40,7 +40,8 @@ struct cmd {
 	const char	*help;
 	int		 nargs_min, nargs_max;	/* -1: any number */
 	int		(*run)(struct ctl *, const struct cmd *, int, char **);
-	const char	*path;			/* for plain POST commands */
+	const char	*path;			/* for cmd_get and cmd_post */
+	void		(*print)(const json_t *);	/* for cmd_get */
 };
 
 static volatile sig_atomic_t	interrupted;
@@ -237,17 +238,17 @@ print_table(const json_t *st)
 	    num(st, "split", "window_10s", NULL));
 }
 
-/* status: the table, once. */
+/* status, weights: GET cmd->path and print it with cmd->print. */
 static int
-cmd_status(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+cmd_get(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 {
-	json_t	*st;
+	json_t	*doc;
 	int	 rc;
 
-	if ((rc = call(c, "GET", "/stats", NULL, &st)) != 0)
+	if ((rc = call(c, "GET", cmd->path, NULL, &doc)) != 0)
 		return rc;
-	print_table(st);
-	json_decref(st);
+	cmd->print(doc);
+	json_decref(doc);
 	return 0;
 }
 
@@ -295,20 +296,6 @@ cmd_top(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
-/* weights: "source=1 target=0". */
-static int
-cmd_weights(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
-{
-	json_t	*w;
-	int	 rc;
-
-	if ((rc = call(c, "GET", "/weights", NULL, &w)) != 0)
-		return rc;
-	print_weights(w);
-	json_decref(w);
-	return 0;
-}
-
 /* set NAME=N ...: change those weights at once. */
 static int
 cmd_set(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
@@ -342,34 +329,64 @@ cmd_set(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
-/* switchover, fallback: POST cmd->path and print the new weights. */
+/* Is every value of the object an integer (a weights answer)? */
+static int
+is_weights(const json_t *doc)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach((json_t *)doc, k, v)
+		if (!json_is_integer(v))
+			return 0;
+	return json_is_object(doc);
+}
+
+/*
+ * POST cmd->path and print the answer: weights as NAME=N, anything else
+ * as JSON.  A path with "%s" takes the command's one argument, escaped
+ * (so "drain BACKEND" would be { ..., 1, 1, cmd_post, "/drain?backend=%s" }).
+ */
 static int
 cmd_post(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 {
 	json_t	*body = reason_body(c), *w;
-	int	 rc;
+	char	*arg = NULL, *path = NULL;
+	int	 rc = EXIT_UNREACH;
 
-	if ((rc = call(c, "POST", cmd->path, body, &w)) == 0) {
-		print_weights(w);
+	if (argc > 0 && (arg = curl_easy_escape(c->curl, argv[0], 0)) == NULL)
+		goto done;
+	if (asprintf(&path, cmd->path, arg ? arg : "") == -1) {
+		path = NULL;
+		goto done;
+	}
+	if ((rc = call(c, "POST", path, body, &w)) == 0) {
+		if (is_weights(w))
+			print_weights(w);
+		else if (json_dumpf(w, stdout, JSON_INDENT(2)) == 0)
+			putchar('\n');
 		json_decref(w);
 	}
+done:
+	curl_free(arg);
+	free(path);
 	json_decref(body);
 	return rc;
 }
 
 static const struct cmd cmds[] = {
 	{ "status", "", "per-backend rates, latency and connections, once",
-	    0, 0, cmd_status, NULL },
+	    0, 0, cmd_get, "/stats", print_table },
 	{ "top", "", "the status table, refreshed every second until ^C",
-	    0, 0, cmd_top, NULL },
+	    0, 0, cmd_top, NULL, NULL },
 	{ "weights", "", "print the weights as NAME=N ...",
-	    0, 0, cmd_weights, NULL },
+	    0, 0, cmd_get, "/weights", print_weights },
 	{ "set", "NAME=N ...", "set weights (0-999) at once; others keep theirs",
-	    1, -1, cmd_set, NULL },
+	    1, -1, cmd_set, NULL, NULL },
 	{ "switchover", "", "all traffic to target",
-	    0, 0, cmd_post, "/switchover" },
+	    0, 0, cmd_post, "/switchover", NULL },
 	{ "fallback", "", "all traffic back to source",
-	    0, 0, cmd_post, "/fallback" },
+	    0, 0, cmd_post, "/fallback", NULL },
 };
 
 static void

@@ -371,6 +371,16 @@ prom_histogram(struct evbuffer *out, const struct view *v)
 	}
 }
 
+/* A family with one listener-labelled sample. */
+static void
+prom_listener_value(struct evbuffer *out, const char *name, const char *type,
+    const char *help, const char *listener, uint64_t val)
+{
+	prom_family(out, name, type, help);
+	evbuffer_add_printf(out, "switchover_%s{listener=\"%s\"} %llu\n", name,
+	    listener, (unsigned long long)val);
+}
+
 /* Listener-labelled families. */
 static void
 prom_listener(struct evbuffer *out, const struct view *v)
@@ -378,29 +388,19 @@ prom_listener(struct evbuffer *out, const struct view *v)
 	const struct listener_metrics	*l = &v->all->l;
 	const char			*a = v->c->listen;
 
-	prom_family(out, "listener_connections", "gauge",
-	    "Client connections open now.");
-	evbuffer_add_printf(out, "switchover_listener_connections{listener="
-	    "\"%s\"} %llu\n", a,
-	    (unsigned long long)(l->conns_accepted - l->conns_closed));
-	prom_family(out, "listener_connections_accepted_total", "counter",
-	    "Client connections accepted.");
-	evbuffer_add_printf(out, "switchover_listener_connections_accepted_"
-	    "total{listener=\"%s\"} %llu\n", a,
-	    (unsigned long long)l->conns_accepted);
-	prom_family(out, "listener_requests_total", "counter",
-	    "Client requests received.");
-	evbuffer_add_printf(out, "switchover_listener_requests_total{listener="
-	    "\"%s\"} %llu\n", a, (unsigned long long)l->requests);
-	prom_family(out, "listener_requests_reused_total", "counter",
-	    "Requests that were not the first on their connection.");
-	evbuffer_add_printf(out, "switchover_listener_requests_reused_total{"
-	    "listener=\"%s\"} %llu\n", a,
-	    (unsigned long long)l->requests_reused);
-	prom_family(out, "listener_bad_requests_total", "counter",
-	    "Requests refused as malformed, too slow or too large.");
-	evbuffer_add_printf(out, "switchover_listener_bad_requests_total{"
-	    "listener=\"%s\"} %llu\n", a, (unsigned long long)l->bad_requests);
+	prom_listener_value(out, "listener_connections", "gauge",
+	    "Client connections open now.", a,
+	    l->conns_accepted - l->conns_closed);
+	prom_listener_value(out, "listener_connections_accepted_total",
+	    "counter", "Client connections accepted.", a, l->conns_accepted);
+	prom_listener_value(out, "listener_requests_total", "counter",
+	    "Client requests received.", a, l->requests);
+	prom_listener_value(out, "listener_requests_reused_total", "counter",
+	    "Requests that were not the first on their connection.", a,
+	    l->requests_reused);
+	prom_listener_value(out, "listener_bad_requests_total", "counter",
+	    "Requests refused as malformed, too slow or too large.", a,
+	    l->bad_requests);
 	prom_family(out, "listener_connections_closed_total", "counter",
 	    "Client connections closed, by reason.");
 	for (int r = 0; r < CLOSE_MAX; r++)
