@@ -497,6 +497,25 @@ fail:
 	return rc;
 }
 
+/* NULL-safe string equality. */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* After a reload: say that admin settings wait for a restart. */
+static void
+on_publish(const struct sw_config *old, const struct sw_config *cur,
+    void *arg)
+{
+	if (old != NULL && (!same(old->admin_listen, cur->admin_listen) ||
+	    !same(old->admin_token_file, cur->admin_token_file)))
+		log_warn("reload: [admin] address and token_file apply only at "
+		    "restart: still %s%s", admin_address(old),
+		    adm.have_token ? " with the old token" : "");
+}
+
 int
 admin_start(struct event_base *base, const struct sw_config *c, char *err,
     size_t errlen)
@@ -530,6 +549,8 @@ admin_start(struct event_base *base, const struct sw_config *c, char *err,
 		    addr, strerror(errno));
 		goto fail;
 	}
+	if (runtime_on_publish(on_publish, NULL) == -1)
+		log_warn("admin: no room for a publish hook");
 	log_info("admin API on %s%s", addr, adm.have_token ?
 	    " (token required)" : "");
 	free(host);

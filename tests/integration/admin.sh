@@ -83,6 +83,13 @@ check_match "audit: reason, old and new" '"reason":"step 1","old":\{"source":1,"
 check_match "audit: time" '"time":"20[0-9-]+T[0-9:.]+Z"' "$first"
 check_match "audit: the switchover's reason" '"reason":"cutover"' "$(sed -n 3p "$TMP/audit.log")"
 
+# A reload cannot move the admin API: it says so and keeps answering.
+sed -i "s/^address = 127.0.0.1:$ADMIN_PORT/address = 127.0.0.1:$(free_port)/" "$TMP/sw.conf"
+kill -HUP "$SW_PID"
+for i in $(seq 50); do grep -q "reload done" "$TMP/switchover.log" && break; sleep 0.1; done
+check_match "reload: admin address waits for a restart" 'apply only at restart: still 127.0.0.1:'"$ADMIN_PORT" "$(cat "$TMP/switchover.log")"
+check "and the admin API still answers there" 200 "$(code GET /healthz)"
+
 # Token: required for everything but /healthz, compared exactly.
 P2=$(free_port)
 printf 's3cret-token\n' >"$TMP/token"
