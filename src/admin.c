@@ -72,6 +72,23 @@ static struct {
 
 /* ---- answers ------------------------------------------------------------- */
 
+/* The reason phrase of the codes this API answers with. */
+static const char *
+phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
 /* Send doc (a reference this takes) as a JSON answer. */
 static void
 reply_json(struct evhttp_request *req, int code, json_t *doc)
@@ -94,7 +111,7 @@ reply_json(struct evhttp_request *req, int code, json_t *doc)
 	free(text);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
+	evhttp_send_reply(req, code, phrase(code), b);
 	evbuffer_free(b);
 }
 
