@@ -61,6 +61,17 @@ check "and the running weights stay" '{"source":2,"target":4}' "$(weights)"
 kill -TERM "$SW_PID"; wait_exit "$SW_PID" 10
 sed -i '/^\[backend source\]/,/^\[/ s/^weight = 0/weight = 1/' "$TMP/sw.conf"
 
+# The state file cannot be written: the change is refused, not half made.
+mkdir "$TMP/sd"
+sed "s|^file = .*|file = $TMP/sd/state.json|" "$TMP/sw.conf" >"$TMP/sd.conf"
+start_proxy "$TMP/sd.conf"; wait_port "$ADMIN_PORT"
+before=$(weights)
+rmdir "$TMP/sd"; touch "$TMP/sd"	# its directory is now a plain file
+check "unwritable state: PUT refused with 500" 500 "$(curl -s -o "$TMP/out" -w '%{http_code}' -X PUT -d '{"target":7}' "$A/weights")"
+check_match "  saying why" '"state_exception".*weights not changed: .*sd/state.json' "$(tr -d '\n' <"$TMP/out")"
+check "  and nothing changed" "$before" "$(weights)"
+kill -TERM "$SW_PID"; wait_exit "$SW_PID" 10
+
 # A corrupt state file: a clear error, from the daemon and from -t.
 for bad in '{"weights":{"source":1,' '{"weights":{"source":"x"}}' '{"weights":{"source":0,"target":0}}' '[]'; do
 	printf '%s' "$bad" >"$TMP/state.json"
