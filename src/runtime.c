@@ -6,6 +6,11 @@
  * config (weights moved, a backend drained, the ALB kept in step)
  * register a hook once at start-up; hooks run in registration order after
  * the workers have been handed the new config.
+ *
+ * Weights have one door, runtime_set_weights(): validate, write the state
+ * file, publish, audit, in that order, so that what is acknowledged is on
+ * disk and what is on disk is what is served.  Start-up and SIGHUP keep
+ * the same promise through runtime_restore() and runtime_reload_weights().
  */
 #include <stdio.h>
 #include <stdlib.h>
