@@ -505,9 +505,10 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 		struct sockaddr_storage ss;
 		socklen_t	 len;
 
-		if (config_split_hostport(val, &host, &port) == -1 ||
-		    config_addr_literal(host, port, &ss, &len) != 1)
-			cerr(p, "address: \"%s\" is not IP:PORT", val);
+		if (strcmp(val, "off") != 0 &&
+		    (config_split_hostport(val, &host, &port) == -1 ||
+		    config_addr_literal(host, port, &ss, &len) != 1))
+			cerr(p, "address: \"%s\" is not IP:PORT or off", val);
 		else
 			set_str(p, &c->admin_listen, val);
 		free(host);

@@ -22,12 +22,15 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "switchover/admin.h"
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
+#include "switchover/state.h"
+#include "switchover/stats.h"
 #include "switchover/worker.h"
 
 static const char *config_path = SYSCONFDIR "/switchover.conf";
@@ -52,7 +55,13 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
-"and applies it without dropping connections, or keeps the old one.\n",
+"and applies it without dropping connections, or keeps the old one.\n"
+"\n"
+"Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
+"  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
+"  GET /metrics (Prometheus)  GET /healthz\n"
+"Weight changes are saved to [state] file before they are acknowledged\n"
+"and win over the configuration file at start.\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
@@ -68,13 +77,14 @@ print_errors(struct config_errors *e)
  * SIGHUP: parse the file into a fresh config and swap it in whole, or
  * keep the old one and say why.  A weight that changed in the file since
  * the last load wins; otherwise the running weight (set through the admin
- * API, say) stays.
+ * API, say) stays, and the state file is kept in step before the swap.
  */
 static void
 reload(void)
 {
 	struct config_errors	 errs = { 0 };
 	struct sw_config	*c;
+	char			 err[512];
 
 	log_info("reloading %s", config_path);
 	if ((c = config_load(config_path, &errs)) == NULL) {
@@ -101,6 +111,12 @@ reload(void)
 					s->resolved = 1;
 				}
 		}
+	}
+	if (runtime_reload_weights(c, err, sizeof(err)) == -1) {
+		log_err("reload failed: %s: keeping the running configuration",
+		    err);
+		config_unref(c);
+		return;
 	}
 	free(c->listen);
 	c->listen = strdup(rt.cfg->listen);
@@ -186,6 +202,7 @@ main(int argc, char *argv[])
 	enum log_level		 lvl = LOG_LVL_INFO;
 	int			 ch, test_only = 0, debug = 0, nworkers;
 	int			 fds[256], maxc;
+	char			 err[512];
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -228,9 +245,17 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (test_only) {
-		printf("configuration OK\n");
+		struct state_weights sw;
+		int bad = admin_check(cfg, err, sizeof(err)) == -1 ||
+		    (cfg->state_file != NULL &&
+		    state_load(cfg->state_file, &sw, err, sizeof(err)) == -1);
+
+		if (bad)
+			fprintf(stderr, "%s\n", err);
+		else
+			printf("configuration OK\n");
 		config_unref(cfg);
-		return 0;
+		return bad;
 	}
 	if (cfg->log_level != NULL)
 		log_level_parse(cfg->log_level, &lvl);
@@ -250,6 +275,9 @@ main(int argc, char *argv[])
 	if (evthread_use_pthreads() == -1)
 		fatal("libevent has no pthreads support");
 	client_global_init();
+	/* Saved weights win over the file's, before any worker sees either. */
+	if (runtime_restore(cfg, err, sizeof(err)) == -1)
+		fatal("state file: %s", err);
 	if (runtime_assign_slots(cfg) == -1)
 		fatal("too many backends");
 
@@ -284,6 +312,10 @@ main(int argc, char *argv[])
 			fatal("cannot install signal handler");
 	}
 	dns_start(rt.base);
+	if (stats_start(rt.base) == -1)
+		fatal("cannot start the metrics history: out of memory");
+	if (admin_start(rt.base, cfg, err, sizeof(err)) == -1)
+		fatal("%s", err);
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -298,6 +330,8 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_join(rt.workers[i]);
 	log_info("stopped");
+	admin_stop();
+	stats_stop();
 	dns_stop();
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_free(rt.workers[i]);

@@ -163,3 +163,41 @@ metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
 		}
 	}
 }
+
+void
+metrics_sub(struct worker_metrics *out, const struct worker_metrics *a,
+    const struct worker_metrics *b)
+{
+	const size_t nfix = offsetof(struct backend_metrics, latency) / 8;
+
+	for (size_t i = 0; i < sizeof(out->l) / 8; i++)
+		((uint64_t *)&out->l)[i] = ((const uint64_t *)&a->l)[i] -
+		    ((const uint64_t *)&b->l)[i];
+	for (size_t s = 0; s < SW_MAX_BACKENDS; s++) {
+		for (size_t i = 0; i < nfix; i++)
+			((uint64_t *)&out->b[s])[i] =
+			    ((const uint64_t *)&a->b[s])[i] -
+			    ((const uint64_t *)&b->b[s])[i];
+		hist_sub(&out->b[s].latency, &a->b[s].latency,
+		    &b->b[s].latency);
+	}
+}
+
+const char *
+metrics_error_name(enum proxy_error e)
+{
+	static const char *const names[PERR_MAX] = { "connect", "timeout",
+	    "reset", "bad_response", "no_server" };
+
+	return e < PERR_MAX && names[e] != NULL ? names[e] : "unknown";
+}
+
+const char *
+metrics_close_name(enum close_reason r)
+{
+	static const char *const names[CLOSE_MAX] = { "client",
+	    "keepalive_timeout", "header_timeout", "io_timeout", "bad_request",
+	    "upstream_error", "connection_close", "shutdown", "drain", "error" };
+
+	return r < CLOSE_MAX && names[r] != NULL ? names[r] : "unknown";
+}

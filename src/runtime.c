@@ -6,7 +6,13 @@
  * config (weights moved, a backend drained, the ALB kept in step)
  * register a hook once at start-up; hooks run in registration order after
  * the workers have been handed the new config.
+ *
+ * Weights have one door, runtime_set_weights(): validate, write the state
+ * file, publish, audit, in that order, so that what is acknowledged is on
+ * disk and what is on disk is what is served.  Start-up and SIGHUP keep
+ * the same promise through runtime_restore() and runtime_reload_weights().
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +20,7 @@
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
+#include "switchover/state.h"
 #include "switchover/worker.h"
 
 #define MAX_HOOKS	8
@@ -25,6 +32,9 @@ static struct {
 	void		*arg;
 } hooks[MAX_HOOKS];
 static size_t nhooks;
+
+/* The weights the config file said at the last load (start or SIGHUP). */
+static struct state_weights file_weights;
 
 int
 runtime_assign_slots(struct sw_config *c)
@@ -99,4 +109,159 @@ runtime_metrics(struct worker_metrics *out)
 	for (size_t i = 0; i < n; i++)
 		per[i] = rt.workers[i]->m;
 	metrics_sum(out, per, n);
+}
+
+/* Weight the file gave NAME at the last load, or -1 if it had none. */
+static int
+file_weight(const char *name)
+{
+	for (size_t i = 0; i < file_weights.n; i++)
+		if (strcmp(file_weights.w[i].name, name) == 0)
+			return file_weights.w[i].weight;
+	return -1;
+}
+
+/* "source=1 target=0", for logs. */
+static void
+weights_str(const struct state_weights *sw, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sw->n && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s=%d", i ? " " : "",
+		    sw->w[i].name, sw->w[i].weight);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* 0 if w is a valid weight vector for c, else -1 with err. */
+static int
+weights_check(const struct sw_config *c, const int *w, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (w[i] < 0 || w[i] > SW_WEIGHT_MAX) {
+			snprintf(err, errlen, "weight of %s must be an integer "
+			    "0-%d", c->backends[i].name, SW_WEIGHT_MAX);
+			return -1;
+		}
+	if (config_weights_valid(w, c->nbackends) == -1) {
+		snprintf(err, errlen, "every weight would be 0: no request "
+		    "could be routed");
+		return -1;
+	}
+	return 0;
+}
+
+int
+runtime_set_weights(const int *w, const char *who, const char *reason,
+    char *err, size_t errlen)
+{
+	struct sw_config	*cur = rt.cfg, *next;
+	struct state_weights	 old, now;
+	char			 aerr[256], desc[512];
+	int			 changed = 0;
+
+	if (weights_check(cur, w, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < cur->nbackends; i++)
+		changed |= w[i] != cur->backends[i].weight;
+	if (!changed)
+		return 0;
+	if ((next = config_clone(cur)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < next->nbackends; i++)
+		next->backends[i].weight = w[i];
+	state_from_config(&old, cur);
+	state_from_config(&now, next);
+	/* Durable before it is served: a crash never forgets an ack'ed change. */
+	if (cur->state_file != NULL &&
+	    state_save(cur->state_file, &now, err, errlen) == -1) {
+		config_unref(next);
+		return -1;
+	}
+	weights_str(&now, desc, sizeof(desc));
+	log_info("weights set by %s: %s%s%s", who, desc,
+	    reason ? ": " : "", reason ? reason : "");
+	/* cur may be freed by the publish: only rt.cfg is ours after it. */
+	runtime_publish(next);
+	if (rt.cfg->audit_log != NULL && state_audit(rt.cfg->audit_log, who,
+	    reason, &old, &now, aerr, sizeof(aerr)) == -1)
+		log_warn("audit log: %s", aerr);
+	return 0;
+}
+
+int
+runtime_restore(struct sw_config *c, char *err, size_t errlen)
+{
+	struct state_weights	 saved;
+	char			 desc[512];
+	int			 r, w[SW_MAX_BACKENDS];
+
+	state_from_config(&file_weights, c);
+	if (c->state_file == NULL)
+		return 0;
+	if ((r = state_load(c->state_file, &saved, err, errlen)) <= 0)
+		return r;
+	for (size_t i = 0; i < c->nbackends; i++)
+		w[i] = c->backends[i].weight;
+	for (size_t i = 0; i < saved.n; i++) {
+		struct sw_backend *b = config_backend(c, saved.w[i].name);
+
+		if (b == NULL)
+			log_warn("state file %s: backend %s is not in the "
+			    "config: ignored", c->state_file, saved.w[i].name);
+		else
+			w[b - c->backends] = saved.w[i].weight;
+	}
+	if (weights_check(c, w, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < c->nbackends; i++)
+		c->backends[i].weight = w[i];
+	state_from_config(&saved, c);
+	weights_str(&saved, desc, sizeof(desc));
+	log_info("weights from state file %s win over the config file: %s",
+	    c->state_file, desc);
+	return 0;
+}
+
+int
+runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
+{
+	struct state_weights	 old, now, fromfile;
+	int			 w[SW_MAX_BACKENDS];
+	char			 aerr[256];
+
+	state_from_config(&fromfile, c);
+	for (size_t i = 0; i < c->nbackends; i++) {
+		struct sw_backend *ob = config_backend(rt.cfg,
+		    c->backends[i].name);
+
+		w[i] = c->backends[i].weight;
+		if (ob != NULL && file_weight(ob->name) == w[i])
+			w[i] = ob->weight;	/* unchanged in the file */
+	}
+	if (weights_check(c, w, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < c->nbackends; i++)
+		c->backends[i].weight = w[i];
+	state_from_config(&old, rt.cfg);
+	state_from_config(&now, c);
+	if (c->state_file != NULL && (runtime_weights_changed(rt.cfg, c) ||
+	    rt.cfg->state_file == NULL ||
+	    strcmp(rt.cfg->state_file, c->state_file) != 0) &&
+	    state_save(c->state_file, &now, err, errlen) == -1)
+		return -1;
+	if (runtime_weights_changed(rt.cfg, c) && c->audit_log != NULL &&
+	    state_audit(c->audit_log, "reload", "weight changed in the config "
+	    "file", &old, &now, aerr, sizeof(aerr)) == -1)
+		log_warn("audit log: %s", aerr);
+	file_weights = fromfile;
+	return 0;
 }

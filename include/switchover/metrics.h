@@ -109,5 +109,13 @@ int		 metrics_nslots(void);
 struct worker;
 void		 metrics_sum(struct worker_metrics *out,
 		    struct worker_metrics *const *per, size_t n);
+/* out = a - b: what happened between snapshot b and later snapshot a. */
+void		 metrics_sub(struct worker_metrics *out,
+		    const struct worker_metrics *a,
+		    const struct worker_metrics *b);
+
+/* Names for JSON keys and Prometheus labels. */
+const char	*metrics_error_name(enum proxy_error);
+const char	*metrics_close_name(enum close_reason);
 
 #endif

@@ -50,4 +50,29 @@ int	runtime_assign_slots(struct sw_config *cfg);
 /* Sum the workers' metrics. */
 void	runtime_metrics(struct worker_metrics *out);
 
+/*
+ * The one entry point for a weight change (admin API, switchoverctl, AWS
+ * pull): w[i] is the new weight of rt.cfg->backends[i].  Validates (0-999,
+ * not all zero; nothing changes on error), writes the state file, then
+ * publishes and appends an audit record naming who and why (reason may
+ * be NULL).  Returns 0 once the change is durable and served, or -1 with
+ * a message for the caller in err.
+ */
+int	runtime_set_weights(const int *w, const char *who, const char *reason,
+	    char *err, size_t errlen);
+/*
+ * Start-up: remember c's weights as the file's, then let the weights saved
+ * in c's [state] file override them.  -1 with err when the state file is
+ * unreadable or corrupt.
+ */
+int	runtime_restore(struct sw_config *c, char *err, size_t errlen);
+/*
+ * SIGHUP: in a freshly loaded config, a backend keeps its running weight
+ * unless the file changed it since the last load; the result is saved to
+ * the state file before the caller publishes it.  -1 with err (the caller
+ * keeps the running config).
+ */
+int	runtime_reload_weights(struct sw_config *fresh, char *err,
+	    size_t errlen);
+
 #endif

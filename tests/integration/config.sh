@@ -44,6 +44,8 @@ P=$(free_port)
 cat >"$TMP/a.conf" <<CONF
 [listener]
 address = 127.0.0.1:$P
+[admin]
+address = off
 [backend source]
 servers = 127.0.0.1:1
 weight = 1

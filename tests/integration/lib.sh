@@ -8,6 +8,7 @@
 : "${SWITCHOVER:=./switchover}"
 : "${BACKEND:=./bench/backend}"
 : "${RAWCLIENT:=./tests/rawclient}"
+: "${SWITCHOVERCTL:=./switchoverctl}"
 
 PASS=0
 FAIL=0
@@ -100,8 +101,9 @@ wait_exit() {
 	local i
 	for i in $(seq $(( $2 * 10 ))); do
 		if ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; then
-			wait "$1" 2>/dev/null
-			WAIT_RC=$?
+			# Under set -e a non-zero status must not end the test.
+			WAIT_RC=0
+			wait "$1" 2>/dev/null || WAIT_RC=$?
 			return 0
 		fi
 		sleep 0.1
@@ -116,8 +118,11 @@ backend_requests() {
 }
 
 # proxy_conf FILE LISTEN_PORT SOURCE_SERVERS SOURCE_WEIGHT TARGET_SERVERS TARGET_WEIGHT [EXTRA]
-# writes a config; EXTRA is appended as is (more sections/keys).
+# writes a config; EXTRA is appended as is (more sections/keys).  The
+# admin API listens on ADMIN_PORT (picked here when unset; never the
+# shared default 9901); ADMIN_EXTRA adds keys to [admin].
 proxy_conf() {
+	: "${ADMIN_PORT:=$(free_port)}"
 	cat >"$1" <<CONF
 [proxy]
 workers = ${WORKERS:-2}
@@ -129,6 +134,10 @@ ${LISTENER_EXTRA:-}
 
 [upstream]
 ${UPSTREAM_EXTRA:-}
+
+[admin]
+address = 127.0.0.1:$ADMIN_PORT
+${ADMIN_EXTRA:-}
 
 [backend source]
 servers = $3

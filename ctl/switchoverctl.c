@@ -1,0 +1,511 @@
+/*
+ * switchoverctl: the operator's command line for a running switchover,
+ * over its admin API (libcurl), for people and scripts alike.
+ *
+ * Exit codes: 0 done, 1 refused by the proxy (its reason on stderr),
+ * 2 usage error, 3 the admin API cannot be reached or answered nonsense.
+ * Commands live in one table, cmds[]: a new one is a function and a line.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define EXIT_UNREACH	3
+#define DEFAULT_URL	"http://127.0.0.1:9901"
+#define REPLY_MAX	(8 * 1024 * 1024)
+
+struct ctl {
+	const char	*url;
+	const char	*reason;	/* -r, sent with changes */
+	char		*auth;		/* "Authorization: Bearer ..." */
+	int		 count;		/* top -n: refreshes, 0 = forever */
+	CURL		*curl;
+};
+
+struct cmd {
+	const char	*name;
+	const char	*args;
+	const char	*help;
+	int		 nargs_min, nargs_max;	/* -1: any number */
+	int		(*run)(struct ctl *, const struct cmd *, int, char **);
+	const char	*path;			/* for cmd_get and cmd_post */
+	void		(*print)(const json_t *);	/* for cmd_get */
+};
+
+static volatile sig_atomic_t	interrupted;
+
+/* A message on stderr, prefixed with the program's name. */
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("switchoverctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* libcurl write callback: collect the answer, up to REPLY_MAX. */
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct { char *buf; size_t len; } *r = arg;
+	size_t	 add = size * n;
+	char	*nb;
+
+	if (r->len + add > REPLY_MAX ||
+	    (nb = realloc(r->buf, r->len + add + 1)) == NULL)
+		return 0;
+	memcpy(nb + r->len, p, add);
+	r->buf = nb;
+	r->len += add;
+	r->buf[r->len] = '\0';
+	return add;
+}
+
+/*
+ * One admin call: METHOD PATH with an optional JSON body.  On 2xx, *out
+ * is the parsed answer (may be NULL when not asked for).  Returns an
+ * exit code, after saying what went wrong.
+ */
+static int
+call(struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out)
+{
+	struct { char *buf; size_t len; } r = { NULL, 0 };
+	struct curl_slist	*h = NULL;
+	char			*url = NULL, *text = NULL, errbuf[CURL_ERROR_SIZE];
+	json_t			*doc = NULL;
+	json_error_t		 jerr;
+	long			 code = 0;
+	int			 rc = EXIT_UNREACH;
+	CURLcode		 cc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (asprintf(&url, "%s%s", c->url, path) == -1) {
+		url = NULL;
+		say("out of memory");
+		goto fail;
+	}
+	curl_easy_reset(c->curl);
+	errbuf[0] = '\0';
+	if (c->auth != NULL)
+		h = curl_slist_append(h, c->auth);
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text ? text : "");
+	}
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 3L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	if ((cc = curl_easy_perform(c->curl)) != CURLE_OK) {
+		say("cannot reach %s: %s", c->url, errbuf[0] ? errbuf :
+		    curl_easy_strerror(cc));
+		goto fail;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+	doc = r.buf ? json_loads(r.buf, 0, &jerr) : NULL;
+	if (code < 200 || code > 299) {
+		const char *reason = json_string_value(json_object_get(
+		    json_object_get(doc, "error"), "reason"));
+
+		say("%s %s refused (%ld): %s", method, path, code,
+		    reason ? reason : "no reason given");
+		rc = EXIT_REFUSED;
+		goto fail;
+	}
+	if (out != NULL && doc == NULL) {
+		say("%s answered %s with something that is not JSON", c->url,
+		    path);
+		goto fail;
+	}
+	if (out != NULL) {
+		*out = doc;
+		doc = NULL;
+	}
+	rc = 0;
+fail:
+	json_decref(doc);
+	curl_slist_free_all(h);
+	free(text);
+	free(url);
+	free(r.buf);
+	return rc;
+}
+
+/* {"reason": -r} when given, else {}. */
+static json_t *
+reason_body(const struct ctl *c)
+{
+	return c->reason ? json_pack("{s:s}", "reason", c->reason) :
+	    json_object();
+}
+
+/* Print {"source":1,"target":0} as "source=1 target=0". */
+static void
+print_weights(const json_t *w)
+{
+	const char	*k;
+	json_t		*v;
+	int		 first = 1;
+
+	json_object_foreach((json_t *)w, k, v) {
+		printf("%s%s=%lld", first ? "" : " ", k,
+		    (long long)json_integer_value(v));
+		first = 0;
+	}
+	printf("\n");
+}
+
+/* A number from a path of keys in doc; 0 when absent. */
+static double
+num(const json_t *doc, ...)
+{
+	va_list		 ap;
+	const char	*k;
+
+	va_start(ap, doc);
+	while (doc != NULL && (k = va_arg(ap, const char *)) != NULL)
+		doc = json_object_get(doc, k);
+	va_end(ap);
+	return json_number_value(doc);
+}
+
+/* The per-backend table that status and top print. */
+static void
+print_table(const json_t *st)
+{
+	const json_t	*l = json_array_get(json_object_get(st, "listeners"), 0);
+	const char	*name;
+	json_t		*b;
+
+	printf("%-12s %6s %6s %8s %8s %7s %7s %7s %7s %8s %8s %6s %6s %6s\n",
+	    "BACKEND", "WEIGHT", "SPLIT", "REQ/S", "2XX/S", "3XX/S", "4XX/S",
+	    "5XX/S", "ERR/S", "P50_MS", "P99_MS", "CONNS", "NEW/S", "REUSE");
+	json_object_foreach(json_object_get(st, "backends"), name, b) {
+		const json_t	*r = json_object_get(b, "per_second_10s");
+		const json_t	*share = json_object_get(json_object_get(
+				    json_object_get(st, "split"), "last_10s"), name);
+		double		 op = num(r, "connections_opened", NULL);
+		double		 ru = num(r, "connections_reused", NULL);
+		char		 split[16] = "-", reuse[16] = "-";
+
+		if (json_is_number(share))
+			snprintf(split, sizeof(split), "%.1f%%",
+			    json_number_value(share) * 100);
+		if (op + ru > 0)
+			snprintf(reuse, sizeof(reuse), "%.0f%%",
+			    ru * 100 / (op + ru));
+		printf("%-12.12s %6.0f %6s %8.1f %8.1f %7.1f %7.1f %7.1f %7.1f "
+		    "%8.2f %8.2f %6.0f %6.1f %6s\n", name,
+		    num(b, "weight", NULL), split, num(r, "requests", NULL),
+		    num(r, "responses", "2xx", NULL),
+		    num(r, "responses", "3xx", NULL),
+		    num(r, "responses", "4xx", NULL),
+		    num(r, "responses", "5xx", NULL), num(r, "errors", NULL),
+		    num(b, "latency_ms", "last_60s", "p50", NULL),
+		    num(b, "latency_ms", "last_60s", "p99", NULL),
+		    num(b, "upstream_connections", "active", NULL), op, reuse);
+	}
+	printf("clients: %.0f connections, %.1f new/s, %.0f requests "
+	    "(%.0f on reused connections); rates over the last %.0f s, "
+	    "latency over the last 60 s\n",
+	    num(l, "connections_active", NULL),
+	    num(l, "connections_new_per_second_10s", NULL),
+	    num(l, "requests", NULL), num(l, "requests_reused", NULL),
+	    num(st, "split", "window_10s", NULL));
+}
+
+/* status, weights: GET cmd->path and print it with cmd->print. */
+static int
+cmd_get(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	json_t	*doc;
+	int	 rc;
+
+	if ((rc = call(c, "GET", cmd->path, NULL, &doc)) != 0)
+		return rc;
+	cmd->print(doc);
+	json_decref(doc);
+	return 0;
+}
+
+/* SIGINT/SIGTERM during top: finish the current refresh and stop. */
+static void
+on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+/* top: the table, refreshed every second until interrupted (or -n). */
+static int
+cmd_top(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct sigaction	sa = { .sa_handler = on_signal };
+	int			rc = 0, tty = isatty(STDOUT_FILENO);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; !interrupted && (c->count == 0 || i < c->count); i++) {
+		struct timespec	 one = { 1, 0 };
+		json_t		*st;
+		time_t		 now = time(NULL);
+		char		 ts[16];
+
+		if (i > 0)
+			while (nanosleep(&one, &one) == -1 && errno == EINTR &&
+			    !interrupted)
+				;
+		if (interrupted)
+			break;
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+		/* Keep going when the proxy restarts: say so, retry. */
+		rc = call(c, "GET", "/stats", NULL, &st);
+		if (tty)
+			printf("\033[H\033[2J");
+		printf("switchover %s  %s\n", c->url, ts);
+		if (rc == 0) {
+			print_table(st);
+			json_decref(st);
+		} else
+			printf("(no answer: see above)\n");
+		fflush(stdout);
+	}
+	return rc;
+}
+
+/* set NAME=N ...: change those weights at once. */
+static int
+cmd_set(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	json_t	*body = reason_body(c), *w;
+	int	 rc;
+
+	for (int i = 0; i < argc; i++) {
+		char	*eq = strchr(argv[i], '='), *end;
+		long	 n;
+
+		errno = 0;
+		n = eq ? strtol(eq + 1, &end, 10) : -1;
+		if (eq == NULL || eq == argv[i] || eq[1] == '\0' ||
+		    *end != '\0' || errno != 0 || n < 0 || n > 999 ||
+		    isspace((unsigned char)eq[1])) {
+			say("set: \"%s\" is not BACKEND=WEIGHT (0-999)",
+			    argv[i]);
+			json_decref(body);
+			return EXIT_USAGE;
+		}
+		*eq = '\0';
+		json_object_set_new(body, argv[i], json_integer(n));
+		*eq = '=';
+	}
+	if ((rc = call(c, "PUT", "/weights", body, &w)) == 0) {
+		print_weights(w);
+		json_decref(w);
+	}
+	json_decref(body);
+	return rc;
+}
+
+/* Is every value of the object an integer (a weights answer)? */
+static int
+is_weights(const json_t *doc)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach((json_t *)doc, k, v)
+		if (!json_is_integer(v))
+			return 0;
+	return json_is_object(doc);
+}
+
+/*
+ * POST cmd->path and print the answer: weights as NAME=N, anything else
+ * as JSON.  A path with "%s" takes the command's one argument, escaped
+ * (so "drain BACKEND" would be { ..., 1, 1, cmd_post, "/drain?backend=%s" }).
+ */
+static int
+cmd_post(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	json_t	*body = reason_body(c), *w;
+	char	*arg = NULL, *path = NULL;
+	int	 rc = EXIT_UNREACH;
+
+	if (argc > 0 && (arg = curl_easy_escape(c->curl, argv[0], 0)) == NULL)
+		goto done;
+	if (asprintf(&path, cmd->path, arg ? arg : "") == -1) {
+		path = NULL;
+		goto done;
+	}
+	if ((rc = call(c, "POST", path, body, &w)) == 0) {
+		if (is_weights(w))
+			print_weights(w);
+		else if (json_dumpf(w, stdout, JSON_INDENT(2)) == 0)
+			putchar('\n');
+		json_decref(w);
+	}
+done:
+	curl_free(arg);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
+static const struct cmd cmds[] = {
+	{ "status", "", "per-backend rates, latency and connections, once",
+	    0, 0, cmd_get, "/stats", print_table },
+	{ "top", "", "the status table, refreshed every second until ^C",
+	    0, 0, cmd_top, NULL, NULL },
+	{ "weights", "", "print the weights as NAME=N ...",
+	    0, 0, cmd_get, "/weights", print_weights },
+	{ "set", "NAME=N ...", "set weights (0-999) at once; others keep theirs",
+	    1, -1, cmd_set, NULL, NULL },
+	{ "switchover", "", "all traffic to target",
+	    0, 0, cmd_post, "/switchover", NULL },
+	{ "fallback", "", "all traffic back to source",
+	    0, 0, cmd_post, "/fallback", NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: switchoverctl [-a URL] [-t TOKEN_FILE] [-r REASON] "
+	    "[-n COUNT] COMMAND [ARGS]\n\n"
+	    "  -a URL         admin API (default %s)\n"
+	    "  -t TOKEN_FILE  send the bearer token in this file\n"
+	    "  -r REASON      reason recorded in the audit log with a change\n"
+	    "  -n COUNT       top: stop after COUNT refreshes\n"
+	    "  -h             this help\n\ncommands:\n", DEFAULT_URL);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %-11s %s\n", cmds[i].name, cmds[i].args,
+		    cmds[i].help);
+	fprintf(f, "\nexit status: 0 done, 1 refused by the proxy, 2 usage, "
+	    "3 cannot reach the proxy\n");
+}
+
+/* Read a token file into an Authorization header line.  0, or -1. */
+static int
+read_token(struct ctl *c, const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	 buf[4098];
+	size_t	 n;
+
+	if (f == NULL) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	if (n == 0 || n > 4096 || strlen(buf) != n) {
+		say("%s: must hold one token", path);
+		return -1;
+	}
+	if (asprintf(&c->auth, "Authorization: Bearer %s", buf) == -1) {
+		c->auth = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl		 c = { .url = DEFAULT_URL };
+	const struct cmd	*cmd = NULL;
+	const char		*token = NULL;
+	char			*end;
+	int			 ch, rc, nargs;
+	size_t			 ulen;
+
+	while ((ch = getopt(argc, argv, "+a:t:r:n:h")) != -1) {
+		switch (ch) {
+		case 'a':
+			c.url = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'r':
+			c.reason = optarg;
+			break;
+		case 'n':
+			c.count = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || c.count < 1) {
+				say("-n: \"%s\" is not a positive count",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; optind < argc && i < sizeof(cmds) / sizeof(cmds[0]);
+	    i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0)
+			cmd = &cmds[i];
+	if (cmd == NULL) {
+		if (optind < argc)
+			say("unknown command \"%s\"", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	nargs = argc - optind - 1;
+	if (nargs < cmd->nargs_min ||
+	    (cmd->nargs_max >= 0 && nargs > cmd->nargs_max)) {
+		say("usage: switchoverctl %s %s", cmd->name, cmd->args);
+		return EXIT_USAGE;
+	}
+	/* "http://host:9901/" and "http://host:9901" mean the same. */
+	ulen = strlen(c.url);
+	if (ulen > 0 && c.url[ulen - 1] == '/') {
+		char *u = strndup(c.url, ulen - 1);
+
+		if (u == NULL)
+			return EXIT_UNREACH;
+		c.url = u;
+	}
+	if (token != NULL && read_token(&c, token) == -1)
+		return EXIT_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (c.curl = curl_easy_init()) == NULL) {
+		say("cannot initialise libcurl");
+		return EXIT_UNREACH;
+	}
+	rc = cmd->run(&c, cmd, nargs, argv + optind + 1);
+	curl_easy_cleanup(c.curl);
+	curl_global_cleanup();
+	free(c.auth);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * state: the persisted weights ([state] file) and the audit trail
+ * ([state] audit_log).
+ *
+ * The state file is small JSON, {"weights":{"source":1,"target":0},...},
+ * replaced atomically (temp file in the same directory, fsync, rename,
+ * fsync of the directory) so that a crash at any instant leaves either the
+ * old or the new weights on disk, never a torn file.  The audit log is
+ * JSON lines, appended.  Both are written on the control thread only;
+ * the blocking fsync never touches a worker.
+ */
+#ifndef SWITCHOVER_STATE_H
+#define SWITCHOVER_STATE_H
+
+#include <stddef.h>
+
+#include "switchover/config.h"
+
+struct state_weight {
+	char	name[33];		/* backend names are 1-32 chars */
+	int	weight;
+};
+
+struct state_weights {
+	struct state_weight	w[SW_MAX_BACKENDS];
+	size_t			n;
+};
+
+/* Weights of a config, in its backend order. */
+void	state_from_config(struct state_weights *, const struct sw_config *);
+/* Replace PATH with sw, durably.  0, or -1 with err filled. */
+int	state_save(const char *path, const struct state_weights *sw,
+	    char *err, size_t errlen);
+/*
+ * Read PATH into sw.  1 when loaded, 0 when the file does not exist,
+ * -1 with err filled when it cannot be read or is not a valid state file.
+ */
+int	state_load(const char *path, struct state_weights *sw, char *err,
+	    size_t errlen);
+/*
+ * Append one audit record: time, who, reason (may be NULL), old and new
+ * weights.  0, or -1 with err filled.
+ */
+int	state_audit(const char *path, const char *who, const char *reason,
+	    const struct state_weights *old, const struct state_weights *cur,
+	    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * stats: the control thread's view of the metrics over time, and their
+ * rendering for the admin API (/stats as JSON, /metrics as Prometheus
+ * text).
+ *
+ * A 1-second timer on the control thread snapshots the sum of the
+ * workers' counters into a ring of the last 61 seconds; a window ("the
+ * last 10 s") is the live sum minus the snapshot that old.  Workers are
+ * never asked for anything: they only ever write their own counters.
+ */
+#ifndef SWITCHOVER_STATS_H
+#define SWITCHOVER_STATS_H
+
+#include <jansson.h>
+
+#include "switchover/config.h"
+
+struct event_base;
+struct evbuffer;
+
+/* Take the first snapshot and start the 1 s timer.  0, or -1. */
+int	 stats_start(struct event_base *base);
+void	 stats_stop(void);
+/* /stats for config c: a new JSON reference, or NULL (out of memory). */
+json_t	*stats_json(const struct sw_config *c);
+/* /metrics for config c, appended to out. */
+void	 stats_prometheus(struct evbuffer *out, const struct sw_config *c);
+
+#endif

@@ -1,0 +1,587 @@
+/*
+ * admin: the admin HTTP API (libevent evhttp) on the control thread.
+ *
+ * Every handler runs on the control thread's event_base and answers
+ * before it returns; none touches worker state: weights change through
+ * runtime_set_weights() (which publishes a new config to the workers),
+ * and stats read the workers' counters with relaxed loads.  A request is
+ * bounded (head, body, time) by evhttp before a handler sees it.
+ *
+ * To add an endpoint, add a handler and one line to the routes[] table.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "switchover/admin.h"
+#include "switchover/config.h"
+#include "switchover/log.h"
+#include "switchover/runtime.h"
+#include "switchover/stats.h"
+
+#define ADMIN_BODY_MAX		(16 * 1024)	/* what a handler accepts */
+#define ADMIN_READ_MAX		(64 * 1024)	/* what evhttp reads at all */
+#define ADMIN_TIMEOUT_S		10
+#define REASON_MAX		256
+#define TOKEN_MAX		4096
+
+struct route {
+	const char	*path;
+	int		 methods;	/* EVHTTP_REQ_* allowed */
+	const char	*allow;		/* the Allow header for a 405 */
+	int		 open;		/* no token needed */
+	void		(*fn)(struct evhttp_request *, const char *who);
+};
+
+static void	h_weights(struct evhttp_request *, const char *);
+static void	h_switchover(struct evhttp_request *, const char *);
+static void	h_fallback(struct evhttp_request *, const char *);
+static void	h_stats(struct evhttp_request *, const char *);
+static void	h_metrics(struct evhttp_request *, const char *);
+static void	h_healthz(struct evhttp_request *, const char *);
+
+static const struct route routes[] = {
+	{ "/weights", EVHTTP_REQ_GET | EVHTTP_REQ_PUT, "GET, PUT", 0,
+	    h_weights },
+	{ "/switchover", EVHTTP_REQ_POST, "POST", 0, h_switchover },
+	{ "/fallback", EVHTTP_REQ_POST, "POST", 0, h_fallback },
+	{ "/stats", EVHTTP_REQ_GET, "GET", 0, h_stats },
+	{ "/metrics", EVHTTP_REQ_GET, "GET", 0, h_metrics },
+	{ "/healthz", EVHTTP_REQ_GET, "GET", 1, h_healthz },
+};
+
+static struct {
+	struct evhttp	*http;
+	unsigned char	 token_hash[32];	/* SHA-256 of the token */
+	int		 have_token;
+} adm;
+
+/* ---- answers ------------------------------------------------------------- */
+
+/* The reason phrase of the codes this API answers with. */
+static const char *
+phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* Send doc (a reference this takes) as a JSON answer. */
+static void
+reply_json(struct evhttp_request *req, int code, json_t *doc)
+{
+	struct evbuffer	*b = evbuffer_new();
+	char		*text = NULL;
+
+	if (doc != NULL)
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (b == NULL || text == NULL) {
+		if (b != NULL)
+			evbuffer_free(b);
+		free(text);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b, "%s\n", text);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, code, phrase(code), b);
+	evbuffer_free(b);
+}
+
+/* {"error":{"type":...,"reason":...},"status":code}, as the proxy says. */
+static void
+reply_error(struct evhttp_request *req, int code, const char *type,
+    const char *fmt, ...)
+{
+	char	reason[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	reply_json(req, code, json_pack("{s:{s:s, s:s}, s:i}", "error",
+	    "type", type, "reason", reason, "status", code));
+}
+
+/* The running weights: {"source":1,"target":0}. */
+static json_t *
+weights_json(const struct sw_config *c)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < c->nbackends; i++)
+		json_object_set_new(o, c->backends[i].name,
+		    json_integer(c->backends[i].weight));
+	return o;
+}
+
+/* ---- request bodies -------------------------------------------------------- */
+
+/*
+ * The body as a JSON object (an empty body is an empty object when
+ * empty_ok).  NULL after answering 400/413 itself.
+ */
+static json_t *
+body_object(struct evhttp_request *req, int empty_ok)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 len = evbuffer_get_length(in);
+	json_error_t	 jerr;
+	json_t		*doc;
+
+	if (len > ADMIN_BODY_MAX) {
+		reply_error(req, 413, "payload_too_large", "request body is "
+		    "larger than %d bytes", ADMIN_BODY_MAX);
+		return NULL;
+	}
+	if (len == 0 && empty_ok)
+		return json_object();
+	doc = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL) {
+		reply_error(req, 400, "parse_exception", "body is not JSON: "
+		    "%s at character %d", jerr.text, jerr.position);
+		return NULL;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		reply_error(req, 400, "parse_exception", "body must be a JSON "
+		    "object");
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * The optional "reason": a short string without control characters (it
+ * goes into the log and audit trail).  0, or -1 after answering 400.
+ */
+static int
+body_reason(struct evhttp_request *req, json_t *body, const char **reason)
+{
+	json_t		*r = json_object_get(body, "reason");
+	const char	*s;
+
+	*reason = NULL;
+	if (r == NULL)
+		return 0;
+	if (!json_is_string(r) || json_string_length(r) > REASON_MAX) {
+		reply_error(req, 400, "illegal_argument_exception", "reason "
+		    "must be a string of at most %d bytes", REASON_MAX);
+		return -1;
+	}
+	for (s = json_string_value(r); *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			reply_error(req, 400, "illegal_argument_exception",
+			    "reason must not contain control characters");
+			return -1;
+		}
+	*reason = json_string_value(r);
+	return 0;
+}
+
+/* Apply w through the runtime and answer with the new weights. */
+static void
+apply_weights(struct evhttp_request *req, const int *w, const char *who,
+    const char *reason)
+{
+	char err[512];
+
+	if (config_weights_valid(w, rt.cfg->nbackends) == -1) {
+		reply_error(req, 400, "illegal_argument_exception", "every "
+		    "weight would be 0: no request could be routed");
+		return;
+	}
+	if (runtime_set_weights(w, who, reason, err, sizeof(err)) == -1) {
+		log_err("admin: weight change by %s failed: %s", who, err);
+		reply_error(req, 500, "state_exception", "weights not changed: "
+		    "%s", err);
+		return;
+	}
+	reply_json(req, 200, weights_json(rt.cfg));
+}
+
+/* ---- handlers -------------------------------------------------------------- */
+
+/* GET: the weights.  PUT: set some or all of them at once. */
+static void
+h_weights(struct evhttp_request *req, const char *who)
+{
+	const struct sw_config	*c = rt.cfg;
+	json_t			*body, *v;
+	const char		*key, *reason;
+	int			 w[SW_MAX_BACKENDS], named = 0;
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		reply_json(req, 200, weights_json(c));
+		return;
+	}
+	if ((body = body_object(req, 0)) == NULL)
+		return;
+	if (body_reason(req, body, &reason) == -1)
+		goto done;
+	for (size_t i = 0; i < c->nbackends; i++)
+		w[i] = c->backends[i].weight;
+	json_object_foreach(body, key, v) {
+		struct sw_backend	*be;
+		json_int_t		 n;
+
+		if (strcmp(key, "reason") == 0 && json_is_string(v))
+			continue;
+		if ((be = config_backend(c, key)) == NULL) {
+			reply_error(req, 400, "illegal_argument_exception",
+			    "unknown backend \"%.64s\"", key);
+			goto done;
+		}
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
+		    n > SW_WEIGHT_MAX) {
+			reply_error(req, 400, "illegal_argument_exception",
+			    "weight of %s must be an integer 0-%d", key,
+			    SW_WEIGHT_MAX);
+			goto done;
+		}
+		w[be - c->backends] = (int)n;
+		named++;
+	}
+	if (named == 0)
+		reply_error(req, 400, "illegal_argument_exception", "no weight "
+		    "given: expected {\"BACKEND\": 0-%d, ...}", SW_WEIGHT_MAX);
+	else
+		apply_weights(req, w, who, reason);
+done:
+	json_decref(body);
+}
+
+/* All weight to the backend called name, none to the others. */
+static void
+all_to(struct evhttp_request *req, const char *who, const char *name)
+{
+	const struct sw_config	*c = rt.cfg;
+	struct sw_backend	*be = config_backend(c, name);
+	json_t			*body;
+	const char		*reason;
+	int			 w[SW_MAX_BACKENDS] = { 0 };
+
+	if ((body = body_object(req, 1)) == NULL)
+		return;
+	if (body_reason(req, body, &reason) == -1)
+		goto done;
+	if (be == NULL) {
+		reply_error(req, 409, "illegal_state_exception", "there is no "
+		    "backend named %s", name);
+		goto done;
+	}
+	w[be - c->backends] = 1;
+	apply_weights(req, w, who, reason);
+done:
+	json_decref(body);
+}
+
+/* POST /switchover: everything to the target. */
+static void
+h_switchover(struct evhttp_request *req, const char *who)
+{
+	all_to(req, who, "target");
+}
+
+/* POST /fallback: everything back to the source. */
+static void
+h_fallback(struct evhttp_request *req, const char *who)
+{
+	all_to(req, who, "source");
+}
+
+/* GET /stats: counters, latency, connections and split as JSON. */
+static void
+h_stats(struct evhttp_request *req, const char *who)
+{
+	reply_json(req, 200, stats_json(rt.cfg));
+}
+
+/* GET /metrics: the same for Prometheus. */
+static void
+h_metrics(struct evhttp_request *req, const char *who)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	stats_prometheus(b, rt.cfg);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+/* GET /healthz: 200 while serving, 503 once stopping. */
+static void
+h_healthz(struct evhttp_request *req, const char *who)
+{
+	if (rt.stopping)
+		reply_error(req, 503, "shutting_down", "the proxy is stopping");
+	else
+		reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* ---- dispatch and auth ---------------------------------------------------- */
+
+/* SHA-256 of buf into out[32].  0, or -1. */
+static int
+sha256(const void *buf, size_t len, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) == 1 &&
+	    n == 32 ? 0 : -1;
+}
+
+/*
+ * Does the request carry the token?  Both sides are hashed first, so the
+ * constant-time compare also hides the token's length.
+ */
+static int
+authorized(struct evhttp_request *req)
+{
+	const char	*h;
+	unsigned char	 got[32];
+
+	if (!adm.have_token)
+		return 1;
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	if (sha256(h, strlen(h), got) == -1)
+		return 0;
+	return CRYPTO_memcmp(got, adm.token_hash, sizeof(got)) == 0;
+}
+
+/* Every request: route, check method and token, run the handler. */
+static void
+dispatch(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
+	char			*peer = NULL, who[80];
+	ev_uint16_t		 port = 0;
+	const struct route	*r = NULL;
+
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
+	    &port);
+	snprintf(who, sizeof(who), "%s:%u", peer ? peer : "?", port);
+	for (size_t i = 0; path != NULL && i < sizeof(routes) /
+	    sizeof(routes[0]); i++)
+		if (strcmp(path, routes[i].path) == 0)
+			r = &routes[i];
+	if (r == NULL) {
+		reply_error(req, 404, "not_found", "no such endpoint: %.100s",
+		    path ? path : "?");
+		return;
+	}
+	if (!r->open && !authorized(req)) {
+		log_warn("admin: %s: %s without a valid token", who, r->path);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		reply_error(req, 401, "security_exception", "missing or wrong "
+		    "token: send Authorization: Bearer TOKEN");
+		return;
+	}
+	if (!(evhttp_request_get_command(req) & r->methods)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", r->allow);
+		reply_error(req, 405, "method_not_allowed", "%s takes %s",
+		    r->path, r->allow);
+		return;
+	}
+	r->fn(req, who);
+}
+
+/* Read the token file into adm.token_hash.  0, or -1 with err. */
+static int
+load_token(const char *path, char *err, size_t errlen)
+{
+	FILE		*f;
+	char		 buf[TOKEN_MAX + 2];
+	size_t		 n;
+	struct stat	 st;
+	int		 rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "token_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	/* A trailing newline (echo TOKEN > file) is not part of the token. */
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	if (n == 0 || n > TOKEN_MAX || strlen(buf) != n) {
+		snprintf(err, errlen, "token_file %s: must hold one token of "
+		    "1-%d bytes", path, TOKEN_MAX);
+		goto fail;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("token_file %s is readable by others: chmod 600 it",
+		    path);
+	if (sha256(buf, n, adm.token_hash) == -1) {
+		snprintf(err, errlen, "token_file %s: cannot hash", path);
+		goto fail;
+	}
+	adm.have_token = 1;
+	rc = 0;
+fail:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	fclose(f);
+	return rc;
+}
+
+/* Is host (an IP literal) a loopback address? */
+static int
+is_loopback(const char *host)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* The configured admin address, or the default. */
+static const char *
+admin_address(const struct sw_config *c)
+{
+	return c->admin_listen ? c->admin_listen : ADMIN_DEFAULT_ADDRESS;
+}
+
+int
+admin_check(const struct sw_config *c, char *err, size_t errlen)
+{
+	const char	*addr = admin_address(c);
+	char		*host = NULL;
+	uint16_t	 port;
+	int		 rc = -1;
+
+	if (strcmp(addr, "off") == 0)
+		return 0;
+	if (config_split_hostport(addr, &host, &port) == -1) {
+		snprintf(err, errlen, "%s: [admin] address \"%s\" is not "
+		    "IP:PORT", c->path, addr);
+		goto fail;
+	}
+	if (!is_loopback(host) && c->admin_token_file == NULL) {
+		snprintf(err, errlen, "%s: [admin] address %s is not loopback: "
+		    "set [admin] token_file, or bind to 127.0.0.1", c->path,
+		    addr);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	free(host);
+	return rc;
+}
+
+/* NULL-safe string equality. */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* After a reload: say that admin settings wait for a restart. */
+static void
+on_publish(const struct sw_config *old, const struct sw_config *cur,
+    void *arg)
+{
+	if (old != NULL && (!same(old->admin_listen, cur->admin_listen) ||
+	    !same(old->admin_token_file, cur->admin_token_file)))
+		log_warn("reload: [admin] address and token_file apply only at "
+		    "restart: still %s%s", admin_address(old),
+		    adm.have_token ? " with the old token" : "");
+}
+
+int
+admin_start(struct event_base *base, const struct sw_config *c, char *err,
+    size_t errlen)
+{
+	const char	*addr = admin_address(c);
+	char		*host = NULL;
+	uint16_t	 port;
+
+	if (strcmp(addr, "off") == 0) {
+		log_info("admin API off");
+		return 0;
+	}
+	if (admin_check(c, err, errlen) == -1)
+		return -1;
+	if (c->admin_token_file != NULL &&
+	    load_token(c->admin_token_file, err, errlen) == -1)
+		return -1;
+	if (config_split_hostport(addr, &host, &port) == -1 ||
+	    (adm.http = evhttp_new(base)) == NULL) {
+		snprintf(err, errlen, "admin: out of memory");
+		goto fail;
+	}
+	evhttp_set_max_body_size(adm.http, ADMIN_READ_MAX);
+	evhttp_set_max_headers_size(adm.http, 16 * 1024);
+	evhttp_set_timeout(adm.http, ADMIN_TIMEOUT_S);
+	/* Let every method through so that a wrong one gets a JSON 405. */
+	evhttp_set_allowed_methods(adm.http, 0xffff);
+	evhttp_set_gencb(adm.http, dispatch, NULL);
+	if (evhttp_bind_socket(adm.http, host, port) == -1) {
+		snprintf(err, errlen, "cannot listen on admin address %s: %s",
+		    addr, strerror(errno));
+		goto fail;
+	}
+	if (runtime_on_publish(on_publish, NULL) == -1)
+		log_warn("admin: no room for a publish hook");
+	log_info("admin API on %s%s", addr, adm.have_token ?
+	    " (token required)" : "");
+	free(host);
+	return 0;
+fail:
+	free(host);
+	admin_stop();
+	return -1;
+}
+
+void
+admin_stop(void)
+{
+	if (adm.http != NULL)
+		evhttp_free(adm.http);
+	OPENSSL_cleanse(&adm, sizeof(adm));
+}

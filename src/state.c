@@ -1,0 +1,280 @@
+/*
+ * state: persisted weights and the audit log.
+ *
+ * Runs on the control thread only.  state_save() is the durability point
+ * of a weight change: runtime_set_weights() calls it before publishing, so
+ * an acknowledged change is on disk even if the process is killed the next
+ * instant.  Nothing here keeps a file open between calls.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "switchover/state.h"
+
+#define STATE_MAX_SIZE	(64 * 1024)
+
+/* printf into err, if the caller gave room for it. */
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+state_from_config(struct state_weights *sw, const struct sw_config *c)
+{
+	memset(sw, 0, sizeof(*sw));
+	for (size_t i = 0; i < c->nbackends && i < SW_MAX_BACKENDS; i++) {
+		snprintf(sw->w[i].name, sizeof(sw->w[i].name), "%s",
+		    c->backends[i].name);
+		sw->w[i].weight = c->backends[i].weight;
+	}
+	sw->n = c->nbackends;
+}
+
+/* {"source":1,"target":0}: a new reference, or NULL. */
+static json_t *
+weights_json(const struct state_weights *sw)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < sw->n; i++)
+		if (json_object_set_new(o, sw->w[i].name,
+		    json_integer(sw->w[i].weight)) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* Current UTC time as 2026-11-24T09:30:00.123Z. */
+static void
+now_iso(char *buf, size_t len)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		s[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", s, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* write(2) all of buf, retrying short writes. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory holding path, so a rename in it is durable. */
+static int
+fsync_dir(const char *path)
+{
+	char	*copy;
+	int	 fd, r;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+state_save(const char *path, const struct state_weights *sw, char *err,
+    size_t errlen)
+{
+	json_t	*doc = NULL;
+	char	*text = NULL, *tmp = NULL, when[40];
+	int	 fd = -1, rc = -1;
+
+	now_iso(when, sizeof(when));
+	if ((doc = json_pack("{s:o?, s:s}", "weights", weights_json(sw),
+	    "saved", when)) == NULL ||
+	    (text = json_dumps(doc, JSON_SORT_KEYS)) == NULL ||
+	    asprintf(&tmp, "%s.tmp", path) == -1) {
+		tmp = NULL;
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* The temp file lives beside the target: rename must not cross fs. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0640)) == -1) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (write_all(fd, text, strlen(text)) == -1 ||
+	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		seterr(err, errlen, "rename %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fsync_dir(path) == -1) {
+		seterr(err, errlen, "fsync directory of %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (fd != -1) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(text);
+	json_decref(doc);
+	return rc;
+}
+
+/* A backend name as the config accepts it: 1-32 of [A-Za-z0-9_-]. */
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+int
+state_load(const char *path, struct state_weights *sw, char *err,
+    size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*doc = NULL, *w, *v;
+	const char	*name;
+	struct stat	 st;
+	int		 sum = 0, rc = -1;
+
+	memset(sw, 0, sizeof(*sw));
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > STATE_MAX_SIZE) {
+		seterr(err, errlen, "%s: not a regular file of at most %d bytes",
+		    path, STATE_MAX_SIZE);
+		return -1;
+	}
+	if ((doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		seterr(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		goto fail;
+	}
+	if (!json_is_object(w = json_object_get(doc, "weights"))) {
+		seterr(err, errlen, "%s: no \"weights\" object", path);
+		goto fail;
+	}
+	json_object_foreach(w, name, v) {
+		json_int_t n;
+
+		if (!name_ok(name)) {
+			seterr(err, errlen, "%s: \"%.40s\" is not a backend name",
+			    path, name);
+			goto fail;
+		}
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
+		    n > SW_WEIGHT_MAX) {
+			seterr(err, errlen, "%s: weight of %s is not an integer "
+			    "0-%d", path, name, SW_WEIGHT_MAX);
+			goto fail;
+		}
+		if (sw->n == SW_MAX_BACKENDS) {
+			seterr(err, errlen, "%s: more than %d backends", path,
+			    SW_MAX_BACKENDS);
+			goto fail;
+		}
+		snprintf(sw->w[sw->n].name, sizeof(sw->w[0].name), "%s", name);
+		sw->w[sw->n++].weight = (int)n;
+		sum += (int)n;
+	}
+	if (sum == 0) {
+		seterr(err, errlen, "%s: every weight is 0", path);
+		goto fail;
+	}
+	rc = 1;
+fail:
+	json_decref(doc);
+	if (rc == -1)
+		memset(sw, 0, sizeof(*sw));
+	return rc;
+}
+
+int
+state_audit(const char *path, const char *who, const char *reason,
+    const struct state_weights *old, const struct state_weights *cur,
+    char *err, size_t errlen)
+{
+	json_t	*rec;
+	char	*text = NULL, *line = NULL, when[40];
+	int	 fd = -1, rc = -1;
+
+	now_iso(when, sizeof(when));
+	rec = json_pack("{s:s, s:s, s:s?, s:o?, s:o?}", "time", when,
+	    "who", who, "reason", reason, "old", weights_json(old),
+	    "new", weights_json(cur));
+	if (rec == NULL || (text = json_dumps(rec, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL || asprintf(&line, "%s\n",
+	    text) == -1) {
+		line = NULL;
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* One write per record: O_APPEND keeps concurrent lines whole. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640)) == -1 || write_all(fd, line, strlen(line)) == -1) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	free(line);
+	free(text);
+	json_decref(rec);
+	return rc;
+}

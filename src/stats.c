@@ -1,0 +1,490 @@
+/*
+ * stats: 1-second history of the summed metrics, and their rendering.
+ *
+ * Control thread only.  The ring holds RING_LEN snapshots, each the full
+ * sum of every worker's counters at a tick, with its monotonic time; the
+ * newest is ring[head].  Windows are measured against real snapshot times,
+ * so a late tick makes a window a little longer, never a rate wrong.
+ * Scratch buffers are allocated once: a scrape allocates only its output.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "switchover/log.h"
+#include "switchover/metrics.h"
+#include "switchover/runtime.h"
+#include "switchover/stats.h"
+
+#define RING_LEN	61	/* always one snapshot at least 60 s old */
+
+struct snap {
+	double			 t;
+	struct worker_metrics	*m;
+};
+
+/* What one rendering reads: totals and two windows. */
+struct view {
+	const struct sw_config		*c;
+	const struct worker_metrics	*all;		/* since start */
+	const struct worker_metrics	*w10, *w60;
+	double				 s10, s60;	/* their lengths */
+	double				 uptime;
+};
+
+static struct {
+	struct event		*timer;
+	struct snap		 ring[RING_LEN];
+	size_t			 head, n;
+	double			 t0;
+	struct worker_metrics	*live, *w10, *w60;
+} st;
+
+/* Monotonic seconds. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Make room for one more snapshot at time t; returns where to write it. */
+static struct worker_metrics *
+ring_next(double t)
+{
+	st.head = (st.head + 1) % RING_LEN;
+	if (st.n < RING_LEN)
+		st.n++;
+	st.ring[st.head].t = t;
+	return st.ring[st.head].m;
+}
+
+/* The newest snapshot at least secs older than now, else the oldest. */
+static const struct snap *
+ring_ago(double now, double secs)
+{
+	for (size_t k = 0; k < st.n; k++) {
+		const struct snap *s = &st.ring[(st.head + RING_LEN - k) %
+		    RING_LEN];
+
+		if (now - s->t >= secs)
+			return s;
+	}
+	return &st.ring[(st.head + RING_LEN - (st.n - 1)) % RING_LEN];
+}
+
+/* The 1 s timer: snapshot the workers' sum. */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	runtime_metrics(ring_next(mono_now()));
+}
+
+int
+stats_start(struct event_base *base)
+{
+	const struct timeval one = { 1, 0 };
+
+	for (size_t i = 0; i < RING_LEN; i++)
+		if ((st.ring[i].m = calloc(1, sizeof(*st.ring[i].m))) == NULL)
+			goto fail;
+	if ((st.live = calloc(1, sizeof(*st.live))) == NULL ||
+	    (st.w10 = calloc(1, sizeof(*st.w10))) == NULL ||
+	    (st.w60 = calloc(1, sizeof(*st.w60))) == NULL)
+		goto fail;
+	st.t0 = mono_now();
+	st.head = RING_LEN - 1;
+	st.n = 0;
+	runtime_metrics(ring_next(st.t0));
+	if (base != NULL && ((st.timer = event_new(base, -1, EV_PERSIST,
+	    tick_cb, NULL)) == NULL || event_add(st.timer, &one) == -1))
+		goto fail;
+	return 0;
+fail:
+	stats_stop();
+	return -1;
+}
+
+void
+stats_stop(void)
+{
+	if (st.timer != NULL)
+		event_free(st.timer);
+	for (size_t i = 0; i < RING_LEN; i++)
+		free(st.ring[i].m);
+	free(st.live);
+	free(st.w10);
+	free(st.w60);
+	memset(&st, 0, sizeof(st));
+}
+
+/* Fill v from the totals `all` read at time now, and the ring. */
+static void
+view_fill(struct view *v, const struct sw_config *c,
+    const struct worker_metrics *all, double now)
+{
+	const struct snap *s10 = ring_ago(now, 10), *s60 = ring_ago(now, 60);
+
+	metrics_sub(st.w10, all, s10->m);
+	metrics_sub(st.w60, all, s60->m);
+	v->c = c;
+	v->all = all;
+	v->w10 = st.w10;
+	v->w60 = st.w60;
+	v->s10 = now - s10->t;
+	v->s60 = now - s60->t;
+	v->uptime = now - st.t0;
+}
+
+/* Per second over a window of secs (0 for an empty window). */
+static double
+rate(uint64_t n, double secs)
+{
+	return secs > 0 ? (double)n / secs : 0;
+}
+
+/* {"count":N,"p50":ms,"p90":ms,"p99":ms,"max":ms} */
+static json_t *
+latency_json(const struct hist *h)
+{
+	return json_pack("{s:I, s:f, s:f, s:f, s:f}", "count",
+	    (json_int_t)h->count,
+	    "p50", (double)hist_quantile(h, 0.50) / 1000,
+	    "p90", (double)hist_quantile(h, 0.90) / 1000,
+	    "p99", (double)hist_quantile(h, 0.99) / 1000,
+	    "max", (double)h->max_us / 1000);
+}
+
+/* {"1xx":n,...,"5xx":n}: rates over secs, or counts when secs is 0. */
+static json_t *
+classes_json(const uint64_t r[5], double secs)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o != NULL && i < 5; i++) {
+		char k[4] = { (char)('1' + i), 'x', 'x', '\0' };
+
+		json_object_set_new(o, k, secs > 0 ? json_real(rate(r[i], secs)) :
+		    json_integer((json_int_t)r[i]));
+	}
+	return o;
+}
+
+/* Everything /stats says about one backend. */
+static json_t *
+backend_json(const struct view *v, const struct sw_backend *be, int wsum)
+{
+	const struct backend_metrics	*a = &v->all->b[be->metric_slot];
+	const struct backend_metrics	*w = &v->w10->b[be->metric_slot];
+	const struct backend_metrics	*w60 = &v->w60->b[be->metric_slot];
+	json_t				*errs = json_object();
+	uint64_t			 nerr = 0;
+
+	for (int e = 0; errs != NULL && e < PERR_MAX; e++) {
+		json_object_set_new(errs, metrics_error_name(e),
+		    json_integer((json_int_t)a->errors[e]));
+		nerr += w->errors[e];
+	}
+	return json_pack("{s:i, s:f, s:I, s:o, s:o, s:I,"
+	    " s:{s:o, s:o},"
+	    " s:{s:I, s:I, s:I},"
+	    " s:{s:I, s:I},"
+	    " s:{s:f, s:f, s:o, s:f, s:f, s:f}}",
+	    "weight", be->weight,
+	    "share_configured", wsum ? (double)be->weight / wsum : 0.0,
+	    "requests", (json_int_t)a->requests,
+	    "responses", classes_json(a->responses, 0),
+	    "errors", errs,
+	    "retries", (json_int_t)a->retries,
+	    "latency_ms",
+		"last_60s", latency_json(&w60->latency),
+		"since_start", latency_json(&a->latency),
+	    "upstream_connections",
+		"active", (json_int_t)(a->conns_opened - a->conns_closed),
+		"opened", (json_int_t)a->conns_opened,
+		"reused", (json_int_t)a->conns_reused,
+	    "bytes",
+		"sent", (json_int_t)a->bytes_up,
+		"received", (json_int_t)a->bytes_down,
+	    "per_second_10s",
+		"window", v->s10,
+		"requests", rate(w->requests, v->s10),
+		"responses", classes_json(w->responses, v->s10),
+		"errors", rate(nerr, v->s10),
+		"connections_opened", rate(w->conns_opened, v->s10),
+		"connections_reused", rate(w->conns_reused, v->s10));
+}
+
+/* {"source":0.75,...}: each backend's share of requests in m, or null. */
+static json_t *
+split_json(const struct sw_config *c, const struct worker_metrics *m)
+{
+	json_t		*o = json_object();
+	uint64_t	 total = 0;
+
+	for (size_t i = 0; i < c->nbackends; i++)
+		total += m->b[c->backends[i].metric_slot].requests;
+	for (size_t i = 0; o != NULL && i < c->nbackends; i++) {
+		uint64_t n = m->b[c->backends[i].metric_slot].requests;
+
+		json_object_set_new(o, c->backends[i].name, total ?
+		    json_real((double)n / (double)total) : json_null());
+	}
+	return o;
+}
+
+/* The one listener's connections and requests. */
+static json_t *
+listener_json(const struct view *v)
+{
+	const struct listener_metrics	*l = &v->all->l;
+	json_t				*closed = json_object();
+
+	for (int r = 0; closed != NULL && r < CLOSE_MAX; r++)
+		json_object_set_new(closed, metrics_close_name(r),
+		    json_integer((json_int_t)l->closed_by[r]));
+	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}",
+	    "address", v->c->listen,
+	    "connections_active", (json_int_t)(l->conns_accepted -
+		l->conns_closed),
+	    "connections_new", (json_int_t)l->conns_accepted,
+	    "connections_new_per_second_10s", rate(v->w10->l.conns_accepted,
+		v->s10),
+	    "requests", (json_int_t)l->requests,
+	    "requests_reused", (json_int_t)l->requests_reused,
+	    "bad_requests", (json_int_t)l->bad_requests,
+	    "accept_paused", (json_int_t)l->accept_paused,
+	    "closed", closed);
+}
+
+/* The /stats document for a filled view. */
+static json_t *
+view_json(const struct view *v)
+{
+	const struct sw_config	*c = v->c;
+	json_t			*bes = json_object(), *conf = json_object();
+	int			 wsum = 0;
+
+	for (size_t i = 0; i < c->nbackends; i++)
+		wsum += c->backends[i].weight;
+	for (size_t i = 0; bes != NULL && conf != NULL && i < c->nbackends;
+	    i++) {
+		const struct sw_backend *be = &c->backends[i];
+
+		json_object_set_new(bes, be->name, backend_json(v, be, wsum));
+		json_object_set_new(conf, be->name,
+		    json_real(wsum ? (double)be->weight / wsum : 0));
+	}
+	return json_pack("{s:f, s:o, s:[o], s:{s:o, s:o, s:o, s:f, s:f}}",
+	    "uptime_seconds", v->uptime,
+	    "backends", bes,
+	    "listeners", listener_json(v),
+	    "split",
+		"configured", conf,
+		"last_10s", split_json(c, v->w10),
+		"last_60s", split_json(c, v->w60),
+		"window_10s", v->s10,
+		"window_60s", v->s60);
+}
+
+json_t *
+stats_json(const struct sw_config *c)
+{
+	struct view v;
+
+	runtime_metrics(st.live);
+	view_fill(&v, c, st.live, mono_now());
+	return view_json(&v);
+}
+
+/* ---- Prometheus text format ---------------------------------------------- */
+
+/* "# HELP" and "# TYPE" lines of one metric family. */
+static void
+prom_family(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(out, "# HELP switchover_%s %s\n"
+	    "# TYPE switchover_%s %s\n", name, help, name, type);
+}
+
+/* One backend-labelled counter family, one line per backend. */
+static void
+prom_backend_counter(struct evbuffer *out, const struct view *v,
+    const char *name, const char *help, size_t off)
+{
+	prom_family(out, name, "counter", help);
+	for (size_t i = 0; i < v->c->nbackends; i++) {
+		const struct sw_backend *be = &v->c->backends[i];
+		const uint64_t *val = (const uint64_t *)(const void *)
+		    ((const char *)&v->all->b[be->metric_slot] + off);
+
+		evbuffer_add_printf(out, "switchover_%s{backend=\"%s\"} %llu\n",
+		    name, be->name, (unsigned long long)*val);
+	}
+}
+
+/*
+ * Latency histogram in seconds.  Latencies are whole microseconds and
+ * every 2^k us is a bucket boundary, so "le = (2^k - 1) us" counts
+ * exactly the requests faster than 2^k us: no estimate in any bucket.
+ */
+static void
+prom_histogram(struct evbuffer *out, const struct view *v)
+{
+	const char *name = "backend_request_duration_seconds";
+
+	prom_family(out, name, "histogram",
+	    "Time from request start to response end, per backend.");
+	for (size_t i = 0; i < v->c->nbackends; i++) {
+		const struct sw_backend	*be = &v->c->backends[i];
+		const struct hist	*h = &v->all->b[be->metric_slot].latency;
+		uint64_t		 cum = 0;
+		size_t			 idx = 0;
+
+		for (int k = 7; k <= 26; k++) {		/* 128 us .. 67 s */
+			size_t top = hist_index((1ULL << k) - 1);
+
+			for (; idx <= top; idx++)
+				cum += h->b[idx];
+			evbuffer_add_printf(out, "switchover_%s_bucket{backend="
+			    "\"%s\",le=\"%.6f\"} %llu\n", name, be->name,
+			    (double)((1ULL << k) - 1) / 1e6,
+			    (unsigned long long)cum);
+		}
+		for (; idx < HIST_BUCKETS; idx++)
+			cum += h->b[idx];
+		/* Counted from the buckets, so +Inf and _count always agree. */
+		evbuffer_add_printf(out,
+		    "switchover_%s_bucket{backend=\"%s\",le=\"+Inf\"} %llu\n"
+		    "switchover_%s_sum{backend=\"%s\"} %.6f\n"
+		    "switchover_%s_count{backend=\"%s\"} %llu\n",
+		    name, be->name, (unsigned long long)cum,
+		    name, be->name, (double)h->sum_us / 1e6,
+		    name, be->name, (unsigned long long)cum);
+	}
+}
+
+/* A family with one listener-labelled sample. */
+static void
+prom_listener_value(struct evbuffer *out, const char *name, const char *type,
+    const char *help, const char *listener, uint64_t val)
+{
+	prom_family(out, name, type, help);
+	evbuffer_add_printf(out, "switchover_%s{listener=\"%s\"} %llu\n", name,
+	    listener, (unsigned long long)val);
+}
+
+/* Listener-labelled families. */
+static void
+prom_listener(struct evbuffer *out, const struct view *v)
+{
+	const struct listener_metrics	*l = &v->all->l;
+	const char			*a = v->c->listen;
+
+	prom_listener_value(out, "listener_connections", "gauge",
+	    "Client connections open now.", a,
+	    l->conns_accepted - l->conns_closed);
+	prom_listener_value(out, "listener_connections_accepted_total",
+	    "counter", "Client connections accepted.", a, l->conns_accepted);
+	prom_listener_value(out, "listener_requests_total", "counter",
+	    "Client requests received.", a, l->requests);
+	prom_listener_value(out, "listener_requests_reused_total", "counter",
+	    "Requests that were not the first on their connection.", a,
+	    l->requests_reused);
+	prom_listener_value(out, "listener_bad_requests_total", "counter",
+	    "Requests refused as malformed, too slow or too large.", a,
+	    l->bad_requests);
+	prom_family(out, "listener_connections_closed_total", "counter",
+	    "Client connections closed, by reason.");
+	for (int r = 0; r < CLOSE_MAX; r++)
+		evbuffer_add_printf(out, "switchover_listener_connections_"
+		    "closed_total{listener=\"%s\",reason=\"%s\"} %llu\n", a,
+		    metrics_close_name(r), (unsigned long long)l->closed_by[r]);
+}
+
+/* The /metrics text for a filled view. */
+static void
+view_prometheus(struct evbuffer *out, const struct view *v)
+{
+	const struct sw_config	*c = v->c;
+	uint64_t		 total = 0;
+
+#define BOFF(f)	offsetof(struct backend_metrics, f)
+	prom_family(out, "backend_weight", "gauge",
+	    "Configured weight (0-999).");
+	for (size_t i = 0; i < c->nbackends; i++)
+		evbuffer_add_printf(out, "switchover_backend_weight{backend="
+		    "\"%s\"} %d\n", c->backends[i].name, c->backends[i].weight);
+	prom_family(out, "backend_share_10s_ratio", "gauge",
+	    "Measured share of requests over the last 10 s.");
+	for (size_t i = 0; i < c->nbackends; i++)
+		total += v->w10->b[c->backends[i].metric_slot].requests;
+	for (size_t i = 0; i < c->nbackends; i++)
+		evbuffer_add_printf(out, "switchover_backend_share_10s_ratio{"
+		    "backend=\"%s\"} %.6f\n", c->backends[i].name, total ?
+		    (double)v->w10->b[c->backends[i].metric_slot].requests /
+		    (double)total : 0.0);
+	prom_backend_counter(out, v, "backend_requests_total",
+	    "Requests routed to the backend.", BOFF(requests));
+	prom_family(out, "backend_responses_total", "counter",
+	    "Upstream responses by status class.");
+	for (size_t i = 0; i < c->nbackends; i++)
+		for (int k = 0; k < 5; k++)
+			evbuffer_add_printf(out, "switchover_backend_responses_"
+			    "total{backend=\"%s\",code_class=\"%dxx\"} %llu\n",
+			    c->backends[i].name, k + 1, (unsigned long long)
+			    v->all->b[c->backends[i].metric_slot].responses[k]);
+	prom_family(out, "backend_errors_total", "counter",
+	    "Error responses the proxy made itself, by kind.");
+	for (size_t i = 0; i < c->nbackends; i++)
+		for (int e = 0; e < PERR_MAX; e++)
+			evbuffer_add_printf(out, "switchover_backend_errors_"
+			    "total{backend=\"%s\",kind=\"%s\"} %llu\n",
+			    c->backends[i].name, metrics_error_name(e),
+			    (unsigned long long)
+			    v->all->b[c->backends[i].metric_slot].errors[e]);
+	prom_backend_counter(out, v, "backend_retries_total",
+	    "Requests sent once more on a fresh connection.", BOFF(retries));
+	prom_family(out, "backend_upstream_connections", "gauge",
+	    "Upstream connections open now.");
+	for (size_t i = 0; i < c->nbackends; i++) {
+		const struct backend_metrics *b =
+		    &v->all->b[c->backends[i].metric_slot];
+
+		evbuffer_add_printf(out, "switchover_backend_upstream_"
+		    "connections{backend=\"%s\"} %llu\n", c->backends[i].name,
+		    (unsigned long long)(b->conns_opened - b->conns_closed));
+	}
+	prom_backend_counter(out, v, "backend_upstream_connections_opened_total",
+	    "Upstream connections opened.", BOFF(conns_opened));
+	prom_backend_counter(out, v, "backend_upstream_connections_reused_total",
+	    "Requests sent on a pooled upstream connection.",
+	    BOFF(conns_reused));
+	prom_backend_counter(out, v, "backend_sent_bytes_total",
+	    "Request bytes sent to the backend.", BOFF(bytes_up));
+	prom_backend_counter(out, v, "backend_received_bytes_total",
+	    "Response bytes received from the backend.", BOFF(bytes_down));
+#undef BOFF
+	prom_histogram(out, v);
+	prom_listener(out, v);
+	prom_family(out, "uptime_seconds", "gauge",
+	    "Seconds since the proxy started.");
+	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);
+}
+
+void
+stats_prometheus(struct evbuffer *out, const struct sw_config *c)
+{
+	struct view v;
+
+	runtime_metrics(st.live);
+	view_fill(&v, c, st.live, mono_now());
+	view_prometheus(out, &v);
+}

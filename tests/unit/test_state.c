@@ -1,0 +1,189 @@
+/* Unit tests for state: the state file round trip, corrupt files, audit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "switchover/state.h"
+
+static char dir[] = "/tmp/sw-state-test.XXXXXX";
+
+/* path of NAME in the test's directory (static buffer). */
+static const char *
+in_dir(const char *name)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	return buf;
+}
+
+/* Write text to NAME in the test's directory; its path. */
+static const char *
+put(const char *name, const char *text)
+{
+	const char	*p = in_dir(name);
+	FILE		*f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct state_weights	 a = { 0 }, b;
+	char			 err[256];
+	char			 p[256];
+
+	snprintf(p, sizeof(p), "%s", in_dir("state.json"));
+	strcpy(a.w[0].name, "source");
+	a.w[0].weight = 0;
+	strcpy(a.w[1].name, "target");
+	a.w[1].weight = 999;
+	a.n = 2;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(access(in_dir("state.json.tmp"), F_OK), -1);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.n, 2);
+	assert_string_equal(b.w[0].name, "source");
+	assert_int_equal(b.w[0].weight, 0);
+	assert_string_equal(b.w[1].name, "target");
+	assert_int_equal(b.w[1].weight, 999);
+	/* A second save replaces the first whole. */
+	a.w[1].weight = 5;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.w[1].weight, 5);
+}
+
+static void
+test_missing_is_not_an_error(void **state)
+{
+	struct state_weights	sw;
+	char			err[256] = "";
+
+	assert_int_equal(state_load(in_dir("absent.json"), &sw, err,
+	    sizeof(err)), 0);
+	assert_int_equal(sw.n, 0);
+}
+
+static void
+test_corrupt(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"{",
+		"{\"weights\":{\"source\":1,",
+		"[]",
+		"{}",
+		"{\"weights\":[1,0]}",
+		"{\"weights\":{\"source\":\"1\"}}",
+		"{\"weights\":{\"source\":1.5}}",
+		"{\"weights\":{\"source\":-1}}",
+		"{\"weights\":{\"source\":1000}}",
+		"{\"weights\":{\"source\":0,\"target\":0}}",
+		"{\"weights\":{\"bad name\":1}}",
+		"{\"weights\":{\"source\":1,\"source\":2}}",
+		"{\"weights\":{\"s0\":1,\"s1\":1,\"s2\":1,\"s3\":1,\"s4\":1,"
+		    "\"s5\":1,\"s6\":1,\"s7\":1,\"s8\":1,\"s9\":1,\"s10\":1,"
+		    "\"s11\":1,\"s12\":1,\"s13\":1,\"s14\":1,\"s15\":1,"
+		    "\"s16\":1}}",
+	};
+	struct state_weights	sw;
+	char			err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = put("bad.json", bad[i]);
+
+		err[0] = '\0';
+		assert_int_equal(state_load(p, &sw, err, sizeof(err)), -1);
+		/* The message names the file, for the operator. */
+		assert_non_null(strstr(err, "bad.json"));
+		assert_int_equal(sw.n, 0);
+	}
+	/* A directory is not a state file. */
+	assert_int_equal(state_load(dir, &sw, err, sizeof(err)), -1);
+}
+
+static void
+test_save_fails_cleanly(void **state)
+{
+	struct state_weights	a = { .n = 1 };
+	char			err[256] = "";
+
+	strcpy(a.w[0].name, "source");
+	a.w[0].weight = 1;
+	assert_int_equal(state_save("/nonexistent-dir/state.json", &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent-dir/state.json"));
+}
+
+static void
+test_audit_lines(void **state)
+{
+	struct state_weights	 o = { .n = 2 }, n = { .n = 2 };
+	char			 err[256], line[512];
+	const char		*p = in_dir("audit.log");
+	FILE			*f;
+	int			 lines = 0;
+
+	strcpy(o.w[0].name, "source");
+	strcpy(o.w[1].name, "target");
+	n = o;
+	o.w[0].weight = 1;
+	n.w[1].weight = 1;
+	assert_int_equal(state_audit(p, "127.0.0.1:5555", "step \"1\"", &o, &n,
+	    err, sizeof(err)), 0);
+	assert_int_equal(state_audit(p, "reload", NULL, &n, &o, err,
+	    sizeof(err)), 0);
+	assert_non_null(f = fopen(p, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lines++;
+		assert_true(line[strlen(line) - 1] == '\n');
+		if (lines == 1) {
+			assert_non_null(strstr(line, "\"who\":\"127.0.0.1:5555\""));
+			assert_non_null(strstr(line, "\"reason\":\"step \\\"1\\\"\""));
+			assert_non_null(strstr(line, "\"old\":{\"source\":1,"
+			    "\"target\":0},\"new\":{\"source\":0,\"target\":1}"));
+		} else
+			assert_non_null(strstr(line, "\"reason\":null"));
+	}
+	fclose(f);
+	assert_int_equal(lines, 2);
+}
+
+/* Remove what the tests wrote. */
+static int
+teardown(void **state)
+{
+	static const char *const names[] = { "state.json", "bad.json",
+	    "audit.log" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unlink(in_dir(names[i]));
+	return rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_missing_is_not_an_error),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_save_fails_cleanly),
+		cmocka_unit_test(test_audit_lines),
+	};
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}

@@ -1,0 +1,239 @@
+/*
+ * Unit tests for stats: the history ring and its windows, and what /stats
+ * and /metrics render from known counters.  Includes stats.c to drive the
+ * ring with chosen times instead of a timer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <math.h>
+
+#include "../../src/stats.c"
+
+/* Equal within rounding: times are sums of large monotonic seconds. */
+#define NEAR(a, b)	assert_true(fabs((double)(a) - (double)(b)) < 1e-6)
+
+static const char conf[] =
+    "[listener]\naddress = 127.0.0.1:9200\n"
+    "[backend source]\nservers = 127.0.0.1:1\nweight = 3\n"
+    "[backend target]\nservers = 127.0.0.1:2\nweight = 1\n";
+
+/*
+ * What the workers' sum looks like k seconds in: the source served 10/s
+ * (8 2xx, 2 5xx), 10 slow (1 s) requests right at the start and the rest
+ * fast (100 us); the target 5/s; the listener 3 new connections/s.
+ */
+static void
+fill(struct worker_metrics *m, const struct sw_config *c, int k)
+{
+	struct backend_metrics *s = &m->b[c->backends[0].metric_slot];
+	struct backend_metrics *t = &m->b[c->backends[1].metric_slot];
+
+	memset(m, 0, sizeof(*m));
+	s->requests = 10 * (uint64_t)k;
+	s->responses[1] = 8 * (uint64_t)k;
+	s->responses[4] = 2 * (uint64_t)k;
+	for (int i = 0; i < 10 && k > 0; i++)
+		hist_record(&s->latency, 1000000);
+	for (int i = 0; i < 10 * k; i++)
+		hist_record(&s->latency, 100);
+	t->requests = 5 * (uint64_t)k;
+	t->conns_opened = 2;
+	t->conns_reused = 5 * (uint64_t)k - 2;
+	m->l.conns_accepted = 3 * (uint64_t)k;
+	m->l.conns_closed = 3 * (uint64_t)k - 4;
+	m->l.closed_by[CLOSE_KEEPALIVE_TIMEOUT] = 3 * (uint64_t)k - 4;
+}
+
+struct fixture {
+	struct sw_config	*c;
+	struct worker_metrics	*live;
+	double			 now;
+};
+
+/* 70 seconds of history (the ring wraps), then "now" half a second on. */
+static int
+setup(void **state)
+{
+	struct fixture		*f = calloc(1, sizeof(*f));
+	struct config_errors	 e = { 0 };
+
+	if (f == NULL || (f->c = config_parse("t.conf", conf, strlen(conf),
+	    &e)) == NULL || runtime_assign_slots(f->c) == -1 ||
+	    stats_start(NULL) == -1 ||
+	    (f->live = calloc(1, sizeof(*f->live))) == NULL)
+		return -1;
+	/* A round start keeps the times below exact in binary. */
+	st.t0 = 1000;
+	st.ring[st.head].t = st.t0;
+	for (int k = 1; k <= 70; k++)
+		fill(ring_next(st.t0 + k), f->c, k);
+	fill(f->live, f->c, 71);
+	f->now = st.t0 + 70.5;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	stats_stop();
+	config_unref(f->c);
+	free(f->live);
+	free(f);
+	return 0;
+}
+
+static void
+test_ring_ago(void **state)
+{
+	struct fixture *f = *state;
+
+	/* The newest snapshot at least that old. */
+	assert_true(ring_ago(f->now, 10)->t == st.t0 + 60);
+	assert_true(ring_ago(f->now, 60)->t == st.t0 + 10);
+	assert_true(ring_ago(f->now, 0)->t == st.t0 + 70);
+	/* Older than the ring holds: the oldest it has. */
+	assert_true(ring_ago(f->now, 1000)->t == st.t0 + 10);
+}
+
+/* A number at a path of keys. */
+static double
+at(json_t *doc, ...)
+{
+	va_list		 ap;
+	const char	*k;
+
+	va_start(ap, doc);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		doc = json_object_get(doc, k);
+		assert_non_null(doc);
+	}
+	va_end(ap);
+	return json_number_value(doc);
+}
+
+static void
+test_json(void **state)
+{
+	struct fixture	*f = *state;
+	struct view	 v;
+	json_t		*d, *s;
+
+	view_fill(&v, f->c, f->live, f->now);
+	NEAR(v.s10, 10.5);
+	NEAR(v.s60, 60.5);
+	assert_non_null(d = view_json(&v));
+	s = json_object_get(json_object_get(d, "backends"), "source");
+	assert_non_null(s);
+	assert_int_equal(at(s, "weight", NULL), 3);
+	assert_int_equal(at(s, "requests", NULL), 710);
+	assert_int_equal(at(s, "responses", "2xx", NULL), 568);
+	assert_int_equal(at(s, "responses", "5xx", NULL), 142);
+	NEAR(at(s, "share_configured", NULL), 0.75);
+	/* 110 requests in the last 10.5 s. */
+	NEAR(at(s, "per_second_10s", "requests", NULL), 110 / 10.5);
+	NEAR(at(s, "per_second_10s", "responses", "5xx", NULL), 22 / 10.5);
+	/* The slow start is outside the 60 s window, inside since-start. */
+	assert_int_equal(at(s, "latency_ms", "last_60s", "count", NULL), 610);
+	assert_true(at(s, "latency_ms", "last_60s", "p99", NULL) <= 0.113);
+	assert_true(at(s, "latency_ms", "last_60s", "max", NULL) < 1);
+	NEAR(at(s, "latency_ms", "since_start", "max", NULL), 1000);
+	assert_true(at(s, "latency_ms", "since_start", "p99", NULL) >= 1000);
+	assert_int_equal(at(d, "backends", "target", "upstream_connections",
+	    "reused", NULL), 353);
+	/* Measured split: 110 : 55 over 10 s, beside the configured 3 : 1. */
+	NEAR(at(d, "split", "last_10s", "source", NULL), 110.0 / 165);
+	NEAR(at(d, "split", "configured", "target", NULL), 0.25);
+	s = json_array_get(json_object_get(d, "listeners"), 0);
+	assert_int_equal(at(s, "connections_active", NULL), 4);
+	assert_int_equal(at(s, "connections_new", NULL), 213);
+	assert_int_equal(at(s, "closed", "keepalive_timeout", NULL), 209);
+	json_decref(d);
+}
+
+/* The value on the line that starts with prefix, or -1. */
+static double
+metric(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t n = strlen(prefix);
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+		p += n;
+	}
+	return -1;
+}
+
+static void
+test_prometheus(void **state)
+{
+	struct fixture	*f = *state;
+	struct view	 v;
+	struct evbuffer	*b = evbuffer_new();
+	char		*text, *line, *save = NULL;
+	double		 prev = -1;
+	int		 nbuckets = 0;
+	size_t		 len;
+
+	view_fill(&v, f->c, f->live, f->now);
+	view_prometheus(b, &v);
+	len = evbuffer_get_length(b);
+	text = calloc(1, len + 1);
+	evbuffer_remove(b, text, len);
+	evbuffer_free(b);
+	assert_true(metric(text, "switchover_backend_requests_total{backend="
+	    "\"source\"}") == 710);
+	assert_true(metric(text, "switchover_backend_responses_total{backend="
+	    "\"source\",code_class=\"5xx\"}") == 142);
+	assert_true(metric(text, "switchover_backend_weight{backend="
+	    "\"target\"}") == 1);
+	/* 100 us <= 127 us: every fast one; 1 s <= 1.048575 s: all. */
+	assert_true(metric(text, "switchover_backend_request_duration_seconds_"
+	    "bucket{backend=\"source\",le=\"0.000127\"}") == 710);
+	assert_true(metric(text, "switchover_backend_request_duration_seconds_"
+	    "bucket{backend=\"source\",le=\"0.524287\"}") == 710);
+	assert_true(metric(text, "switchover_backend_request_duration_seconds_"
+	    "bucket{backend=\"source\",le=\"1.048575\"}") == 720);
+	assert_true(metric(text, "switchover_backend_request_duration_seconds_"
+	    "count{backend=\"source\"}") == 720);
+	NEAR(metric(text, "switchover_backend_request_duration_seconds_"
+	    "sum{backend=\"source\"}"), 10 + 710 * 0.0001);
+	assert_true(metric(text, "switchover_listener_connections_closed_total{"
+	    "listener=\"127.0.0.1:9200\",reason=\"keepalive_timeout\"}") ==
+	    209);
+	/* Buckets never decrease and end in +Inf = _count. */
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "switchover_backend_request_duration_seconds_"
+		    "bucket{backend=\"source\"", 66) != 0)
+			continue;
+		double val = strtod(strrchr(line, ' ') + 1, NULL);
+		assert_true(val >= prev);
+		prev = val;
+		nbuckets++;
+	}
+	assert_int_equal(nbuckets, 21);
+	assert_true(prev == 720);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_ago),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_prometheus),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
