@@ -36,6 +36,7 @@
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/tls.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
@@ -64,6 +65,7 @@ static const char *const close_names[CLOSE_MAX] = { "client closed",
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct worker		*w;
+	struct wlistener	*l;		/* accepted on */
 	struct bufferevent	*bev;
 	enum client_state	 state;
 	struct event		*timer;		/* header / keep-alive */
@@ -96,6 +98,7 @@ struct client {
 	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
 	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
+	unsigned		 tls:1;		/* accepted on a TLS listener */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
@@ -326,15 +329,19 @@ client_global_init(void)
 /* ---- life cycle ------------------------------------------------------- */
 
 int
-client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+client_new(struct worker *w, struct wlistener *wl, int fd,
+    const struct sockaddr *sa, int salen)
 {
 	struct client		*c;
 	const struct sw_config	*cfg = w->gen->cfg;
+	struct ssl_ctx_st	*tls = cfg->listeners[wl->idx].tls.ctx;
 	int			 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->w = w;
+	c->l = wl;
+	c->tls = tls != NULL;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    c->addr, sizeof(c->addr));
@@ -344,7 +351,9 @@ client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	else
 		snprintf(c->addr, sizeof(c->addr), "local");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* A TLS handshake runs under the header timeout set below. */
+	c->bev = tls != NULL ? tls_accept(w->base, fd, tls) :
+	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		goto fail;
 	fd = -1;
@@ -688,8 +697,8 @@ client_start_request(struct client *c)
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
 	if (cfg->x_forwarded_proto) {
-		fwd.proto = "http";
-		fwd.port = w->listen_port;
+		fwd.proto = c->tls ? "https" : "http";
+		fwd.port = c->l->port;
 	}
 	out = bufferevent_get_output(c->up->bev);
 	http_build_request(out, &c->head, llhttp_method_name(p->method), &fwd);
@@ -897,8 +906,21 @@ client_writecb(struct bufferevent *bev, void *arg)
 static void
 client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct client *c = arg;
+	struct client	*c = arg;
+	char		 reason[200];
 
+	if (what & BEV_EVENT_CONNECTED)
+		return;		/* TLS handshake done: the request follows */
+	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
+		M_INC(c->w->m->l.tls_handshake_failures);
+		if (!tls_failure(bev, reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "%s",
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
+		    c->addr, c->l->port, reason);
+		client_close(c, CLOSE_CLIENT, reason);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->state == CS_PROXY && c->up != NULL)
 			M_INC(c->be->m->errors[PERR_TIMEOUT]);
@@ -1127,8 +1149,17 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->up->state == US_CONNECTING) {
+		char tls_reason[160];
+
 		wserver_failed(c->srv, now_ms());
-		if (what & BEV_EVENT_TIMEOUT) {
+		if (tls_failure(bev, tls_reason, sizeof(tls_reason))) {
+			M_INC(c->be->m->tls_failures);
+			snprintf(reason, sizeof(reason), "TLS handshake with "
+			    "upstream %s failed: %s", c->srv->conf->name,
+			    tls_reason);
+			tls_log_limited("client %s: %s", c->addr, reason);
+			client_error(c, 502, "tls_exception", reason, PERR_TLS);
+		} else if (what & BEV_EVENT_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
 			    "timed out", c->srv->conf->name);
 			client_error(c, 504, "timeout_exception", reason,

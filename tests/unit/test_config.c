@@ -49,7 +49,9 @@ test_good(void **state)
 
 	assert_non_null(c);
 	assert_int_equal(e.n, 0);
-	assert_string_equal(c->listen, "0.0.0.0:9200");
+	assert_string_equal(c->listeners[0].address, "0.0.0.0:9200");
+	assert_int_equal(c->nlisteners, 1);
+	assert_false(c->listeners[0].tls.enabled);
 	assert_int_equal(c->header_timeout_ms, 500);
 	assert_int_equal(c->connect_timeout_ms, 2000);
 	assert_int_equal(c->max_header_size, 32 * 1024);
