@@ -8,10 +8,10 @@
  * bodies are never kept whole (they are counted and hashed as they
  * stream).  Routes: see usage().
  *
- * With -C/-K it speaks TLS (for the proxy's upstream TLS tests), and
- * /_backend/stats also tells the handshakes it did, how many resumed a
- * session, the last SNI name it was sent and the last client
- * certificate's subject (-A CA: client certificates required).
+ * With -C/-K it speaks TLS (for the proxy's upstream TLS tests):
+ * /_backend/stats also tells the handshakes it did and how many resumed a
+ * session, and /_test/echo the SNI name and client certificate subject
+ * of its connection (-A CA: client certificates required).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -90,8 +90,7 @@ static int		 opt_err_status = 503, opt_quiet, log_fd = -1;
 static uint64_t		 served, conns, handshakes, resumed;
 static const char	*opt_cert, *opt_key, *opt_ca;
 static SSL_CTX		*tls_ctx;
-static pthread_mutex_t	 tls_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		 last_sni[256], last_client[256];	/* tls_lock */
+
 static llhttp_settings_t settings;
 static char		 pattern[65536];
 
@@ -190,6 +189,30 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 	    strncasecmp(at, "100-continue", 12) == 0)
 		c->expect = 1;
 	return 0;
+}
+
+/* Echo: the SNI name and client certificate subject of a TLS connection. */
+static void
+echo_tls(struct conn *c, struct evbuffer *b)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+	X509		*peer;
+	const char	*sni;
+	char		 subject[256] = "";
+
+	if (ssl == NULL)
+		return;
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if ((peer = SSL_get_peer_certificate(ssl)) != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(peer), subject,
+		    sizeof(subject));
+		X509_free(peer);
+	}
+	evbuffer_add(b, ",\"tls_sni\":\"", 12);
+	json_str(b, sni ? sni : "", sni ? strlen(sni) : 0);
+	evbuffer_add(b, "\",\"tls_client\":\"", 16);
+	json_str(b, subject, strlen(subject));
+	evbuffer_add(b, "\"", 1);
 }
 
 /* Pick the route from the URL. */
@@ -382,17 +405,11 @@ answer(struct conn *c)
 	case A_STATS:
 		evbuffer_add_printf(b, "{\"name\":\"%s\",\"requests\":%" PRIu64
 		    ",\"connections\":%" PRIu64 ",\"tls_handshakes\":%" PRIu64
-		    ",\"tls_resumed\":%" PRIu64 ",\"tls_sni\":\"", opt_name,
+		    ",\"tls_resumed\":%" PRIu64 "}\n", opt_name,
 		    __atomic_load_n(&served, __ATOMIC_RELAXED),
 		    __atomic_load_n(&conns, __ATOMIC_RELAXED),
 		    __atomic_load_n(&handshakes, __ATOMIC_RELAXED),
 		    __atomic_load_n(&resumed, __ATOMIC_RELAXED));
-		pthread_mutex_lock(&tls_lock);
-		json_str(b, last_sni, strlen(last_sni));
-		evbuffer_add(b, "\",\"tls_client\":\"", 16);
-		json_str(b, last_client, strlen(last_client));
-		pthread_mutex_unlock(&tls_lock);
-		evbuffer_add(b, "\"}\n", 3);
 		break;
 	case A_RESET:
 		__atomic_store_n(&served, 0, __ATOMIC_RELAXED);
@@ -417,6 +434,7 @@ answer(struct conn *c)
 			json_str(b, c->body, (size_t)c->body_len);
 			evbuffer_add(b, "\"", 1);
 		}
+		echo_tls(c, b);
 		evbuffer_add(b, "}\n", 2);
 		break;
 	case A_STATUS:
@@ -628,45 +646,16 @@ writecb(struct bufferevent *bev, void *arg)
 		conn_process(c);
 }
 
-/* A TLS handshake finished: note what the tests ask about. */
-static void
-tls_done(struct bufferevent *bev)
-{
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-	X509	*peer;
-
-	__atomic_add_fetch(&handshakes, 1, __ATOMIC_RELAXED);
-	if (SSL_session_reused(ssl))
-		__atomic_add_fetch(&resumed, 1, __ATOMIC_RELAXED);
-	if ((peer = SSL_get_peer_certificate(ssl)) != NULL) {
-		pthread_mutex_lock(&tls_lock);
-		X509_NAME_oneline(X509_get_subject_name(peer), last_client,
-		    sizeof(last_client));
-		pthread_mutex_unlock(&tls_lock);
-		X509_free(peer);
-	}
-}
-
 static void
 eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	if (what & BEV_EVENT_CONNECTED) {
-		tls_done(bev);
+	if (what & BEV_EVENT_CONNECTED) {	/* a TLS handshake finished */
+		__atomic_add_fetch(&handshakes, 1, __ATOMIC_RELAXED);
+		if (SSL_session_reused(bufferevent_openssl_get_ssl(bev)))
+			__atomic_add_fetch(&resumed, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	conn_free(arg);
-}
-
-/* Remember the SNI name a client sent (none: empty). */
-static int
-sni_cb(SSL *ssl, int *alert, void *arg)
-{
-	const char *n = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-
-	pthread_mutex_lock(&tls_lock);
-	snprintf(last_sni, sizeof(last_sni), "%s", n ? n : "");
-	pthread_mutex_unlock(&tls_lock);
-	return SSL_TLSEXT_ERR_OK;
 }
 
 /* -C/-K/-A: the server context, or exit. */
@@ -690,7 +679,6 @@ tls_setup(void)
 	SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
 	SSL_CTX_set_session_id_context(tls_ctx, (const unsigned char *)"bk", 2);
-	SSL_CTX_set_tlsext_servername_callback(tls_ctx, sni_cb);
 }
 
 static void
@@ -778,7 +766,8 @@ usage(FILE *f)
 "-e PCT answers exactly PCT%% of normal requests (per thread) with -E (503).\n"
 "-C/-K speak TLS with this PEM certificate chain and key; -A also requires\n"
 "client certificates signed by CLIENT_CA.  /_backend/stats then tells\n"
-"tls_handshakes, tls_resumed, the last tls_sni and tls_client subject.\n");
+"tls_handshakes and tls_resumed; /_test/echo the connection's tls_sni and\n"
+"tls_client (certificate subject).\n");
 }
 
 int
