@@ -99,6 +99,7 @@ struct client {
 	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
 	unsigned		 tls:1;		/* accepted on a TLS listener */
+	size_t			 in_high;	/* unparsed input kept at most */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
@@ -364,9 +365,15 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
 	c->req.data = c;
 	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
-	    cfg->max_header_size + 16384);
+	c->in_high = IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
+	    cfg->max_header_size + 16384;
+	/*
+	 * libevent 2.1's TLS bufferevent strands bytes OpenSSL has already
+	 * decrypted when a read watermark lifts (it waits for the socket),
+	 * so a TLS client is held to in_high by client_readcb instead.
+	 */
+	if (!c->tls)
+		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
@@ -881,7 +888,15 @@ client_process(struct client *c)
 static void
 client_readcb(struct bufferevent *bev, void *arg)
 {
-	client_process(arg);
+	struct client *c = arg;
+
+	client_process(c);
+	/* TLS: the read watermark by hand (see client_new). */
+	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->in_high) {
+		c->in_paused = 1;
+		bufferevent_disable(bev, EV_READ);
+	}
 }
 
 static void
@@ -1135,6 +1150,26 @@ client_upstream_writecb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * If the upstream failed for a TLS reason, answer 502 saying which, count
+ * and log it, and return 1; else 0.
+ */
+static int
+client_upstream_tls_error(struct client *c, struct bufferevent *bev,
+    const char *what)
+{
+	char tls_reason[160], reason[256];
+
+	if (!tls_failure(bev, tls_reason, sizeof(tls_reason)))
+		return 0;
+	M_INC(c->be->m->tls_failures);
+	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
+	    what, c->srv->conf->name, tls_reason);
+	tls_log_limited("client %s: %s", c->addr, reason);
+	client_error(c, 502, "tls_exception", reason, PERR_TLS);
+	return 1;
+}
+
 void
 client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -1149,17 +1184,10 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->up->state == US_CONNECTING) {
-		char tls_reason[160];
-
 		wserver_failed(c->srv, now_ms());
-		if (tls_failure(bev, tls_reason, sizeof(tls_reason))) {
-			M_INC(c->be->m->tls_failures);
-			snprintf(reason, sizeof(reason), "TLS handshake with "
-			    "upstream %s failed: %s", c->srv->conf->name,
-			    tls_reason);
-			tls_log_limited("client %s: %s", c->addr, reason);
-			client_error(c, 502, "tls_exception", reason, PERR_TLS);
-		} else if (what & BEV_EVENT_TIMEOUT) {
+		if (client_upstream_tls_error(c, bev, "handshake"))
+			return;
+		if (what & BEV_EVENT_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
 			    "timed out", c->srv->conf->name);
 			client_error(c, 504, "timeout_exception", reason,
@@ -1206,6 +1234,9 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (c->up_byte)
 		client_upstream_read(c);	/* deliver what did arrive */
 	if (c->state != CS_PROXY || c->resp_done)
+		return;
+	/* A TLS 1.3 server refuses a client certificate after the handshake. */
+	if (client_upstream_tls_error(c, bev, "session"))
 		return;
 	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s",
 	    c->srv->conf->name, c->up_byte ? " mid-response" : "");

@@ -350,9 +350,13 @@ tls_failure(struct bufferevent *bev, char *buf, size_t len)
 
 	if (ssl == NULL)
 		return 0;
-	/* libevent queues OpenSSL's errors per bufferevent: take them all. */
+	/*
+	 * libevent queues OpenSSL's errors per bufferevent and hands them
+	 * back newest first: keep the oldest, the cause.  It also queues
+	 * bare SSL_get_error() codes (library 0), which name no reason.
+	 */
 	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		if (first == 0)
+		if (ERR_GET_LIB(e) != 0)
 			first = e;
 	if (first != 0 && (r = ERR_reason_error_string(first)) == NULL) {
 		ERR_error_string_n(first, tmp, sizeof(tmp));
