@@ -1,6 +1,9 @@
 # certs.sh: test certificates made at test time with the openssl command,
 # in the test's own $TMP (nothing secret is committed).  Source after
-# lib.sh and sw_init.  EC P-256 keys: quick to make on a busy machine.
+# lib.sh and sw_init: it makes a CA ($TMP/ca.crt) and a server certificate
+# it signed for localhost and 127.0.0.1 ($TMP/server.crt, .key), and sets
+# TLS_LISTENER to the listener keys that serve it.  EC P-256 keys: quick
+# to make on a busy machine.
 
 # cert_ca NAME: a self-signed CA, $TMP/NAME.crt and $TMP/NAME.key.
 cert_ca() {
@@ -28,3 +31,8 @@ backend_stat() {
 	curl -s --cacert "${3:-$TMP/ca.crt}" "https://127.0.0.1:$1/_backend/stats" |
 	    sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
+
+cert_ca ca
+cert_issue ca server "DNS:localhost,IP:127.0.0.1"
+TLS_LISTENER="tls_cert = $TMP/server.crt
+tls_key = $TMP/server.key"

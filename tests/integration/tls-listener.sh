@@ -8,13 +8,10 @@ source "$TESTLIB"
 sw_init
 source "$(dirname "$TESTLIB")/certs.sh"
 
-cert_ca ca
-cert_issue ca server "DNS:localhost,IP:127.0.0.1"
 
 P=$(free_port); Q=$(free_port); S=$(free_port)
 start_backend "$S" src
-LISTENER_EXTRA="tls_cert = $TMP/server.crt
-tls_key = $TMP/server.key
+LISTENER_EXTRA="$TLS_LISTENER
 
 [listener plain]
 address = 127.0.0.1:$Q" \
@@ -67,8 +64,7 @@ check_match "TLS 1.3 is offered" 'TLSv1.3' "$out"
 
 # tls_min_version = 1.3 refuses a TLS 1.2 client.
 P2=$(free_port)
-LISTENER_EXTRA="tls_cert = $TMP/server.crt
-tls_key = $TMP/server.key
+LISTENER_EXTRA="$TLS_LISTENER
 tls_min_version = 1.3" \
 WORKERS=1 proxy_conf "$TMP/sw13.conf" "$P2" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 start_proxy "$TMP/sw13.conf"

@@ -8,12 +8,9 @@ source "$TESTLIB"
 sw_init
 source "$(dirname "$TESTLIB")/certs.sh"
 
-cert_ca ca
-cert_issue ca server "DNS:localhost,IP:127.0.0.1"
 P=$(free_port); S=$(free_port)
 start_backend "$S" src
-LISTENER_EXTRA="tls_cert = $TMP/server.crt
-tls_key = $TMP/server.key" \
+LISTENER_EXTRA="$TLS_LISTENER" \
 WORKERS=1 proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 start_proxy "$TMP/sw.conf"
 

@@ -8,7 +8,6 @@ source "$TESTLIB"
 sw_init
 source "$(dirname "$TESTLIB")/certs.sh"
 
-cert_ca ca
 cert_issue ca first "DNS:localhost,IP:127.0.0.1"
 cert_issue ca second "DNS:localhost,IP:127.0.0.1"
 cp "$TMP/first.crt" "$TMP/live.crt"

@@ -8,8 +8,6 @@ source "$TESTLIB"
 sw_init
 source "$(dirname "$TESTLIB")/certs.sh"
 
-cert_ca ca
-cert_issue ca server "DNS:localhost,IP:127.0.0.1"
 P=$(free_port); S=$(free_port)
 start_backend "$S" src -C "$TMP/server.crt" -K "$TMP/server.key"
 cat >"$TMP/sw.conf" <<CONF
@@ -18,8 +16,7 @@ workers = 1
 
 [listener]
 address = 127.0.0.1:$P
-tls_cert = $TMP/server.crt
-tls_key = $TMP/server.key
+$TLS_LISTENER
 
 [backend source]
 servers = 127.0.0.1:$S

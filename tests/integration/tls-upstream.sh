@@ -10,8 +10,6 @@ source "$TESTLIB"
 sw_init
 source "$(dirname "$TESTLIB")/certs.sh"
 
-cert_ca ca
-cert_issue ca server "DNS:localhost,IP:127.0.0.1"
 cert_issue ca client "DNS:client"
 cert_ca rogue
 cert_issue rogue imposter "DNS:localhost,IP:127.0.0.1"

@@ -175,54 +175,41 @@ test_good_contexts(void **state)
 static void
 test_refusals(void **state)
 {
-	char			 l[256], b[512];
+	/* %s is the certificate directory; every case must be refused. */
+	static const struct {
+		const char *listener, *backend, *errors[2];
+	} cases[] = {
+		{ "tls_cert = %s/none.crt\n", "tls = on\ntls_ca_file = /no/ca.pem\n",
+		  { "t.conf:3: tls_cert: cannot read", "t.conf:8: tls_ca_file: "
+		    "cannot read /no/ca.pem: No such file" } },
+		{ "tls_cert = %s/junk.crt\n", "",
+		  { "t.conf:3: tls_cert: ", "junk.crt is not a PEM certificate "
+		    "chain" } },
+		/* The key of another certificate. */
+		{ "tls_cert = %1$s/a.crt\ntls_key = %1$s/b.key\n", "",
+		  { "t.conf:4: tls_key: ", "b.key" } },
+		/* No tls_key, and no key in the certificate file. */
+		{ "tls_cert = %s/a.crt\n", "",
+		  { "t.conf:3: tls_key: cannot use", "a.crt" } },
+		{ "", "tls = on\ntls_ciphers = NOT-A-CIPHER\n",
+		  { "t.conf:3: [backend a] tls_ciphers", "NOT-A-CIPHER" } },
+	};
 	struct config_errors	 e = { 0 };
 	struct sw_config	*c;
+	char			 l[256];
 
-	/* Missing file, junk certificate, key of another certificate. */
-	snprintf(l, sizeof(l), "tls_cert = %s/none.crt\n", dir);
-	snprintf(b, sizeof(b), "tls = on\ntls_ca_file = %s/none.pem\n", dir);
-	c = conf(l, b);
-	assert_int_equal(tls_config_load(c, &e), -1);
-	assert_true(has_error(&e, "t.conf:3: tls_cert: cannot read"));
-	assert_true(has_error(&e, "No such file"));
-	assert_true(has_error(&e, "t.conf:8: tls_ca_file: cannot read"));
-	config_errors_free(&e);
-	config_unref(c);
-
-	snprintf(l, sizeof(l), "tls_cert = %s/junk.crt\ntls_key = %s/a.key\n",
-	    dir, dir);
-	c = conf(l, "");
-	assert_int_equal(tls_config_load(c, &e), -1);
-	assert_true(has_error(&e, "t.conf:3: tls_cert: "));
-	assert_true(has_error(&e, "is not a PEM certificate chain"));
-	config_errors_free(&e);
-	config_unref(c);
-
-	snprintf(l, sizeof(l), "tls_cert = %s/a.crt\ntls_key = %s/b.key\n",
-	    dir, dir);
-	c = conf(l, "");
-	assert_int_equal(tls_config_load(c, &e), -1);
-	assert_true(has_error(&e, "t.conf:4: tls_key: "));
-	assert_true(has_error(&e, "b.key"));
-	assert_null(c->listeners[0].tls.ctx);
-	config_errors_free(&e);
-	config_unref(c);
-
-	/* No key at all: the certificate file holds none. */
-	snprintf(l, sizeof(l), "tls_cert = %s/a.crt\n", dir);
-	c = conf(l, "");
-	assert_int_equal(tls_config_load(c, &e), -1);
-	assert_true(has_error(&e, "t.conf:3: tls_key: cannot use"));
-	config_errors_free(&e);
-	config_unref(c);
-
-	/* A cipher list OpenSSL does not know. */
-	c = conf("", "tls = on\ntls_ciphers = NOT-A-CIPHER\n");
-	assert_int_equal(tls_config_load(c, &e), -1);
-	assert_true(has_error(&e, "t.conf:3: [backend a] tls_ciphers"));
-	config_errors_free(&e);
-	config_unref(c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(l, sizeof(l), cases[i].listener, dir);
+		c = conf(l, cases[i].backend);
+		assert_int_equal(tls_config_load(c, &e), -1);
+		for (size_t j = 0; j < 2; j++)
+			if (!has_error(&e, cases[i].errors[j]))
+				fail_msg("case %zu: no error \"%s\"", i,
+				    cases[i].errors[j]);
+		assert_null(c->listeners[0].tls.ctx);
+		config_errors_free(&e);
+		config_unref(c);
+	}
 }
 
 static void
