@@ -943,6 +943,7 @@ tls_conf_dup(struct sw_tls *t, const struct sw_tls *src, int *fail)
 		tls_ctx_ref(t->ctx);
 }
 
+/* Free TLS settings and drop their context reference. */
 static void
 tls_conf_free(struct sw_tls *t)
 {
@@ -956,6 +957,7 @@ tls_conf_free(struct sw_tls *t)
 	t->ctx = NULL;
 }
 
+/* Free what a listener owns (not the struct: it lives in the config). */
 static void
 config_listener_free(struct sw_listener *l)
 {

@@ -85,4 +85,13 @@ openssl s_client -connect "127.0.0.1:$P" -CAfile "$TMP/ca.crt" -tls1_2 \
 out=$(openssl s_client -connect "127.0.0.1:$P" -CAfile "$TMP/ca.crt" -tls1_2 \
     -sess_in "$TMP/sess" </dev/null 2>&1 || true)
 check_match "a TLS 1.2 session resumes" '^Reused, ' "$(echo "$out" | grep -E '^(New|Reused),')"
+
+# Listening sockets are bound at start: a reload that adds one is refused.
+R=$(free_port)
+printf '\n[listener more]\naddress = 127.0.0.1:%s\n' "$R" >>"$TMP/sw13.conf"
+kill -HUP "$SW_PID"
+for i in $(seq 50); do grep -q 'reload failed' "$TMP/switchover.log" && break; sleep 0.1; done
+check_match "a reload adding a listener is refused" 'listeners were added, removed or renamed: that needs a restart' "$(cat "$TMP/switchover.log")"
+check_match "and the running listener keeps serving" '"name":"src"' \
+    "$(curl -s --cacert "$TMP/ca.crt" --tlsv1.3 "https://127.0.0.1:$P2/")"
 sw_finish
