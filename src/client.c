@@ -428,6 +428,15 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 		return;
 	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
 	    detail ? ": " : "", detail ? detail : "");
+	/*
+	 * TLS: close_notify marks a clean end; a response cut short (an
+	 * upstream failure, closing mid-exchange, unsent bytes) must not
+	 * look whole.
+	 */
+	if (c->tls && (c->state == CS_IDLE ||
+	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		tls_close_notify(c->bev);
 	client_end_exchange(c, 0);
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);

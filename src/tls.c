@@ -331,6 +331,15 @@ fail:
 	return NULL;
 }
 
+void
+tls_close_notify(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_shutdown(ssl) < 0)
+		ERR_clear_error();
+}
+
 int
 tls_handshake_done(struct bufferevent *bev)
 {

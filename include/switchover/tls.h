@@ -45,6 +45,12 @@ struct bufferevent *tls_connect(struct event_base *, int fd,
 	    const struct sw_tls *t, const char *host,
 	    struct ssl_session_st *sess);
 
+/*
+ * Send close_notify on bev (TLS, handshake done; else nothing): it tells
+ * the peer the stream ended whole, so only a clean end may say it.  One
+ * non-blocking try, just before the bufferevent is freed.
+ */
+void	tls_close_notify(struct bufferevent *);
 /* Did the TLS handshake of bev complete?  (1 for plain bufferevents.) */
 int	tls_handshake_done(struct bufferevent *);
 /*

@@ -43,6 +43,26 @@ check "256 MiB Content-Length download over TLS" $N "$("${C[@]}" -o /dev/null -w
 check "256 MiB chunked download over TLS" $N "$("${C[@]}" -o /dev/null -w '%{size_download}' "$U/_test/chunked/$N")"
 # A body that ends when the backend closes (no length, no chunks).
 check "close-delimited download over TLS" 1000000 "$("${C[@]}" -o /dev/null -w '%{size_download}' "$U/_test/eof/1000000")"
+# How a close-delimited answer ends: close_notify means whole, a bare
+# close means cut short (Python's ssl tells the two apart).
+tls_end() {
+	python3 - "$TMP/ca.crt" "$P" "$1" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2]))),
+    server_hostname="localhost", suppress_ragged_eofs=False)
+s.settimeout(30)
+s.sendall(b"GET " + sys.argv[3].encode() + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+try:
+    while s.recv(65536):
+        pass
+    print("close_notify")
+except ssl.SSLEOFError:
+    print("cut")
+PY
+}
+check "a whole close-delimited answer ends with close_notify" close_notify "$(tls_end /_test/eof/1000000)"
+check "an answer the backend cut short ends without it" cut "$(tls_end /_test/die-mid-body)"
 grow=$(( $(hwm_kb) - base ))
 echo "# proxy RSS before ${base} kB, peak growth ${grow} kB"
 if [ "$grow" -lt 32768 ]; then ok "peak memory grew by less than 32 MiB over 1 GiB moved over TLS (${grow} kB)"
