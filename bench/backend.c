@@ -7,6 +7,11 @@
  * listener.  Requests are parsed with llhttp and answered in order;
  * bodies are never kept whole (they are counted and hashed as they
  * stream).  Routes: see usage().
+ *
+ * With -C/-K it speaks TLS (for the proxy's upstream TLS tests):
+ * /_backend/stats also tells the handshakes it did and how many resumed a
+ * session, and /_test/echo the SNI name and client certificate subject
+ * of its connection (-A CA: client certificates required).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,11 +30,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 
 #include <llhttp.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define OUT_LOW		(256 * 1024)
 #define ECHO_BODY_MAX	4096
@@ -77,7 +87,10 @@ static const char	*opt_addr = "127.0.0.1", *opt_name = "backend";
 static const char	*opt_log;
 static int		 opt_port, opt_threads = 1, opt_delay, opt_err_pct;
 static int		 opt_err_status = 503, opt_quiet, log_fd = -1;
-static uint64_t		 served;
+static uint64_t		 served, conns, handshakes, resumed;
+static const char	*opt_cert, *opt_key, *opt_ca;
+static SSL_CTX		*tls_ctx;
+
 static llhttp_settings_t settings;
 static char		 pattern[65536];
 
@@ -176,6 +189,30 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 	    strncasecmp(at, "100-continue", 12) == 0)
 		c->expect = 1;
 	return 0;
+}
+
+/* Echo: the SNI name and client certificate subject of a TLS connection. */
+static void
+echo_tls(struct conn *c, struct evbuffer *b)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+	X509		*peer;
+	const char	*sni;
+	char		 subject[256] = "";
+
+	if (ssl == NULL)
+		return;
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if ((peer = SSL_get_peer_certificate(ssl)) != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(peer), subject,
+		    sizeof(subject));
+		X509_free(peer);
+	}
+	evbuffer_add(b, ",\"tls_sni\":\"", 12);
+	json_str(b, sni ? sni : "", sni ? strlen(sni) : 0);
+	evbuffer_add(b, "\",\"tls_client\":\"", 16);
+	json_str(b, subject, strlen(subject));
+	evbuffer_add(b, "\"", 1);
 }
 
 /* Pick the route from the URL. */
@@ -366,11 +403,19 @@ answer(struct conn *c)
 		evbuffer_add(b, "\"}\n", 3);
 		break;
 	case A_STATS:
-		evbuffer_add_printf(b, "{\"name\":\"%s\",\"requests\":%" PRIu64 "}\n",
-		    opt_name, __atomic_load_n(&served, __ATOMIC_RELAXED));
+		evbuffer_add_printf(b, "{\"name\":\"%s\",\"requests\":%" PRIu64
+		    ",\"connections\":%" PRIu64 ",\"tls_handshakes\":%" PRIu64
+		    ",\"tls_resumed\":%" PRIu64 "}\n", opt_name,
+		    __atomic_load_n(&served, __ATOMIC_RELAXED),
+		    __atomic_load_n(&conns, __ATOMIC_RELAXED),
+		    __atomic_load_n(&handshakes, __ATOMIC_RELAXED),
+		    __atomic_load_n(&resumed, __ATOMIC_RELAXED));
 		break;
 	case A_RESET:
 		__atomic_store_n(&served, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&conns, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&handshakes, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&resumed, 0, __ATOMIC_RELAXED);
 		evbuffer_add_printf(b, "{\"acknowledged\":true}\n");
 		break;
 	case A_ECHO:
@@ -389,6 +434,7 @@ answer(struct conn *c)
 			json_str(b, c->body, (size_t)c->body_len);
 			evbuffer_add(b, "\"", 1);
 		}
+		echo_tls(c, b);
 		evbuffer_add(b, "}\n", 2);
 		break;
 	case A_STATUS:
@@ -603,7 +649,36 @@ writecb(struct bufferevent *bev, void *arg)
 static void
 eventcb(struct bufferevent *bev, short what, void *arg)
 {
+	if (what & BEV_EVENT_CONNECTED) {	/* a TLS handshake finished */
+		__atomic_add_fetch(&handshakes, 1, __ATOMIC_RELAXED);
+		if (SSL_session_reused(bufferevent_openssl_get_ssl(bev)))
+			__atomic_add_fetch(&resumed, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	conn_free(arg);
+}
+
+/* -C/-K/-A: the server context, or exit. */
+static void
+tls_setup(void)
+{
+	if ((tls_ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate_chain_file(tls_ctx, opt_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(tls_ctx, opt_key ? opt_key : opt_cert,
+	    SSL_FILETYPE_PEM) != 1 ||
+	    (opt_ca != NULL &&
+	    SSL_CTX_load_verify_locations(tls_ctx, opt_ca, NULL) != 1)) {
+		fprintf(stderr, "backend: TLS setup failed:\n");
+		ERR_print_errors_fp(stderr);
+		exit(1);
+	}
+	if (opt_ca != NULL)
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	SSL_CTX_set_session_id_context(tls_ctx, (const unsigned char *)"bk", 2);
 }
 
 static void
@@ -632,8 +707,22 @@ acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	__atomic_add_fetch(&conns, 1, __ATOMIC_RELAXED);
 	c->th = th;
-	c->bev = bufferevent_socket_new(th->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls_ctx != NULL) {
+		c->bev = bufferevent_openssl_socket_new(th->base, fd,
+		    SSL_new(tls_ctx), BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else
+		c->bev = bufferevent_socket_new(th->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
 	c->timer = evtimer_new(th->base, timercb, c);
 	c->hdrs = evbuffer_new();
 	llhttp_init(&c->p, HTTP_REQUEST, &settings);
@@ -665,6 +754,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: backend -p PORT [-a ADDR] [-n NAME] [-t THREADS] [-d DELAY_MS]\n"
 "               [-e ERROR_PCT] [-E STATUS] [-L REQUEST_LOG] [-q]\n"
+"               [-C CERT [-K KEY] [-A CLIENT_CA]]\n"
 "A keep-alive HTTP/1.1 server that stands in for a search cluster.\n"
 "  GET /              OpenSearch-like info naming -n\n"
 "  */_search*         a small hits answer      */_bulk*  reads the body, says its size\n"
@@ -673,7 +763,11 @@ usage(FILE *f)
 "  /_test/status/N  /_test/bytes/N  /_test/chunked/N  /_test/eof/N  /_test/delay/MS\n"
 "  /_test/hang  /_test/close  /_test/reset  /_test/die-mid-body\n"
 "  /_test/die-mid-chunked  /_test/garbage  /_test/slow-headers/MS\n"
-"-e PCT answers exactly PCT%% of normal requests (per thread) with -E (503).\n");
+"-e PCT answers exactly PCT%% of normal requests (per thread) with -E (503).\n"
+"-C/-K speak TLS with this PEM certificate chain and key; -A also requires\n"
+"client certificates signed by CLIENT_CA.  /_backend/stats then tells\n"
+"tls_handshakes and tls_resumed; /_test/echo the connection's tls_sni and\n"
+"tls_client (certificate subject).\n");
 }
 
 int
@@ -685,7 +779,7 @@ main(int argc, char *argv[])
 	struct event		*s1, *s2;
 	int			 ch, one = 1;
 
-	while ((ch = getopt(argc, argv, "a:p:n:t:d:e:E:L:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:n:t:d:e:E:L:qhC:K:A:")) != -1) {
 		switch (ch) {
 		case 'a': opt_addr = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -696,6 +790,9 @@ main(int argc, char *argv[])
 		case 'E': opt_err_status = atoi(optarg); break;
 		case 'L': opt_log = optarg; break;
 		case 'q': opt_quiet = 1; break;
+		case 'C': opt_cert = optarg; break;
+		case 'K': opt_key = optarg; break;
+		case 'A': opt_ca = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -714,6 +811,12 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if ((opt_key != NULL || opt_ca != NULL) && opt_cert == NULL) {
+		fprintf(stderr, "backend: -K and -A need -C\n");
+		return 2;
+	}
+	if (opt_cert != NULL)
+		tls_setup();
 	memset(pattern, 'x', sizeof(pattern));
 	llhttp_settings_init(&settings);
 	settings.on_message_begin = on_message_begin;

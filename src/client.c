@@ -36,6 +36,7 @@
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/tls.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
@@ -64,6 +65,7 @@ static const char *const close_names[CLOSE_MAX] = { "client closed",
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct worker		*w;
+	struct wlistener	*l;		/* accepted on */
 	struct bufferevent	*bev;
 	enum client_state	 state;
 	struct event		*timer;		/* header / keep-alive */
@@ -96,6 +98,8 @@ struct client {
 	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
 	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
+	unsigned		 tls:1;		/* accepted on a TLS listener */
+	size_t			 in_high;	/* unparsed input kept at most */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
@@ -326,15 +330,19 @@ client_global_init(void)
 /* ---- life cycle ------------------------------------------------------- */
 
 int
-client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+client_new(struct worker *w, struct wlistener *wl, int fd,
+    const struct sockaddr *sa, int salen)
 {
 	struct client		*c;
 	const struct sw_config	*cfg = w->gen->cfg;
+	struct ssl_ctx_st	*tls = cfg->listeners[wl->idx].tls.ctx;
 	int			 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->w = w;
+	c->l = wl;
+	c->tls = tls != NULL;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    c->addr, sizeof(c->addr));
@@ -344,7 +352,9 @@ client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	else
 		snprintf(c->addr, sizeof(c->addr), "local");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* A TLS handshake runs under the header timeout set below. */
+	c->bev = tls != NULL ? tls_accept(w->base, fd, tls) :
+	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		goto fail;
 	fd = -1;
@@ -355,9 +365,15 @@ client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
 	c->req.data = c;
 	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
-	    cfg->max_header_size + 16384);
+	c->in_high = IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
+	    cfg->max_header_size + 16384;
+	/*
+	 * libevent 2.1's TLS bufferevent strands bytes OpenSSL has already
+	 * decrypted when a read watermark lifts (it waits for the socket),
+	 * so a TLS client is held to in_high by client_readcb instead.
+	 */
+	if (!c->tls)
+		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
@@ -412,6 +428,15 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 		return;
 	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
 	    detail ? ": " : "", detail ? detail : "");
+	/*
+	 * TLS: close_notify marks a clean end; a response cut short (an
+	 * upstream failure, closing mid-exchange, unsent bytes) must not
+	 * look whole.
+	 */
+	if (c->tls && (c->state == CS_IDLE ||
+	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		tls_close_notify(c->bev);
 	client_end_exchange(c, 0);
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);
@@ -688,8 +713,8 @@ client_start_request(struct client *c)
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
 	if (cfg->x_forwarded_proto) {
-		fwd.proto = "http";
-		fwd.port = w->listen_port;
+		fwd.proto = c->tls ? "https" : "http";
+		fwd.port = c->l->port;
 	}
 	out = bufferevent_get_output(c->up->bev);
 	http_build_request(out, &c->head, llhttp_method_name(p->method), &fwd);
@@ -872,7 +897,15 @@ client_process(struct client *c)
 static void
 client_readcb(struct bufferevent *bev, void *arg)
 {
-	client_process(arg);
+	struct client *c = arg;
+
+	client_process(c);
+	/* TLS: the read watermark by hand (see client_new). */
+	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->in_high) {
+		c->in_paused = 1;
+		bufferevent_disable(bev, EV_READ);
+	}
 }
 
 static void
@@ -897,8 +930,21 @@ client_writecb(struct bufferevent *bev, void *arg)
 static void
 client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct client *c = arg;
+	struct client	*c = arg;
+	char		 reason[200];
 
+	if (what & BEV_EVENT_CONNECTED)
+		return;		/* TLS handshake done: the request follows */
+	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
+		M_INC(c->w->m->l.tls_handshake_failures);
+		if (!tls_failure(bev, reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "%s",
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
+		    c->addr, c->l->port, reason);
+		client_close(c, CLOSE_CLIENT, reason);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->state == CS_PROXY && c->up != NULL)
 			M_INC(c->be->m->errors[PERR_TIMEOUT]);
@@ -1113,6 +1159,26 @@ client_upstream_writecb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * If the upstream failed for a TLS reason, answer 502 saying which, count
+ * and log it, and return 1; else 0.
+ */
+static int
+client_upstream_tls_error(struct client *c, struct bufferevent *bev,
+    const char *what)
+{
+	char tls_reason[160], reason[256];
+
+	if (!tls_failure(bev, tls_reason, sizeof(tls_reason)))
+		return 0;
+	M_INC(c->be->m->tls_failures);
+	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
+	    what, c->srv->conf->name, tls_reason);
+	tls_log_limited("client %s: %s", c->addr, reason);
+	client_error(c, 502, "tls_exception", reason, PERR_TLS);
+	return 1;
+}
+
 void
 client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -1128,6 +1194,8 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->up->state == US_CONNECTING) {
 		wserver_failed(c->srv, now_ms());
+		if (client_upstream_tls_error(c, bev, "handshake"))
+			return;
 		if (what & BEV_EVENT_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
 			    "timed out", c->srv->conf->name);
@@ -1175,6 +1243,9 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (c->up_byte)
 		client_upstream_read(c);	/* deliver what did arrive */
 	if (c->state != CS_PROXY || c->resp_done)
+		return;
+	/* A TLS 1.3 server refuses a client certificate after the handshake. */
+	if (client_upstream_tls_error(c, bev, "session"))
 		return;
 	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s",
 	    c->srv->conf->name, c->up_byte ? " mid-response" : "");

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "switchover/config.h"
+#include "switchover/tls.h"
 
 #define MAX_CONFIG_SIZE	(1024 * 1024)
 
@@ -30,8 +31,12 @@ struct parse_ctx {
 	struct config_errors	*errs;
 	struct sw_config	*cfg;
 	struct sw_backend	*backend;	/* current [backend NAME], or NULL */
+	struct sw_listener	*listener;	/* current [listener ...], or NULL */
 	char			 section[64];
 };
+
+static char	*trim(char *);
+static void	 config_listener_free(struct sw_listener *);
 
 /* Append one formatted error to errs. */
 static void
@@ -40,22 +45,37 @@ cerr(struct parse_ctx *p, const char *fmt, ...)
 static void
 cerr(struct parse_ctx *p, const char *fmt, ...)
 {
-	char	 buf[512], **m;
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	config_error(p->errs, p->file, p->line, "%s", buf);
+}
+
+void
+config_error(struct config_errors *errs, const char *file, int line,
+    const char *fmt, ...)
+{
+	char	 buf[1024], **m;
 	int	 n;
 	va_list	 ap;
 
-	n = snprintf(buf, sizeof(buf), "%s:%d: ", p->file, p->line);
+	if (errs == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf), "%s:%d: ", file, line);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = 0;
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (p->errs == NULL)
-		return;
-	m = realloc(p->errs->msgs, (p->errs->n + 1) * sizeof(*m));
+	m = realloc(errs->msgs, (errs->n + 1) * sizeof(*m));
 	if (m == NULL)
 		return;
-	p->errs->msgs = m;
-	if ((m[p->errs->n] = strdup(buf)) != NULL)
-		p->errs->n++;
+	errs->msgs = m;
+	if ((m[errs->n] = strdup(buf)) != NULL)
+		errs->n++;
 }
 
 void
@@ -329,23 +349,128 @@ done:
 	free(copy);
 }
 
-/* Start a [section] or [backend NAME] header. */
+/* Section names: 1-32 of [A-Za-z0-9_-]. */
+static int
+valid_name(const char *name)
+{
+	return *name != '\0' && strlen(name) <= 32 &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(name);
+}
+
+/*
+ * [listener] (unnamed, may appear once and holds the shared options) or
+ * [listener NAME]: find or add the listener the next keys belong to.
+ */
+static struct sw_listener *
+parse_listener_section(struct parse_ctx *p, const char *name)
+{
+	struct sw_config	*c = p->cfg;
+	struct sw_listener	*l;
+
+	if (*name != '\0' && !valid_name(name)) {
+		cerr(p, "listener name \"%s\" must be 1-32 of [A-Za-z0-9_-]",
+		    name);
+		snprintf(p->section, sizeof(p->section), "?");
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		if (strcmp(c->listeners[i].name, name) != 0)
+			continue;
+		if (*name == '\0')
+			return &c->listeners[i];
+		cerr(p, "listener %s defined twice", name);
+		snprintf(p->section, sizeof(p->section), "?");
+		return NULL;
+	}
+	if (c->nlisteners == SW_MAX_LISTENERS) {
+		cerr(p, "too many listeners (max %d)", SW_MAX_LISTENERS);
+		snprintf(p->section, sizeof(p->section), "?");
+		return NULL;
+	}
+	l = &c->listeners[c->nlisteners];
+	memset(l, 0, sizeof(*l));
+	if ((l->name = strdup(name)) == NULL) {
+		cerr(p, "out of memory");
+		snprintf(p->section, sizeof(p->section), "?");
+		return NULL;
+	}
+	l->tls.line = p->line;
+	c->nlisteners++;
+	return l;
+}
+
+/*
+ * The tls_* keys of a listener (server side) or a backend (client side).
+ * Returns 1 if key was one of them (handled, errors reported), else 0.
+ */
+static int
+parse_tls_key(struct parse_ctx *p, struct sw_tls *t, int backend,
+    const char *key, const char *val)
+{
+	if (strcmp(key, "tls_cert") == 0) {
+		t->cert_line = p->line;
+		set_str(p, &t->cert, val);
+	} else if (strcmp(key, "tls_key") == 0) {
+		t->key_line = p->line;
+		set_str(p, &t->key, val);
+	} else if (strcmp(key, "tls_min_version") == 0) {
+		if (strcmp(val, "1.2") == 0)
+			t->min_version = 12;
+		else if (strcmp(val, "1.3") == 0)
+			t->min_version = 13;
+		else
+			cerr(p, "tls_min_version: \"%s\" is not 1.2 or 1.3", val);
+	} else if (strcmp(key, "tls_ciphers") == 0)
+		set_str(p, &t->ciphers, val);
+	else if (strcmp(key, "tls_ciphersuites") == 0)
+		set_str(p, &t->ciphersuites, val);
+	else if (!backend)
+		return 0;
+	else if (strcmp(key, "tls") == 0) {
+		if (config_parse_bool(val, &t->enabled) == -1)
+			cerr(p, "tls: \"%s\" is not on or off", val);
+	} else if (strcmp(key, "tls_verify") == 0) {
+		if (config_parse_bool(val, &t->verify) == -1)
+			cerr(p, "tls_verify: \"%s\" is not on or off", val);
+	} else if (strcmp(key, "tls_ca_file") == 0) {
+		t->ca_line = p->line;
+		set_str(p, &t->ca_file, val);
+	} else if (strcmp(key, "tls_server_name") == 0) {
+		if (*val == '\0' || strlen(val) > 253 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(val))
+			cerr(p, "tls_server_name: \"%s\" is not a host name or "
+			    "IP address", val);
+		else
+			set_str(p, &t->server_name, val);
+	} else
+		return 0;
+	return 1;
+}
+
+/* Start a [section], [listener NAME] or [backend NAME] header. */
 static void
 parse_section(struct parse_ctx *p, char *s)
 {
-	static const char *const plain[] = { "proxy", "listener", "upstream",
-	    "admin", "state" };
+	static const char *const plain[] = { "proxy", "upstream", "admin",
+	    "state" };
 	char	*name;
 
 	p->backend = NULL;
+	p->listener = NULL;
 	p->section[0] = '\0';
+	if (strcmp(s, "listener") == 0 || (strncmp(s, "listener", 8) == 0 &&
+	    isspace((unsigned char)s[8]))) {
+		snprintf(p->section, sizeof(p->section), "listener");
+		p->listener = parse_listener_section(p, trim(s + 8));
+		return;
+	}
 	if (strncmp(s, "backend", 7) == 0 && isspace((unsigned char)s[7])) {
 		name = s + 8;
 		while (isspace((unsigned char)*name))
 			name++;
-		if (*name == '\0' || strlen(name) > 32 ||
-		    strspn(name, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(name)) {
+		if (!valid_name(name)) {
 			cerr(p, "backend name \"%s\" must be 1-32 of [A-Za-z0-9_-]",
 			    name);
 			return;
@@ -362,6 +487,8 @@ parse_section(struct parse_ctx *p, char *s)
 		memset(p->backend, 0, sizeof(*p->backend));
 		p->backend->weight = -1;
 		p->backend->metric_slot = -1;
+		p->backend->tls.verify = -1;
+		p->backend->tls.line = p->line;
 		if ((p->backend->name = strdup(name)) == NULL)
 			p->cfg->nbackends--, p->backend = NULL;
 		snprintf(p->section, sizeof(p->section), "backend");
@@ -409,6 +536,31 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 	}
 	if (strcmp(p->section, "?") == 0)
 		return;		/* already reported the section */
+	if (p->listener != NULL) {
+		struct sw_listener *l = p->listener;
+
+		if (parse_tls_key(p, &l->tls, 0, key, val))
+			return;
+		if (strcmp(key, "address") == 0) {
+			char		*host = NULL;
+			uint16_t	 port;
+
+			if (config_split_hostport(val, &host, &port) == -1 ||
+			    config_addr_literal(host, port, &l->addr,
+			    &l->addrlen) != 1)
+				cerr(p, "address: \"%s\" is not IP:PORT", val);
+			else
+				set_str(p, &l->address, val);
+			free(host);
+			return;
+		}
+		if (*l->name != '\0') {
+			cerr(p, "%s: only address and tls_* keys go in [listener "
+			    "%s]; the other listener options are shared and go "
+			    "in [listener]", key, l->name);
+			return;
+		}
+	}
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		if (KEY(durations[i].section, durations[i].key)) {
 			if (config_parse_duration_ms(val, (int *)((char *)c +
@@ -423,6 +575,8 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 
 		if (b == NULL)
 			return;	/* bad header already reported */
+		if (parse_tls_key(p, &b->tls, 1, key, val))
+			return;
 		if (strcmp(key, "servers") == 0)
 			parse_servers(p, b, val);
 		else if (strcmp(key, "weight") == 0) {
@@ -466,17 +620,6 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 	} else if (KEY("proxy", "x_forwarded_proto")) {
 		if (config_parse_bool(val, &c->x_forwarded_proto) == -1)
 			cerr(p, "x_forwarded_proto: \"%s\" is not on or off", val);
-	} else if (KEY("listener", "address")) {
-		char		*host = NULL;
-		uint16_t	 port;
-
-		if (config_split_hostport(val, &host, &port) == -1 ||
-		    config_addr_literal(host, port, &c->listen_addr,
-		    &c->listen_addrlen) != 1)
-			cerr(p, "address: \"%s\" is not IP:PORT", val);
-		else
-			set_str(p, &c->listen, val);
-		free(host);
 	} else if (KEY("listener", "backlog")) {
 		if (parse_int(val, 1, 65535, &c->backlog) == -1)
 			cerr(p, "backlog: \"%s\" is not 1-65535", val);
@@ -536,6 +679,83 @@ trim(char *s)
 	return s;
 }
 
+/* A section's TLS keys must make sense together. */
+static void
+config_check_tls(struct parse_ctx *p, struct sw_tls *t, const char *kind,
+    const char *name)
+{
+	int backend = strcmp(kind, "backend") == 0;
+	int other = t->key || t->ciphers || t->ciphersuites || t->min_version;
+
+	p->line = t->line;
+	if (!backend) {
+		t->enabled = t->cert != NULL;
+		if (!t->enabled && other)
+			cerr(p, "[%s%s%s] has tls_* keys but no tls_cert", kind,
+			    *name ? " " : "", name);
+	} else {
+		if (!t->enabled && (t->cert || other || t->ca_file ||
+		    t->server_name || t->verify != -1))
+			cerr(p, "[backend %s] has tls_* keys but not tls = on",
+			    name);
+		if (t->key != NULL && t->cert == NULL)
+			cerr(p, "[backend %s] has tls_key but no tls_cert", name);
+		if (t->verify == -1)
+			t->verify = 1;
+	}
+	if (t->min_version == 0)
+		t->min_version = 12;
+	p->line = 0;
+}
+
+/*
+ * Listeners: an unnamed [listener] that holds only shared options is not
+ * a socket; every other one needs an address, and no two the same.
+ */
+static void
+config_check_listeners(struct parse_ctx *p)
+{
+	struct sw_config *c = p->cfg;
+
+	for (size_t i = 0; c->nlisteners > 1 && i < c->nlisteners; i++) {
+		struct sw_listener *l = &c->listeners[i];
+
+		if (*l->name != '\0' || l->address != NULL || l->tls.cert != NULL)
+			continue;
+		config_listener_free(l);
+		memmove(l, l + 1, (c->nlisteners - i - 1) * sizeof(*l));
+		c->nlisteners--;
+		break;
+	}
+	if (c->nlisteners == 0)
+		cerr(p, "[listener] address is missing");
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		struct sw_listener *l = &c->listeners[i];
+
+		config_check_tls(p, &l->tls, "listener", l->name);
+		if (l->address == NULL) {
+			p->line = l->tls.line;
+			cerr(p, "[listener%s%s] address is missing",
+			    *l->name ? " " : "", l->name);
+			p->line = 0;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (c->listeners[j].address != NULL &&
+			    c->listeners[j].addrlen == l->addrlen &&
+			    memcmp(&c->listeners[j].addr, &l->addr,
+			    l->addrlen) == 0) {
+				p->line = l->tls.line;
+				cerr(p, "listeners %s and %s have the same "
+				    "address %s", *c->listeners[j].name ?
+				    c->listeners[j].name : "(unnamed)",
+				    *l->name ? l->name : "(unnamed)",
+				    l->address);
+				p->line = 0;
+			}
+	}
+}
+
 /* The semantic pass, after every line was read. */
 static void
 config_check(struct parse_ctx *p)
@@ -544,9 +764,7 @@ config_check(struct parse_ctx *p)
 	int			 sum = 0;
 
 	p->line = 0;
-	if (c->listen == NULL) {
-		cerr(p, "[listener] address is missing");
-	}
+	config_check_listeners(p);
 	if (c->nbackends == 0)
 		cerr(p, "no [backend NAME] section: nothing to proxy to");
 	for (size_t i = 0; i < c->nbackends; i++) {
@@ -554,6 +772,7 @@ config_check(struct parse_ctx *p)
 
 		if (b->nservers == 0)
 			cerr(p, "[backend %s] has no servers", b->name);
+		config_check_tls(p, &b->tls, "backend", b->name);
 		if (b->weight < 0) {
 			cerr(p, "[backend %s] has no weight", b->name);
 			continue;
@@ -710,6 +929,44 @@ dup_or_null(const char *s, int *fail)
 	return d;
 }
 
+/* Copy TLS settings; the clone shares the built context (a reference). */
+static void
+tls_conf_dup(struct sw_tls *t, const struct sw_tls *src, int *fail)
+{
+	*t = *src;
+	t->cert = dup_or_null(src->cert, fail);
+	t->key = dup_or_null(src->key, fail);
+	t->ca_file = dup_or_null(src->ca_file, fail);
+	t->server_name = dup_or_null(src->server_name, fail);
+	t->ciphers = dup_or_null(src->ciphers, fail);
+	t->ciphersuites = dup_or_null(src->ciphersuites, fail);
+	if (t->ctx != NULL)
+		tls_ctx_ref(t->ctx);
+}
+
+/* Free TLS settings and drop their context reference. */
+static void
+tls_conf_free(struct sw_tls *t)
+{
+	free(t->cert);
+	free(t->key);
+	free(t->ca_file);
+	free(t->server_name);
+	free(t->ciphers);
+	free(t->ciphersuites);
+	tls_ctx_unref(t->ctx);
+	t->ctx = NULL;
+}
+
+/* Free what a listener owns (not the struct: it lives in the config). */
+static void
+config_listener_free(struct sw_listener *l)
+{
+	free(l->name);
+	free(l->address);
+	tls_conf_free(&l->tls);
+}
+
 struct sw_config *
 config_clone(const struct sw_config *src)
 {
@@ -724,7 +981,13 @@ config_clone(const struct sw_config *src)
 	c->log_level = dup_or_null(src->log_level, &fail);
 	c->log_file = dup_or_null(src->log_file, &fail);
 	c->access_log = dup_or_null(src->access_log, &fail);
-	c->listen = dup_or_null(src->listen, &fail);
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		struct sw_listener *l = &c->listeners[i];
+
+		l->name = dup_or_null(src->listeners[i].name, &fail);
+		l->address = dup_or_null(src->listeners[i].address, &fail);
+		tls_conf_dup(&l->tls, &src->listeners[i].tls, &fail);
+	}
 	c->admin_listen = dup_or_null(src->admin_listen, &fail);
 	c->admin_token_file = dup_or_null(src->admin_token_file, &fail);
 	c->state_file = dup_or_null(src->state_file, &fail);
@@ -734,6 +997,7 @@ config_clone(const struct sw_config *src)
 		const struct sw_backend *sb = &src->backends[i];
 
 		b->name = dup_or_null(sb->name, &fail);
+		tls_conf_dup(&b->tls, &sb->tls, &fail);
 		b->servers = calloc(SW_MAX_SERVERS, sizeof(*b->servers));
 		if (b->servers == NULL) {
 			fail = 1;
@@ -772,12 +1036,14 @@ config_unref(struct sw_config *c)
 		}
 		free(c->backends[i].servers);
 		free(c->backends[i].name);
+		tls_conf_free(&c->backends[i].tls);
 	}
+	for (size_t i = 0; i < c->nlisteners; i++)
+		config_listener_free(&c->listeners[i]);
 	free(c->path);
 	free(c->log_level);
 	free(c->log_file);
 	free(c->access_log);
-	free(c->listen);
 	free(c->admin_listen);
 	free(c->admin_token_file);
 	free(c->state_file);

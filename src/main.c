@@ -31,6 +31,7 @@
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
+#include "switchover/tls.h"
 #include "switchover/worker.h"
 
 static const char *config_path = SYSCONFDIR "/switchover.conf";
@@ -47,7 +48,8 @@ usage(FILE *f)
 "by weight, for moving live traffic from a source cluster to a target.\n"
 "\n"
 "  -c FILE   configuration file (default %s)\n"
-"  -t        check the configuration, print \"configuration OK\" or every\n"
+"  -t        check the configuration (certificates and keys load and\n"
+"            match, CA files load), print \"configuration OK\" or every\n"
 "            error as FILE:LINE: message, and exit (0 if OK, 1 if not)\n"
 "  -d        log at debug level (overrides log_level)\n"
 "  -h        this help\n"
@@ -55,7 +57,8 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
-"and applies it without dropping connections, or keeps the old one.\n"
+"and its certificates and applies them without dropping connections, or\n"
+"keeps the old ones.\n"
 "\n"
 "Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
@@ -63,6 +66,56 @@ usage(FILE *f)
 "Weight changes are saved to [state] file before they are acknowledged\n"
 "and win over the configuration file at start.\n",
 	    SYSCONFDIR "/switchover.conf");
+}
+
+/* Parse path and build its TLS contexts: a config ready to serve, or NULL. */
+static struct sw_config *
+load(const char *path, struct config_errors *errs)
+{
+	struct sw_config *c;
+
+	if ((c = config_load(path, errs)) == NULL)
+		return NULL;
+	if (tls_config_load(c, errs) == -1) {
+		config_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * Listening sockets are bound once, at start: a reload keeps them.  Same
+ * listeners (by name, in order) with another address: keep the running
+ * address and say so.  Listeners added or removed: -1, refuse the file.
+ */
+static int
+reload_listeners(struct sw_config *c)
+{
+	if (c->nlisteners != rt.cfg->nlisteners)
+		goto fail;
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		struct sw_listener *l = &c->listeners[i];
+		const struct sw_listener *ol = &rt.cfg->listeners[i];
+		char *a;
+
+		if (strcmp(l->name, ol->name) != 0)
+			goto fail;
+		if (strcmp(l->address, ol->address) == 0)
+			continue;
+		log_warn("reload: listener address %s applies only at restart: "
+		    "still listening on %s", l->address, ol->address);
+		if ((a = strdup(ol->address)) == NULL)
+			return -1;
+		free(l->address);
+		l->address = a;
+		l->addr = ol->addr;
+		l->addrlen = ol->addrlen;
+	}
+	return 0;
+fail:
+	log_err("reload: listeners were added, removed or renamed: that needs "
+	    "a restart");
+	return -1;
 }
 
 /* Print every error of a failed load. */
@@ -87,15 +140,15 @@ reload(void)
 	char			 err[512];
 
 	log_info("reloading %s", config_path);
-	if ((c = config_load(config_path, &errs)) == NULL) {
+	if ((c = load(config_path, &errs)) == NULL || reload_listeners(c) == -1) {
 		print_errors(&errs);
 		config_errors_free(&errs);
+		config_unref(c);
 		log_err("reload failed: keeping the running configuration");
 		return;
 	}
-	if (strcmp(c->listen, rt.cfg->listen) != 0 || c->workers != rt.cfg->workers)
-		log_warn("reload: listener address and workers apply only at "
-		    "restart");
+	if (c->workers != rt.cfg->workers)
+		log_warn("reload: workers apply only at restart");
 	for (size_t i = 0; i < c->nbackends; i++) {
 		struct sw_backend *ob = config_backend(rt.cfg, c->backends[i].name);
 
@@ -118,8 +171,6 @@ reload(void)
 		config_unref(c);
 		return;
 	}
-	free(c->listen);
-	c->listen = strdup(rt.cfg->listen);
 	c->workers = rt.cfg->workers;
 	if (c->log_level != NULL) {
 		enum log_level lvl;
@@ -152,20 +203,23 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(rt.base, NULL);
 }
 
-/* One listening socket per worker, SO_REUSEPORT, so the kernel spreads. */
+/*
+ * One socket per listener per worker, SO_REUSEPORT, so the kernel
+ * spreads connections.
+ */
 static int
-listen_socket(const struct sw_config *c)
+listen_socket(const struct sw_listener *l, int backlog)
 {
 	int fd, one = 1;
 
-	fd = socket(c->listen_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(fd, (const struct sockaddr *)&c->listen_addr,
-	    c->listen_addrlen) == -1 || listen(fd, c->backlog) == -1) {
+	    bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) == -1 ||
+	    listen(fd, backlog) == -1) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -179,15 +233,15 @@ listen_socket(const struct sw_config *c)
  * a first; make sure nobody else holds it by binding once without it.
  */
 static int
-listen_probe(const struct sw_config *c)
+listen_probe(const struct sw_listener *l)
 {
 	int fd, one = 1, r;
 
-	fd = socket(c->listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	r = bind(fd, (const struct sockaddr *)&c->listen_addr, c->listen_addrlen);
+	r = bind(fd, (const struct sockaddr *)&l->addr, l->addrlen);
 	close(fd);
 	return r;
 }
@@ -201,7 +255,8 @@ main(int argc, char *argv[])
 	const int		 signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	enum log_level		 lvl = LOG_LVL_INFO;
 	int			 ch, test_only = 0, debug = 0, nworkers;
-	int			 fds[256], maxc;
+	static int		 fds[256][SW_MAX_LISTENERS];
+	int			 maxc;
 	char			 err[512];
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -238,7 +293,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 
-	if ((cfg = config_load(config_path, &errs)) == NULL) {
+	if ((cfg = load(config_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		config_errors_free(&errs);
@@ -288,12 +343,17 @@ main(int argc, char *argv[])
 	}
 	if (nworkers > 256)
 		nworkers = 256;
-	if (listen_probe(cfg) == -1)
-		fatal("cannot listen on %s: %s", cfg->listen, strerror(errno));
-	for (int i = 0; i < nworkers; i++)
-		if ((fds[i] = listen_socket(cfg)) == -1)
-			fatal("cannot listen on %s: %s", cfg->listen,
+	for (size_t j = 0; j < cfg->nlisteners; j++) {
+		const struct sw_listener *l = &cfg->listeners[j];
+
+		if (listen_probe(l) == -1)
+			fatal("cannot listen on %s: %s", l->address,
 			    strerror(errno));
+		for (int i = 0; i < nworkers; i++)
+			if ((fds[i][j] = listen_socket(l, cfg->backlog)) == -1)
+				fatal("cannot listen on %s: %s", l->address,
+				    strerror(errno));
+	}
 
 	if ((rt.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
@@ -319,8 +379,11 @@ main(int argc, char *argv[])
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
-	log_info("switchover %s listening on %s with %d workers", PACKAGE_VERSION,
-	    cfg->listen, nworkers);
+	log_info("switchover %s with %d workers", PACKAGE_VERSION, nworkers);
+	for (size_t j = 0; j < cfg->nlisteners; j++)
+		log_info("listening on %s (%s%s%s)", cfg->listeners[j].address,
+		    cfg->listeners[j].tls.enabled ? "https" : "http",
+		    *cfg->listeners[j].name ? ", " : "", cfg->listeners[j].name);
 	for (size_t i = 0; i < cfg->nbackends; i++)
 		log_info("backend %s: weight %d, %zu servers", cfg->backends[i].name,
 		    cfg->backends[i].weight, cfg->backends[i].nservers);

@@ -1,6 +1,12 @@
 /*
  * upstream: connecting, pooling and closing server connections.  Runs on
  * the worker thread that owns the connection.
+ *
+ * A backend with tls = on gets TLS bufferevents: the TCP connect is
+ * issued here and the handshake runs under the connect timeout; the
+ * client module sees BEV_EVENT_CONNECTED only once the server's
+ * certificate has been checked.  Each server keeps the last resumable
+ * TLS session of a pooled connection, offered by the next new one.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +22,7 @@
 
 #include "switchover/client.h"
 #include "switchover/log.h"
+#include "switchover/tls.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
@@ -48,6 +55,7 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	struct upstream		*u;
 	struct backend_metrics	*m = srv->backend->m;
 	const struct sw_config	*cfg = srv->gen->cfg;
+	const struct sw_tls	*tls = &srv->backend->conf->tls;
 	int			 fd = -1, one = 1;
 
 	if (!fresh_only && (u = TAILQ_FIRST(&srv->idle)) != NULL) {
@@ -77,7 +85,18 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		goto fail;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	u->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls->ctx != NULL) {
+		if (connect(fd, (struct sockaddr *)&srv->conf->addr,
+		    srv->conf->addrlen) == -1 && errno != EINPROGRESS) {
+			log_debug("upstream %s: connect failed at once: %s",
+			    srv->conf->name, strerror(errno));
+			goto fail;
+		}
+		u->bev = tls_connect(w->base, fd, tls, srv->conf->host,
+		    srv->tls_session);
+	} else
+		u->bev = bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (u->bev == NULL)
 		goto fail;
 	fd = -1;	/* owned by the bufferevent */
@@ -90,14 +109,18 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	M_INC(m->conns_opened);
 	bufferevent_setcb(u->bev, client_upstream_readcb,
 	    client_upstream_writecb, client_upstream_eventcb, c);
-	/* While connecting, the write timeout is the connect timeout. */
-	upstream_timeouts(u, 0, cfg->connect_timeout_ms);
+	/*
+	 * While connecting, the write timeout is the connect timeout; a TLS
+	 * handshake waits for the server's answers too, under the same one.
+	 */
+	upstream_timeouts(u, tls->ctx ? cfg->connect_timeout_ms : 0,
+	    cfg->connect_timeout_ms);
 	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 	/*
 	 * A refusal seen at once is reported later through the event
 	 * callback; any other immediate failure comes back here as NULL.
 	 */
-	if (bufferevent_socket_connect(u->bev,
+	if (tls->ctx == NULL && bufferevent_socket_connect(u->bev,
 	    (struct sockaddr *)&srv->conf->addr, (int)srv->conf->addrlen) == -1) {
 		log_debug("upstream %s: connect failed at once: %s",
 		    srv->conf->name, strerror(errno));
@@ -155,6 +178,7 @@ upstream_release(struct upstream *u, int reusable)
 		upstream_close(u);
 		return;
 	}
+	tls_session_keep(u->bev, &srv->tls_session);
 	u->state = US_IDLE;
 	u->reused = 0;
 	bufferevent_setcb(u->bev, pool_readcb, NULL, pool_eventcb, u);
@@ -193,6 +217,8 @@ upstream_pool_flush(struct wserver *srv)
 
 	while ((u = TAILQ_FIRST(&srv->idle)) != NULL)
 		upstream_close(u);
+	tls_session_free(srv->tls_session);
+	srv->tls_session = NULL;
 }
 
 void

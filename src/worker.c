@@ -1,6 +1,6 @@
 /*
- * worker: a thread with its own event_base, listener, clients, upstream
- * pools and metrics.  See worker.h for the invariants.
+ * worker: a thread with its own event_base, listening sockets, clients,
+ * upstream pools and metrics.  See worker.h for the invariants.
  *
  * The control thread talks to a worker only through worker_post_*():
  * they fill the command slot under cmd_lock and activate cmd_ev, whose
@@ -109,8 +109,15 @@ wgen_new(struct worker *w, struct sw_config *cfg, struct wgen *old)
 					continue;
 				s->fails = os->fails;
 				s->down_until = os->down_until;
-				if (b->conf->weight == 0)
+				/*
+				 * A connection or session made with other TLS
+				 * settings (or none) must not serve this one.
+				 */
+				if (b->conf->weight == 0 ||
+				    ob->tls.ctx != b->conf->tls.ctx)
 					break;	/* its idle conns close below */
+				s->tls_session = os->tls_session;
+				os->tls_session = NULL;
 				while ((u = TAILQ_FIRST(&os->idle)) != NULL) {
 					TAILQ_REMOVE(&os->idle, u, entry);
 					os->nidle--;
@@ -237,6 +244,18 @@ worker_reap_schedule(struct worker *w)
 	event_active(w->reap_ev, EV_TIMEOUT, 0);
 }
 
+/* Turn accepting on or off on every listener of the worker. */
+static void
+accept_enable(struct worker *w, int on)
+{
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		if (on)
+			evconnlistener_enable(w->listeners[i].l);
+		else
+			evconnlistener_disable(w->listeners[i].l);
+	}
+}
+
 /* Accepting again after a pause (EMFILE, or at the connection cap). */
 static void
 accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -246,7 +265,7 @@ accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->accept_paused && !w->shutting_down &&
 	    w->nclients < w->max_clients) {
 		w->accept_paused = 0;
-		evconnlistener_enable(w->listener);
+		accept_enable(w, 1);
 	}
 }
 
@@ -259,7 +278,7 @@ accept_pause(struct worker *w, int ms)
 	if (!w->accept_paused) {
 		w->accept_paused = 1;
 		M_INC(w->m->l.accept_paused);
-		evconnlistener_disable(w->listener);
+		accept_enable(w, 0);
 	}
 	if (ms > 0)
 		evtimer_add(w->accept_ev, &tv);
@@ -272,7 +291,7 @@ worker_client_gone(struct worker *w, struct client *c)
 	if (w->accept_paused && !w->shutting_down &&
 	    w->nclients < w->max_clients && !evtimer_pending(w->accept_ev, NULL)) {
 		w->accept_paused = 0;
-		evconnlistener_enable(w->listener);
+		accept_enable(w, 1);
 	}
 }
 
@@ -280,13 +299,14 @@ static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
-	struct worker *w = arg;
+	struct wlistener	*wl = arg;
+	struct worker		*w = wl->w;
 
 	if (w->shutting_down) {
 		close(fd);
 		return;
 	}
-	client_new(w, fd, sa, salen);
+	client_new(w, wl, fd, sa, salen);
 	if (w->nclients >= w->max_clients) {
 		log_warn("worker %d: %d client connections: not accepting until "
 		    "one closes", w->id, w->nclients);
@@ -297,7 +317,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 static void
 accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct worker	*w = arg;
+	struct worker	*w = ((struct wlistener *)arg)->w;
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
@@ -353,7 +373,7 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 		int ms = w->gen->cfg->shutdown_timeout_ms;
 
 		w->shutting_down = 1;
-		evconnlistener_disable(w->listener);
+		accept_enable(w, 0);
 		client_shutdown_all(w);
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
@@ -362,29 +382,51 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct worker *
-worker_new(int id, struct sw_config *cfg, int listen_fd, int access_fd,
-    int max_clients)
+/* Put listening socket fd for cfg listener idx on the worker's loop. */
+static int
+worker_listen(struct worker *w, size_t idx, int fd)
 {
-	struct worker		*w;
+	struct wlistener	*wl = &w->listeners[idx];
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	wl->w = w;
+	wl->idx = idx;
+	wl->fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		snprintf(wl->port, sizeof(wl->port), "%u",
+		    ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port));
+	wl->l = evconnlistener_new(w->base, accept_cb, wl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (wl->l == NULL)
+		return -1;
+	evconnlistener_set_error_cb(wl->l, accept_error_cb);
+	return 0;
+}
+
+struct worker *
+worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
+    int max_clients)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		for (size_t i = 0; i < cfg->nlisteners; i++)
+			close(fds[i]);
 		return NULL;
+	}
 	w->id = id;
-	w->listen_fd = listen_fd;
+	w->nlisteners = cfg->nlisteners;
+	for (size_t i = 0; i < w->nlisteners; i++)
+		w->listeners[i].fd = fds[i];
 	w->access_fd = access_fd;
 	w->max_clients = max_clients;
 	TAILQ_INIT(&w->clients);
 	TAILQ_INIT(&w->reap_clients);
 	TAILQ_INIT(&w->reap_upstreams);
 	pthread_mutex_init(&w->cmd_lock, NULL);
-	if (getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0)
-		snprintf(w->listen_port, sizeof(w->listen_port), "%u",
-		    ntohs(ss.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port));
 	if ((w->m = aligned_alloc(64, (sizeof(*w->m) + 63) / 64 * 64)) == NULL)
 		goto fail;
 	memset(w->m, 0, sizeof(*w->m));
@@ -398,11 +440,9 @@ worker_new(int id, struct sw_config *cfg, int listen_fd, int access_fd,
 	w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
 	if (!w->reap_ev || !w->cmd_ev || !w->accept_ev || !w->deadline_ev)
 		goto fail;
-	w->listener = evconnlistener_new(w->base, accept_cb, w,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
-	if (w->listener == NULL)
-		goto fail;
-	evconnlistener_set_error_cb(w->listener, accept_error_cb);
+	for (size_t i = 0; i < w->nlisteners; i++)
+		if (worker_listen(w, i, w->listeners[i].fd) == -1)
+			goto fail;
 	return w;
 fail:
 	log_err("worker %d: cannot set up: out of memory", id);
@@ -468,10 +508,12 @@ worker_free(struct worker *w)
 		if (w->reap_ev != NULL)
 			reap_cb(-1, 0, w);
 	}
-	if (w->listener != NULL)
-		evconnlistener_free(w->listener);
-	else if (w->listen_fd != -1)
-		close(w->listen_fd);
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].l != NULL)
+			evconnlistener_free(w->listeners[i].l);
+		else if (w->listeners[i].fd != -1)
+			close(w->listeners[i].fd);
+	}
 	if (w->reap_ev)
 		event_free(w->reap_ev);
 	if (w->cmd_ev)

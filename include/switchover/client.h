@@ -21,9 +21,14 @@
 struct bufferevent;
 struct client;
 struct worker;
+struct wlistener;
 
-/* Take over an accepted socket.  Returns 0, or -1 (fd closed). */
-int	client_new(struct worker *, int fd, const struct sockaddr *, int len);
+/*
+ * Take over a socket accepted on listener wl (TLS if its config says
+ * so).  Returns 0, or -1 (fd closed).
+ */
+int	client_new(struct worker *, struct wlistener *wl, int fd,
+	    const struct sockaddr *, int len);
 /* Graceful: close now if idle, else after the current exchange. */
 void	client_shutdown(struct client *);
 /* Gracefully close every client of the worker (shutdown). */

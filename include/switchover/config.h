@@ -17,6 +17,9 @@
 #define SW_MAX_BACKENDS		16
 #define SW_MAX_SERVERS		64	/* per backend */
 #define SW_WEIGHT_MAX		999
+#define SW_MAX_LISTENERS	8
+
+struct ssl_ctx_st;	/* OpenSSL's SSL_CTX, built and owned by the tls module */
 
 enum sw_balance {
 	BALANCE_ROUND_ROBIN = 0,
@@ -33,6 +36,35 @@ struct sw_server {
 	socklen_t		 addrlen;
 };
 
+/*
+ * TLS settings of one listener or one backend, as written, plus the
+ * context the tls module built from them (NULL: plain TCP).  The *_line
+ * fields let a certificate that fails to load be reported as FILE:LINE.
+ */
+struct sw_tls {
+	int			 enabled;	/* listener: has a cert; backend: tls = on */
+	int			 verify;	/* backend: check the server's cert (-1 unset = on) */
+	int			 min_version;	/* 12 or 13 (TLS 1.2, 1.3); 0: unset = 12 */
+	char			*cert;		/* PEM, full chain */
+	char			*key;		/* PEM; NULL: in the cert file */
+	char			*ca_file;	/* backend: NULL = system CA store */
+	char			*server_name;	/* backend: SNI + name check override */
+	char			*ciphers;	/* TLS 1.2 list; NULL = default */
+	char			*ciphersuites;	/* TLS 1.3 suites; NULL = default */
+	int			 line;		/* where the section starts */
+	int			 cert_line, key_line, ca_line;
+	struct ssl_ctx_st	*ctx;
+};
+
+/* One [listener] or [listener NAME] section. */
+struct sw_listener {
+	char			*name;		/* "" for the unnamed [listener] */
+	char			*address;	/* "host:port" as written */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	struct sw_tls		 tls;
+};
+
 struct sw_backend {
 	char			*name;
 	int			 weight;	/* 0..SW_WEIGHT_MAX */
@@ -40,6 +72,7 @@ struct sw_backend {
 	enum sw_balance		 balance;
 	struct sw_server	*servers;
 	size_t			 nservers;
+	struct sw_tls		 tls;
 };
 
 struct sw_config {
@@ -57,10 +90,9 @@ struct sw_config {
 	int			 shutdown_timeout_ms;
 	int			 dns_refresh_ms;
 
-	/* [listener] */
-	char			*listen;	/* "host:port" as written */
-	struct sockaddr_storage	 listen_addr;
-	socklen_t		 listen_addrlen;
+	/* [listener] and [listener NAME]: sockets; the rest is shared */
+	struct sw_listener	 listeners[SW_MAX_LISTENERS];
+	size_t			 nlisteners;
 	int			 backlog;
 	int			 header_timeout_ms;
 	int			 keepalive_timeout_ms;
@@ -104,6 +136,10 @@ struct sw_config	*config_load(const char *path, struct config_errors *errs);
 struct sw_config	*config_parse(const char *name, const char *text,
 			    size_t len, struct config_errors *errs);
 void			 config_errors_free(struct config_errors *);
+/* Append "FILE:LINE: message" to errs (a NULL errs drops it). */
+void			 config_error(struct config_errors *, const char *file,
+			    int line, const char *fmt, ...)
+			    __attribute__((format(printf, 4, 5)));
 
 struct sw_config	*config_clone(const struct sw_config *);
 struct sw_config	*config_ref(struct sw_config *);

@@ -35,6 +35,7 @@ enum proxy_error {
 	PERR_RESET,		/* upstream closed or reset mid-exchange */
 	PERR_BAD_RESPONSE,	/* unparseable upstream response */
 	PERR_NO_SERVER,		/* no usable server in the backend */
+	PERR_TLS,		/* TLS handshake or certificate check failed */
 	PERR_MAX
 };
 
@@ -57,6 +58,7 @@ struct backend_metrics {
 	uint64_t	responses[5];		/* 1xx .. 5xx from upstream */
 	uint64_t	errors[PERR_MAX];	/* responses the proxy made */
 	uint64_t	retries;
+	uint64_t	tls_failures;		/* handshakes that failed */
 	uint64_t	conns_opened;
 	uint64_t	conns_reused;
 	uint64_t	conns_closed;		/* active = opened - closed */
@@ -73,6 +75,7 @@ struct listener_metrics {
 	uint64_t	requests_reused;	/* not the first on its conn */
 	uint64_t	bad_requests;
 	uint64_t	accept_paused;
+	uint64_t	tls_handshake_failures;	/* protocol, cipher, bad hello */
 };
 
 struct worker_metrics {

@@ -47,7 +47,7 @@ struct upstream	*upstream_acquire(struct worker *, struct wserver *,
 void		 upstream_release(struct upstream *, int reusable);
 /* Close at once; the struct is freed later from the reap event. */
 void		 upstream_close(struct upstream *);
-/* Worker teardown: close every idle pooled connection of srv. */
+/* Retiring srv: close its idle pooled connections, drop its TLS session. */
 void		 upstream_pool_flush(struct wserver *);
 void		 upstream_free(struct upstream *);
 /* Set read/write timeouts in ms (0 = none). */

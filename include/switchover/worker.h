@@ -1,6 +1,7 @@
 /*
- * worker: one thread, one event_base, one SO_REUSEPORT listener, and every
- * client and upstream connection accepted or opened on it.
+ * worker: one thread, one event_base, one SO_REUSEPORT socket per
+ * configured listener, and every client and upstream connection accepted
+ * or opened on it.
  *
  * Invariants:
  *  - Everything reachable from a struct worker is touched only by that
@@ -30,6 +31,7 @@ struct client;
 struct upstream;
 
 struct wbackend;
+struct ssl_session_st;
 
 struct wserver {
 	struct sw_server	*conf;
@@ -40,6 +42,7 @@ struct wserver {
 	uint64_t		 down_until;	/* ms, monotonic */
 	TAILQ_HEAD(, upstream)	 idle;
 	int			 nidle;
+	struct ssl_session_st	*tls_session;	/* to resume; current gen only */
 };
 
 struct wbackend {
@@ -58,12 +61,25 @@ struct wgen {
 	struct wbackend		 backends[SW_MAX_BACKENDS];
 };
 
+/*
+ * A worker's socket for listener idx of the config.  Its TLS context is
+ * read from the current config at each accept, so a reload's new
+ * certificate serves new connections at once.
+ */
+struct wlistener {
+	struct worker		*w;
+	size_t			 idx;		/* into cfg->listeners */
+	int			 fd;
+	struct evconnlistener	*l;
+	char			 port[8];	/* for X-Forwarded-Port */
+};
+
 struct worker {
 	int			 id;
 	pthread_t		 thread;
 	struct event_base	*base;
-	int			 listen_fd;
-	struct evconnlistener	*listener;
+	struct wlistener	 listeners[SW_MAX_LISTENERS];
+	size_t			 nlisteners;
 	struct wgen		*gen;
 	struct worker_metrics	*m;
 
@@ -86,12 +102,15 @@ struct worker {
 	int			 shutting_down;
 	struct event		*deadline_ev;
 	int			 access_fd;	/* -1: no access log */
-	char			 listen_port[8];
 	int			 stopped;	/* loop exited */
 };
 
-/* Create worker id with a listening socket fd (owned by the worker). */
-struct worker	*worker_new(int id, struct sw_config *cfg, int listen_fd,
+/*
+ * Create worker id with one listening socket per cfg listener, fds[i]
+ * for cfg->listeners[i] (owned by the worker from here on, even on
+ * failure).
+ */
+struct worker	*worker_new(int id, struct sw_config *cfg, const int *fds,
 		    int access_fd, int max_clients);
 int		 worker_start(struct worker *);
 void		 worker_join(struct worker *);

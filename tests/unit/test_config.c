@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -49,7 +50,9 @@ test_good(void **state)
 
 	assert_non_null(c);
 	assert_int_equal(e.n, 0);
-	assert_string_equal(c->listen, "0.0.0.0:9200");
+	assert_string_equal(c->listeners[0].address, "0.0.0.0:9200");
+	assert_int_equal(c->nlisteners, 1);
+	assert_false(c->listeners[0].tls.enabled);
 	assert_int_equal(c->header_timeout_ms, 500);
 	assert_int_equal(c->connect_timeout_ms, 2000);
 	assert_int_equal(c->max_header_size, 32 * 1024);
@@ -215,6 +218,147 @@ test_values(void **state)
 	assert_int_equal(config_split_hostport("a b:1", &host, &port), -1);
 }
 
+static const char tls_good[] =
+    "[listener]\n"
+    "header_timeout = 2s\n"			/* shared only: not a socket */
+    "[listener https]\n"
+    "address = 0.0.0.0:9200\n"
+    "tls_cert = /etc/sw/full.pem\n"		/* 5 */
+    "tls_min_version = 1.3\n"
+    "tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256\n"
+    "[listener plain]\n"
+    "address = 127.0.0.1:9280\n"
+    "[backend source]\n"			/* 10 */
+    "servers = capture.example:9200\n"
+    "weight = 1\n"
+    "tls = on\n"
+    "tls_ca_file = /etc/sw/ca.pem\n"		/* 14 */
+    "tls_server_name = capture.internal\n"
+    "tls_cert = /etc/sw/client.pem\n"
+    "tls_key = /etc/sw/client.key\n"		/* 17 */
+    "[backend target]\n"
+    "servers = 10.0.0.2:9200\n"
+    "weight = 0\n"
+    "tls = on\n"
+    "tls_verify = off\n";
+
+static void
+test_tls_keys(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c = parse(tls_good, &e), *k;
+
+	assert_non_null(c);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->header_timeout_ms, 2000);
+	/* The unnamed [listener] with no address is options only. */
+	assert_int_equal(c->nlisteners, 2);
+	assert_string_equal(c->listeners[0].name, "https");
+	assert_true(c->listeners[0].tls.enabled);
+	assert_string_equal(c->listeners[0].tls.cert, "/etc/sw/full.pem");
+	assert_null(c->listeners[0].tls.key);	/* key in the cert file */
+	assert_int_equal(c->listeners[0].tls.cert_line, 5);
+	assert_int_equal(c->listeners[0].tls.min_version, 13);
+	assert_string_equal(c->listeners[0].tls.ciphers,
+	    "ECDHE-RSA-AES128-GCM-SHA256");
+	assert_string_equal(c->listeners[1].name, "plain");
+	assert_string_equal(c->listeners[1].address, "127.0.0.1:9280");
+	assert_false(c->listeners[1].tls.enabled);
+	assert_int_equal(c->listeners[1].tls.min_version, 12);	/* default */
+
+	assert_true(c->backends[0].tls.enabled);
+	assert_int_equal(c->backends[0].tls.verify, 1);		/* default */
+	assert_string_equal(c->backends[0].tls.ca_file, "/etc/sw/ca.pem");
+	assert_int_equal(c->backends[0].tls.ca_line, 14);
+	assert_string_equal(c->backends[0].tls.server_name, "capture.internal");
+	assert_int_equal(c->backends[0].tls.key_line, 17);
+	assert_true(c->backends[1].tls.enabled);
+	assert_int_equal(c->backends[1].tls.verify, 0);
+	assert_null(c->backends[1].tls.ca_file);		/* system store */
+
+	/* A clone owns its own copies. */
+	k = config_clone(c);
+	assert_non_null(k);
+	assert_int_equal(k->nlisteners, 2);
+	assert_ptr_not_equal(k->listeners[0].tls.cert, c->listeners[0].tls.cert);
+	assert_string_equal(k->listeners[0].tls.cert, "/etc/sw/full.pem");
+	assert_ptr_not_equal(k->backends[0].tls.ca_file,
+	    c->backends[0].tls.ca_file);
+	assert_string_equal(k->backends[0].tls.server_name, "capture.internal");
+	config_unref(c);
+	assert_string_equal(k->listeners[1].name, "plain");
+	config_unref(k);
+}
+
+static void
+test_tls_errors(void **state)
+{
+	struct config_errors	 e = { 0 };
+	const char		*bad =
+	    "[listener]\n"
+	    "address = 127.0.0.1:1\n"
+	    "tls_key = /k.pem\n"			/* 3: no cert */
+	    "tls_min_version = 1.1\n"			/* 4 */
+	    "[listener admin]\n"			/* 5 */
+	    "address = 127.0.0.1:1\n"			/* same address */
+	    "header_timeout = 1s\n"			/* 7: shared option */
+	    "tls_verify = off\n"			/* 8: backend only */
+	    "[listener admin]\n"			/* 9: twice */
+	    "[listener bad name]\n"			/* 10 */
+	    "[listener nowhere]\n"			/* 11: no address */
+	    "[backend a]\n"				/* 12 */
+	    "servers = 127.0.0.1:2\n"
+	    "weight = 1\n"
+	    "tls_ca_file = /ca.pem\n"			/* without tls = on */
+	    "[backend b]\n"				/* 16 */
+	    "servers = 127.0.0.1:3\n"
+	    "weight = 1\n"
+	    "tls = sometimes\n"				/* 19 */
+	    "tls_server_name = bad name\n"		/* 20 */
+	    "tls_verify = perhaps\n";			/* 21 */
+
+	assert_null(parse(bad, &e));
+	assert_true(has_error(&e, "t.conf:1: [listener] has tls_* keys but no "
+	    "tls_cert"));
+	assert_true(has_error(&e, "t.conf:4: tls_min_version: \"1.1\""));
+	assert_true(has_error(&e, "t.conf:5: listeners (unnamed) and admin have "
+	    "the same address"));
+	assert_true(has_error(&e, "t.conf:7: header_timeout: only address and "
+	    "tls_* keys go in [listener admin]"));
+	assert_true(has_error(&e, "t.conf:8: tls_verify: only address"));
+	assert_true(has_error(&e, "t.conf:9: listener admin defined twice"));
+	assert_true(has_error(&e, "t.conf:10: listener name \"bad name\""));
+	assert_true(has_error(&e, "t.conf:11: [listener nowhere] address is "
+	    "missing"));
+	assert_true(has_error(&e, "t.conf:12: [backend a] has tls_* keys but "
+	    "not tls = on"));
+	assert_true(has_error(&e, "t.conf:19: tls: \"sometimes\""));
+	assert_true(has_error(&e, "t.conf:20: tls_server_name: \"bad name\""));
+	assert_true(has_error(&e, "t.conf:21: tls_verify: \"perhaps\""));
+	config_errors_free(&e);
+
+	assert_null(parse("[listener]\naddress = 127.0.0.1:1\n"
+	    "[backend a]\nservers = 127.0.0.1:2\nweight = 1\ntls = on\n"
+	    "tls_key = /k.pem\n", &e));
+	assert_true(has_error(&e, "[backend a] has tls_key but no tls_cert"));
+	config_errors_free(&e);
+
+	/* More listeners than sockets we keep per worker. */
+	{
+		char	buf[4096];
+		size_t	n = 0;
+
+		for (int i = 0; i <= SW_MAX_LISTENERS; i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			    "[listener l%d]\naddress = 127.0.0.1:%d\n", i, i + 1);
+		snprintf(buf + n, sizeof(buf) - n,
+		    "[backend a]\nservers = 127.0.0.1:2\nweight = 1\n");
+		assert_null(parse(buf, &e));
+		assert_true(has_error(&e, "too many listeners"));
+		config_errors_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -224,6 +368,8 @@ main(void)
 		cmocka_unit_test(test_semantic),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_tls_keys),
+		cmocka_unit_test(test_tls_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
