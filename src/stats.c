@@ -30,6 +30,7 @@ struct snap {
 /* What one rendering reads: totals and two windows. */
 struct view {
 	const struct sw_config		*c;
+	char				 listen[256];	/* every listener's address */
 	const struct worker_metrics	*all;		/* since start */
 	const struct worker_metrics	*w10, *w60;
 	double				 s10, s60;	/* their lengths */
@@ -134,6 +135,15 @@ view_fill(struct view *v, const struct sw_config *c,
 	metrics_sub(st.w10, all, s10->m);
 	metrics_sub(st.w60, all, s60->m);
 	v->c = c;
+	/* Listener counters are per worker, not per listener: label them with
+	 * every address they cover. */
+	v->listen[0] = '\0';
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		size_t len = strlen(v->listen);
+
+		snprintf(v->listen + len, sizeof(v->listen) - len, "%s%s",
+		    i ? "," : "", c->listeners[i].address);
+	}
 	v->all = all;
 	v->w10 = st.w10;
 	v->w60 = st.w60;
@@ -250,7 +260,7 @@ listener_json(const struct view *v)
 		json_object_set_new(closed, metrics_close_name(r),
 		    json_integer((json_int_t)l->closed_by[r]));
 	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}",
-	    "address", v->c->listen,
+	    "address", v->listen,
 	    "connections_active", (json_int_t)(l->conns_accepted -
 		l->conns_closed),
 	    "connections_new", (json_int_t)l->conns_accepted,
@@ -386,7 +396,7 @@ static void
 prom_listener(struct evbuffer *out, const struct view *v)
 {
 	const struct listener_metrics	*l = &v->all->l;
-	const char			*a = v->c->listen;
+	const char			*a = v->listen;
 
 	prom_listener_value(out, "listener_connections", "gauge",
 	    "Client connections open now.", a,
