@@ -36,6 +36,7 @@
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/router.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
@@ -45,6 +46,8 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
+/* After our FIN, how long a client's late bytes are read and discarded. */
+#define LINGER_MS	2000
 
 enum client_state {
 	CS_IDLE = 0,	/* between requests, keep-alive timer running */
@@ -59,7 +62,8 @@ static const char *const state_names[] = { "idle", "head", "proxy",
 
 static const char *const close_names[CLOSE_MAX] = { "client closed",
     "keep-alive timeout", "header timeout", "I/O timeout", "bad request",
-    "upstream error", "connection close", "shutdown", "drain", "error" };
+    "upstream error", "connection close", "shutdown", "drain", "error",
+    "recycled" };
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -69,6 +73,13 @@ struct client {
 	struct event		*timer;		/* header / keep-alive */
 	char			 addr[INET6_ADDRSTRLEN];
 	uint64_t		 nreq;		/* requests begun on this conn */
+	int			 slot;		/* bound backend's metric slot, -1 */
+	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
+	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
+	enum close_reason	 ask_why;	/* why close_asked */
+	unsigned		 close_asked:1;	/* close at the next safe point */
+	unsigned		 pinned:1;	/* policy connection: slot is fixed */
+	unsigned		 lingering:1;	/* FIN sent, discarding input */
 
 	llhttp_t		 req;
 	struct http_head	 head;
@@ -114,6 +125,7 @@ static void	client_writecb(struct bufferevent *, void *);
 static void	client_eventcb(struct bufferevent *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
+static void	client_flushed(struct client *);
 static void	client_process(struct client *);
 static void	client_upstream_read(struct client *);
 static int	client_error(struct client *, int status, const char *type,
@@ -152,6 +164,18 @@ client_timer(struct client *c, int ms)
 		evtimer_del(c->timer);
 	else
 		evtimer_add(c->timer, &tv);
+}
+
+/* Idle: the keep-alive timeout, or the end of the connection's age. */
+static void
+client_idle_timer(struct client *c)
+{
+	int	ms = c->w->gen->cfg->keepalive_timeout_ms;
+	uint64_t now = now_ms();
+
+	if (c->expire_at != 0 && c->expire_at < now + (uint64_t)ms)
+		ms = c->expire_at > now ? (int)(c->expire_at - now) : 1;
+	client_timer(c, ms);
 }
 
 /* Set the client socket's I/O timeouts in ms (0 = none). */
@@ -335,6 +359,18 @@ client_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->w = w;
+	c->slot = -1;
+	if (cfg->max_connection_age_ms > 0) {
+		/*
+		 * Up to 10% earlier, so connections opened together (a fleet
+		 * restarting) are not all recycled in the same instant.
+		 */
+		uint64_t age = (uint64_t)cfg->max_connection_age_ms;
+		uint64_t t = now_us();
+
+		c->expire_at = t / 1000 + age - router_hash(&t, sizeof(t)) %
+		    (age / 10 + 1);
+	}
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    c->addr, sizeof(c->addr));
@@ -402,6 +438,85 @@ client_end_exchange(struct client *c, int reusable)
 	c->srv = NULL;
 }
 
+/* ---- binding and draining --------------------------------------------- */
+
+/* Bind c to the backend in metric slot (-1: none), keeping the gauges. */
+static void
+client_bind(struct client *c, int slot)
+{
+	struct worker_metrics *m = c->w->m;
+
+	if (slot == c->slot)
+		return;
+	if (c->slot >= 0)
+		M_INC(m->b[c->slot].clients_unbound);
+	if (slot >= 0)
+		M_INC(m->b[slot].clients_bound);
+	c->slot = slot;
+}
+
+struct client *
+client_next(struct worker *w, struct client *c)
+{
+	return c == NULL ? TAILQ_FIRST(&w->clients) : TAILQ_NEXT(c, entry);
+}
+
+int
+client_slot(const struct client *c)
+{
+	return c->slot;
+}
+
+uint64_t
+client_drain_due(const struct client *c)
+{
+	return c->drain_due;
+}
+
+void
+client_drain_mark(struct client *c, uint64_t due)
+{
+	if (c->drain_due == 0 && due != 0)
+		M_INC(c->w->m->l.drain_marked);
+	else if (c->drain_due != 0 && due == 0)
+		M_INC(c->w->m->l.drain_unmarked);
+	c->drain_due = due;
+}
+
+/*
+ * Ask for a close at the next safe point.  A safe point is the end of a
+ * response with nothing more of the client's in our input buffer: a
+ * pipelined request already received is answered first (the response
+ * that ends the connection is the one after which no request waits).
+ */
+static void
+client_ask_close(struct client *c, enum close_reason why)
+{
+	if (!c->close_asked) {
+		c->close_asked = 1;
+		c->ask_why = why;
+	}
+}
+
+/* May the response about to go out end the connection? */
+static int
+client_close_now_ok(struct client *c)
+{
+	return c->close_asked &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+}
+
+void
+client_drain(struct client *c, enum close_reason why)
+{
+	client_drain_mark(c, 0);
+	if (c->state == CS_DEAD || c->state == CS_CLOSING)
+		return;
+	client_ask_close(c, why);
+	if (c->state == CS_IDLE && client_close_now_ok(c))
+		client_close(c, why, NULL);
+}
+
 /* The one close path: log, count, free sockets, queue for reaping. */
 static void
 client_close(struct client *c, enum close_reason why, const char *detail)
@@ -413,6 +528,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
 	    detail ? ": " : "", detail ? detail : "");
 	client_end_exchange(c, 0);
+	client_bind(c, -1);
+	client_drain_mark(c, 0);
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
@@ -439,6 +556,32 @@ client_reap(struct worker *w)
 	}
 }
 
+/*
+ * Everything queued went to the kernel: send FIN, then read and discard
+ * until the client closes too, or LINGER_MS.  Closing with unread input
+ * makes the kernel answer with RST, which can destroy the tail of a
+ * response still in flight to a client that sent more (a pipelined
+ * request, a request racing our Connection: close).
+ */
+static void
+client_flushed(struct client *c)
+{
+	if (c->lingering)
+		return;
+	if (c->peer_eof || c->why == CLOSE_CLIENT ||
+	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		client_close(c, c->why, NULL);
+		return;
+	}
+	c->lingering = 1;
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	client_timeouts(c, LINGER_MS, 0);
+	client_timer(c, LINGER_MS);
+}
+
 /* Start flushing what is queued for the client, then close. */
 static void
 client_linger(struct client *c, enum close_reason why)
@@ -452,16 +595,13 @@ client_linger(struct client *c, enum close_reason why)
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 	c->why = why;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		client_close(c, why, NULL);
+		client_flushed(c);
 }
 
 void
 client_shutdown(struct client *c)
 {
-	c->close_after = 1;
-	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
-		client_close(c, CLOSE_SHUTDOWN, NULL);
+	client_drain(c, CLOSE_SHUTDOWN);
 }
 
 void
@@ -519,7 +659,6 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 static void
 client_finish(struct client *c)
 {
-	struct worker		*w = c->w;
 	uint64_t		 dur = now_us() - c->t_start;
 	int			 reusable;
 
@@ -542,14 +681,14 @@ client_finish(struct client *c)
 		c->in_paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 	}
-	if ((c->close_after && !c->peer_eof) || !c->keepalive ||
-	    w->shutting_down) {
-		client_linger(c, c->keepalive ? CLOSE_SHUTDOWN : CLOSE_CONN_CLOSE);
+	if (client_close_now_ok(c) || (c->close_after && !c->peer_eof) ||
+	    !c->keepalive) {
+		client_linger(c, c->close_asked ? c->ask_why : CLOSE_CONN_CLOSE);
 		return;
 	}
 	client_set_state(c, CS_IDLE);
 	client_timeouts(c, 0, 0);
-	client_timer(c, w->gen->cfg->keepalive_timeout_ms);
+	client_idle_timer(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
@@ -598,7 +737,8 @@ client_error(struct client *c, int status, const char *type,
 	 * The connection can stay open only if the whole request was read:
 	 * otherwise its unread body would be taken for the next request.
 	 */
-	if (!c->req_done || status == 400 || status == 431 || status == 408)
+	if (!c->req_done || status == 400 || status == 431 || status == 408 ||
+	    client_close_now_ok(c))
 		c->close_after = 1;
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
@@ -672,10 +812,17 @@ client_start_request(struct client *c)
 	/* Mid-request, a silent client is an I/O timeout. */
 	client_timeouts(c, cfg->client_timeout_ms, cfg->client_timeout_ms);
 
+	if ((cfg->max_requests_per_conn > 0 &&
+	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
+	    (c->expire_at != 0 && now_ms() >= c->expire_at))
+		client_ask_close(c, CLOSE_RECYCLE);
 	c->gen = wgen_ref(w->gen);
-	if ((c->be = wgen_pick_backend(c->gen)) == NULL)
+	if ((c->be = wgen_route(c->gen, c->pinned ? c->slot : -1, &c->head,
+	    c->addr)) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
+	client_bind(c, c->be->conf->metric_slot);
+	c->pinned = cfg->policy == POLICY_CONNECTION;
 	M_INC(c->be->m->requests);
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
@@ -872,7 +1019,13 @@ client_process(struct client *c)
 static void
 client_readcb(struct bufferevent *bev, void *arg)
 {
-	client_process(arg);
+	struct client *c = arg;
+
+	if (c->lingering)
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+	else
+		client_process(c);
 }
 
 static void
@@ -882,7 +1035,7 @@ client_writecb(struct bufferevent *bev, void *arg)
 
 	if (c->state == CS_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			client_close(c, c->why, NULL);
+			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
@@ -899,6 +1052,10 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
 
+	if (c->lingering) {
+		client_close(c, c->why, NULL);	/* the client closed too, or late */
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->state == CS_PROXY && c->up != NULL)
 			M_INC(c->be->m->errors[PERR_TIMEOUT]);
@@ -928,10 +1085,13 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 	struct client *c = arg;
 
 	if (c->state == CS_IDLE)
-		client_close(c, CLOSE_KEEPALIVE_TIMEOUT, NULL);
+		client_close(c, c->expire_at != 0 && now_ms() >= c->expire_at ?
+		    CLOSE_RECYCLE : CLOSE_KEEPALIVE_TIMEOUT, NULL);
 	else if (c->state == CS_HEAD)
 		client_error(c, 408, "timeout_exception",
 		    "request header not received in time", -1);
+	else if (c->lingering)
+		client_close(c, c->why, NULL);
 }
 
 /* ---- the upstream side --------------------------------------------------- */
@@ -983,6 +1143,8 @@ client_send_head(struct client *c)
 		c->close_after = 1;	/* body ends when the upstream closes */
 	if (!c->req_done)
 		c->close_after = 1;	/* early answer: unread body follows */
+	if (client_close_now_ok(c))
+		c->close_after = 1;	/* drained or recycled */
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
 	else if (c->http10)

@@ -25,6 +25,7 @@
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
+#include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -284,6 +285,8 @@ main(int argc, char *argv[])
 			fatal("cannot install signal handler");
 	}
 	dns_start(rt.base);
+	if (drain_init() == -1)
+		fatal("cannot register the drain hook");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
