@@ -2,12 +2,13 @@
 #
 # Every test runs real processes on loopback ports it picks itself, waits
 # in bounded loops only, and kills only the PIDs it started (trap EXIT).
-# The environment gives SWITCHOVER, BACKEND and RAWCLIENT (make check sets
+# The environment gives SWITCHOVER, BACKEND, RAWCLIENT and CONNHOLD (make check sets
 # them); defaults point into the build tree for running a script by hand.
 
 : "${SWITCHOVER:=./switchover}"
 : "${BACKEND:=./bench/backend}"
 : "${RAWCLIENT:=./tests/rawclient}"
+: "${CONNHOLD:=./tests/connhold}"
 
 PASS=0
 FAIL=0
@@ -139,4 +140,32 @@ servers = $5
 weight = $6
 ${7:-}
 CONF
+}
+
+# reweight CONF SOURCE_WEIGHT TARGET_WEIGHT: rewrite the two backends'
+# weights of a proxy_conf file, send SIGHUP, and wait (10 s at most) until
+# the proxy says the reload is done.
+reweight() {
+	local done0 i
+	done0=$(grep -c "reload done" "$TMP/switchover.log" || true)
+	awk -v a="$2" -v b="$3" '/^weight *=/ { n++; print "weight = " (n == 1 ? a : b); next } { print }' \
+	    "$1" >"$1.new" && mv "$1.new" "$1"
+	kill -HUP "$SW_PID"
+	for i in $(seq 100); do
+		[ "$(grep -c "reload done" "$TMP/switchover.log" || true)" -gt "$done0" ] && return 0
+		sleep 0.1
+	done
+	echo "reload not done after 10 s" >&2
+	return 1
+}
+
+# wait_line FILE REGEX SECONDS: wait until a line of FILE matches.
+wait_line() {
+	local i
+	for i in $(seq $(( $3 * 10 ))); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line /$2/ in $1 after $3 s" >&2
+	return 1
 }
