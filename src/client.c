@@ -32,6 +32,7 @@
 
 #include <llhttp.h>
 
+#include "switchover/affinity.h"
 #include "switchover/client.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
@@ -80,6 +81,10 @@ struct client {
 	unsigned		 close_asked:1;	/* close at the next safe point */
 	unsigned		 pinned:1;	/* policy connection: slot is fixed */
 	unsigned		 lingering:1;	/* FIN sent, discarding input */
+	unsigned		 aff_routed:1;	/* routed by a search context id */
+	int			 aff_slot;	/* that id's backend, or -1 */
+	size_t			 aff_wait;	/* body bytes to see before routing */
+	struct affinity_resp	*aff;		/* response being read for ids */
 
 	llhttp_t		 req;
 	struct http_head	 head;
@@ -126,6 +131,7 @@ static void	client_eventcb(struct bufferevent *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
 static void	client_flushed(struct client *);
+static int	client_connect(struct client *);
 static void	client_process(struct client *);
 static void	client_upstream_read(struct client *);
 static int	client_error(struct client *, int status, const char *type,
@@ -314,6 +320,8 @@ resp_on_body(llhttp_t *p, const char *at, size_t len)
 
 	if (c->dechunk)
 		evbuffer_add(bufferevent_get_output(c->bev), at, len);
+	if (c->aff != NULL)
+		affinity_response_body(c->aff, at, len);
 	return 0;
 }
 
@@ -434,6 +442,8 @@ client_end_exchange(struct client *c, int reusable)
 		evbuffer_free(c->retry);
 		c->retry = NULL;
 	}
+	affinity_response_end(c->aff, -1, 0, NULL);
+	c->aff = NULL;
 	c->be = NULL;
 	c->srv = NULL;
 }
@@ -674,6 +684,11 @@ client_finish(struct client *c)
 	if (c->srv != NULL && c->up_byte)
 		wserver_succeeded(c->srv);
 	client_access_log(c, c->status, dur);
+	if (c->aff != NULL && c->be != NULL)
+		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
+		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
+		    c->gen->cfg));
+	c->aff = NULL;
 	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
 	    llhttp_should_keep_alive(&c->resp);
 	client_end_exchange(c, reusable);
@@ -769,8 +784,6 @@ client_start_request(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
-	struct evbuffer		*out;
-	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->req;
 	int			 tei;
 
@@ -816,13 +829,37 @@ client_start_request(struct client *c)
 	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
 	    (c->expire_at != 0 && now_ms() >= c->expire_at))
 		client_ask_close(c, CLOSE_RECYCLE);
+	c->aff_slot = affinity_request(cfg, p->method, &c->head,
+	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait);
+	if (c->aff_wait > 0)
+		return 0;	/* client_process routes once the body is in */
+	return client_connect(c);
+}
+
+/* Route the request and start sending it upstream.  0 or -1. */
+static int
+client_connect(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct sw_config	*cfg = w->gen->cfg;
+	struct evbuffer		*out;
+	struct http_fwd		 fwd = { NULL, NULL, NULL };
+	llhttp_t		*p = &c->req;
+
 	c->gen = wgen_ref(w->gen);
-	if ((c->be = wgen_route(c->gen, c->pinned ? c->slot : -1, &c->head,
-	    c->addr)) == NULL)
+	if ((c->be = wgen_route(c->gen, c->aff_slot >= 0 ? c->aff_slot :
+	    c->pinned ? c->slot : -1, &c->head, c->addr)) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
-	client_bind(c, c->be->conf->metric_slot);
-	c->pinned = cfg->policy == POLICY_CONNECTION;
+	c->aff_routed = c->aff_slot >= 0 &&
+	    c->be->conf->metric_slot == c->aff_slot;
+	if (c->aff_routed)
+		M_INC(c->be->m->affinity_hits);
+	else {
+		/* A search context's request does not move the binding. */
+		client_bind(c, c->be->conf->metric_slot);
+		c->pinned = cfg->policy == POLICY_CONNECTION;
+	}
 	M_INC(c->be->m->requests);
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
@@ -958,6 +995,18 @@ client_process(struct client *c)
 			return;
 		}
 
+		if (c->up == NULL) {
+			/* Affinity: routing waits for a small body. */
+			if (evbuffer_get_length(in) < c->aff_wait)
+				return;
+			c->aff_slot = affinity_request_body(c->w->gen->cfg,
+			    c->req.method, &c->head, (const char *)
+			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait);
+			c->aff_wait = 0;
+			if (client_connect(c) == -1)
+				return;
+			continue;
+		}
 		/* Body: stop while the upstream is behind. */
 		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
 		    OUT_HIGH) {
@@ -1152,6 +1201,8 @@ client_send_head(struct client *c)
 	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
 	    c->status, flags);
 	c->resp_head_sent = 1;
+	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
+	    &c->rhead, c->status, c->aff_routed);
 }
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */

@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "switchover/affinity.h"
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
@@ -287,6 +288,8 @@ main(int argc, char *argv[])
 	dns_start(rt.base);
 	if (drain_init() == -1)
 		fatal("cannot register the drain hook");
+	if (affinity_init((size_t)cfg->affinity_max) == -1)
+		fatal("out of memory for the affinity table");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -305,6 +308,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_free(rt.workers[i]);
 	free(rt.workers);
+	affinity_free();
 	for (int i = 0; signums[i] != 0; i++)
 		event_free(sigs[i]);
 	config_unref(rt.cfg);
