@@ -29,6 +29,7 @@
 
 #define AFF_WAYS	4
 #define ID_MAX		8192	/* longer ids are not tracked */
+#define AFF_FREE(e, now)	((e)->h == 0 || (e)->expires <= (now))
 
 struct aff_entry {
 	uint64_t	h;		/* 0: empty */
@@ -67,6 +68,7 @@ affinity_init(size_t max_ids)
 	if ((tab.e = calloc(nb * AFF_WAYS, sizeof(*tab.e))) == NULL)
 		return -1;
 	tab.nbuckets = nb;
+	tab.horizon = 0;
 	return 0;
 }
 
@@ -87,6 +89,14 @@ id_hash(const char *id, size_t len)
 	return h != 0 ? h : 1;
 }
 
+/* No id lives past the horizon: push it out to t (under tab.lock). */
+static void
+aff_extend(uint64_t t)
+{
+	if (t > __atomic_load_n(&tab.horizon, __ATOMIC_RELAXED))
+		__atomic_store_n(&tab.horizon, t, __ATOMIC_RELAXED);
+}
+
 void
 affinity_put(const char *id, size_t len, int slot, uint64_t expires)
 {
@@ -98,23 +108,23 @@ affinity_put(const char *id, size_t len, int slot, uint64_t expires)
 		return;
 	pthread_mutex_lock(&tab.lock);
 	b = &tab.e[(h & (tab.nbuckets - 1)) * AFF_WAYS];
+	/* The id's own entry, else a free one, else the nearest expiry. */
 	for (int i = 0; i < AFF_WAYS; i++) {
 		if (b[i].h == h) {
 			pick = &b[i];
 			break;
 		}
-		if (b[i].h == 0 || b[i].expires <= now)
-			pick = pick != NULL && (pick->h == 0 ||
-			    pick->expires <= now) ? pick : &b[i];
-		else if (pick == NULL || (pick->h != 0 && pick->expires > now &&
+		if (AFF_FREE(&b[i], now)) {
+			if (pick == NULL || !AFF_FREE(pick, now))
+				pick = &b[i];
+		} else if (pick == NULL || (!AFF_FREE(pick, now) &&
 		    b[i].expires < pick->expires))
 			pick = &b[i];
 	}
 	pick->h = h;
 	pick->expires = expires;
 	pick->slot = slot;
-	if (expires > __atomic_load_n(&tab.horizon, __ATOMIC_RELAXED))
-		__atomic_store_n(&tab.horizon, expires, __ATOMIC_RELAXED);
+	aff_extend(expires);
 	pthread_mutex_unlock(&tab.lock);
 }
 
@@ -135,8 +145,10 @@ affinity_get(const char *id, size_t len, uint64_t now, int ttl_ms)
 			continue;
 		slot = b[i].slot;
 		/* In use: the context's keep-alive was renewed too. */
-		if (b[i].expires < now + (uint64_t)ttl_ms)
+		if (b[i].expires < now + (uint64_t)ttl_ms) {
 			b[i].expires = now + (uint64_t)ttl_ms;
+			aff_extend(b[i].expires);
+		}
 		break;
 	}
 	pthread_mutex_unlock(&tab.lock);
