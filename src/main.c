@@ -54,7 +54,10 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
-"and applies it without dropping connections, or keeps the old one.\n",
+"and applies it without dropping connections, or keeps the old one.  A\n"
+"backend whose weight drops to 0 has its client connections drained over\n"
+"[drain] spread ([drain] on_weight_zero); scrolls, PITs and async searches\n"
+"stay on the backend that created them ([affinity]).\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
