@@ -66,6 +66,17 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 		drain_arm(d, first);
 }
 
+/*
+ * When the k-th of a worker's n marked connections closes, in ms from
+ * now: spread * (k * nw + id) / (n * nw), even within the worker, and
+ * the nw workers' sequences interleave instead of closing in lock step.
+ */
+static uint64_t
+drain_offset(uint64_t k, uint64_t n, int id, uint64_t nw, int spread_ms)
+{
+	return (uint64_t)spread_ms * (k * nw + (uint64_t)id % nw) / (n * nw);
+}
+
 void
 drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
     int nworkers)
@@ -78,18 +89,13 @@ drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
 		if (client_slot(c) >= 0 && (slots & (1u << client_slot(c))) &&
 		    client_drain_due(c) == 0)
 			n++;
-	/*
-	 * The k-th of n gets offset spread * (k * nw + id) / (n * nw): even
-	 * within the worker, and the workers' sequences interleave instead
-	 * of closing in lock step.  Due times are never 0 (0 = unmarked).
-	 */
+	/* Due times are never 0 (0 = unmarked). */
 	for (c = client_next(w, NULL); c != NULL && n > 0; c = client_next(w, c)) {
 		if (client_slot(c) < 0 || !(slots & (1u << client_slot(c))) ||
 		    client_drain_due(c) != 0)
 			continue;
-		client_drain_mark(c, now + 1 + (uint64_t)spread_ms *
-		    (k * nw + (uint64_t)w->id % nw) / (n * nw));
-		k++;
+		client_drain_mark(c, now + 1 + drain_offset(k++, n, w->id, nw,
+		    spread_ms));
 	}
 	/* Idle pooled connections to a drained backend go now. */
 	for (size_t i = 0; i < w->gen->cfg->nbackends; i++) {
