@@ -6,12 +6,7 @@ set -euo pipefail
 source "$TESTLIB"
 sw_init
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" source
-start_backend "$T" target
-WORKERS=2 proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0
-start_proxy "$TMP/sw.conf"
-U="http://127.0.0.1:$P"
+start_pair 1 0
 J=(-H 'Content-Type: application/json')
 
 # Start 5 scrolls and a PIT at source = 1, target = 0.

@@ -6,12 +6,7 @@ set -euo pipefail
 source "$TESTLIB"
 sw_init
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" source
-start_backend "$T" target
-WORKERS=2 proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 \
-    "$(printf '[drain]\nspread = 2s\n')"
-start_proxy "$TMP/sw.conf"
+start_pair 1 0 "$(printf '[drain]\nspread = 2s\n')"
 
 "$CONNHOLD" -p "$P" -n 200 -t 60 >"$TMP/hold.out" 2>"$TMP/hold.log" &
 hold=$!
@@ -41,5 +36,5 @@ else fail "a quarter of the window holds $maxq of 200 closings"; fi
 check_match "the log names the drain" "backend source weight went to 0: draining" \
     "$(cat "$TMP/switchover.log")"
 check_match "new connections go to target" '"name":"target"' \
-    "$(curl -s "http://127.0.0.1:$P/")"
+    "$(curl -s "$U/")"
 sw_finish

@@ -8,13 +8,7 @@ set -euo pipefail
 source "$TESTLIB"
 sw_init
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" source
-start_backend "$T" target
-WORKERS=2 proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 \
-    "$(printf '[drain]\nspread = 200ms\n')"
-start_proxy "$TMP/sw.conf"
-U="http://127.0.0.1:$P"
+start_pair 1 0 "$(printf '[drain]\nspread = 200ms\n')"
 
 # 1. A 40 MB response, read at 20 MB/s, when source is drained.
 curl -s --limit-rate 20M -o "$TMP/big" "$U/_test/bytes/40000000" \
@@ -40,10 +34,7 @@ curl -s -X POST "http://127.0.0.1:$S/_backend/reset" >/dev/null
     >"$TMP/pipe.out" 2>&1 &
 pipe=$!
 PIDS+=($pipe)
-for i in $(seq 100); do
-	[ "$(backend_requests "$S")" -ge 1 ] && break
-	sleep 0.05
-done
+wait_requests "$S" 1 || true
 reweight "$TMP/sw.conf" 0 1
 wait_exit "$pipe" 30 || true
 check "the proxy closed the pipelining connection" 0 "$WAIT_RC"

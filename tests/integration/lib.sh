@@ -116,6 +116,17 @@ backend_requests() {
 	curl -s "http://127.0.0.1:$1/_backend/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
 }
 
+# wait_requests PORT N: up to 10 s for a backend to have served N requests.
+wait_requests() {
+	local i
+	for i in $(seq 200); do
+		[ "$(backend_requests "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "backend on $1 served fewer than $2 requests after 10 s" >&2
+	return 1
+}
+
 # proxy_conf FILE LISTEN_PORT SOURCE_SERVERS SOURCE_WEIGHT TARGET_SERVERS TARGET_WEIGHT [EXTRA]
 # writes a config; EXTRA is appended as is (more sections/keys).
 proxy_conf() {
@@ -168,4 +179,16 @@ wait_line() {
 	done
 	echo "no line /$2/ in $1 after $3 s" >&2
 	return 1
+}
+
+# start_pair SOURCE_WEIGHT TARGET_WEIGHT [EXTRA]: backends named source and
+# target, and a proxy in front of them configured in $TMP/sw.conf; sets P,
+# S, T (the ports) and U (the proxy's URL).
+start_pair() {
+	P=$(free_port); S=$(free_port); T=$(free_port)
+	start_backend "$S" source
+	start_backend "$T" target
+	proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" "$1" "127.0.0.1:$T" "$2" "${3:-}"
+	start_proxy "$TMP/sw.conf"
+	U="http://127.0.0.1:$P"
 }

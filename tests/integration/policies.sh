@@ -7,13 +7,7 @@ set -euo pipefail
 source "$TESTLIB"
 sw_init
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" source
-start_backend "$T" target
-WORKERS=2 proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 1 \
-    "$(printf '[routing]\npolicy = connection\n[drain]\nspread = 1s\n')"
-start_proxy "$TMP/sw.conf"
-U="http://127.0.0.1:$P"
+start_pair 1 1 "$(printf '[routing]\npolicy = connection\n[drain]\nspread = 1s\n')"
 
 # One curl, one keep-alive connection, 40 requests: all on one backend.
 urls=(); for i in $(seq 40); do urls+=(-o /dev/null "$U/"); done
@@ -30,10 +24,7 @@ client=$!
 PIDS+=($client)
 # curl's -w output is buffered: watch the source backend's count instead.
 curl -s -X POST "http://127.0.0.1:$S/_backend/reset" >/dev/null
-for i in $(seq 200); do
-	[ "$(backend_requests "$S")" -ge 20 ] && break
-	sleep 0.05
-done
+wait_requests "$S" 20 || true
 reweight "$TMP/sw.conf" 0 1
 wait_exit "$client" 60 || true
 check "the client's curl succeeded" 0 "$WAIT_RC"
