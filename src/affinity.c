@@ -46,8 +46,8 @@ static struct {
 
 struct affinity_resp {
 	int		keys;
-	size_t		len;
-	char		buf[AFFINITY_PEEK_MAX];
+	size_t		len, cap;
+	char		buf[];		/* cap bytes */
 };
 
 enum aff_kind {
@@ -414,16 +414,14 @@ pct_decode(const char *s, size_t n, char *out, size_t cap)
 	return k;
 }
 
-/* Find seg ("/_search/scroll") in path; a pointer just after it, or NULL. */
+/* Does p[0..n) start with the whole segment(s) seg?  Just after, or NULL. */
 static const char *
-path_has(const char *path, size_t n, const char *seg)
+path_seg(const char *p, size_t n, const char *seg)
 {
 	size_t l = strlen(seg);
 
-	for (size_t i = 0; i + l <= n; i++)
-		if (memcmp(path + i, seg, l) == 0 &&
-		    (i + l == n || path[i + l] == '/'))
-			return path + i + l;
+	if (l <= n && memcmp(p, seg, l) == 0 && (l == n || p[l] == '/'))
+		return p + l;
 	return NULL;
 }
 
@@ -435,23 +433,35 @@ static enum aff_kind
 aff_classify(const char *url, size_t len, const char **id, size_t *idlen,
     int *scroll_param)
 {
-	const char	*q = memchr(url, '?', len), *after;
+	static const struct {
+		const char	*seg;
+		enum aff_kind	 kind;
+	} segs[] = {	/* the longer of two with one prefix first */
+		{ "/_search/scroll", AK_SCROLL },
+		{ "/_search/point_in_time", AK_PIT },
+		{ "/_search", AK_SEARCH },
+		{ "/_pit", AK_PIT },
+		{ "/_async_search", AK_ASYNC },
+		{ "/_plugins/_asynchronous_search", AK_ASYNC },
+	};
+	const char	*q = memchr(url, '?', len), *after = NULL;
 	size_t		 plen = q != NULL ? (size_t)(q - url) : len;
 	enum aff_kind	 kind = AK_NONE;
 
 	*id = NULL;
 	*idlen = 0;
 	*scroll_param = 0;
-	if ((after = path_has(url, plen, "/_search/scroll")) != NULL)
-		kind = AK_SCROLL;
-	else if ((after = path_has(url, plen, "/_search/point_in_time")) != NULL ||
-	    (after = path_has(url, plen, "/_pit")) != NULL)
-		kind = AK_PIT;
-	else if ((after = path_has(url, plen, "/_async_search")) != NULL ||
-	    (after = path_has(url, plen, "/_plugins/_asynchronous_search")) != NULL)
-		kind = AK_ASYNC;
-	else if ((after = path_has(url, plen, "/_search")) != NULL)
-		kind = AK_SEARCH;
+	/* One pass, looking closer only where a segment starts with "_". */
+	for (size_t i = 0; i + 1 < plen && kind == AK_NONE; i++) {
+		if (url[i] != '/' || url[i + 1] != '_')
+			continue;
+		for (size_t k = 0; k < sizeof(segs) / sizeof(segs[0]); k++)
+			if ((after = path_seg(url + i, plen - i, segs[k].seg)) !=
+			    NULL) {
+				kind = segs[k].kind;
+				break;
+			}
+	}
 	if (kind == AK_NONE)
 		return kind;
 	if (after < url + plen && (kind == AK_SCROLL || kind == AK_ASYNC)) {
@@ -554,7 +564,7 @@ affinity_request_body(const struct sw_config *cfg, int method,
 struct affinity_resp *
 affinity_response(const struct sw_config *cfg, int method,
     const struct http_head *req, const struct http_head *resp, int status,
-    int routed)
+    uint64_t clen, int routed)
 {
 	struct affinity_resp	*ar;
 	const char		*url, *id;
@@ -587,17 +597,19 @@ affinity_response(const struct sw_config *cfg, int method,
 	if (ce >= 0 && !(resp->hdrs[ce].val_len == 8 &&
 	    strncasecmp(http_hdr_value(resp, (size_t)ce), "identity", 8) == 0))
 		return NULL;
-	if ((ar = malloc(sizeof(*ar))) == NULL)
+	clen = clen > 0 && clen < AFFINITY_PEEK_MAX ? clen : AFFINITY_PEEK_MAX;
+	if ((ar = malloc(sizeof(*ar) + clen)) == NULL)
 		return NULL;	/* affinity is best effort */
 	ar->keys = keys;
 	ar->len = 0;
+	ar->cap = (size_t)clen;
 	return ar;
 }
 
 void
 affinity_response_body(struct affinity_resp *ar, const char *p, size_t n)
 {
-	size_t room = sizeof(ar->buf) - ar->len;
+	size_t room = ar->cap - ar->len;
 
 	if (n > room)
 		n = room;

@@ -1202,7 +1202,8 @@ client_send_head(struct client *c)
 	    c->status, flags);
 	c->resp_head_sent = 1;
 	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
-	    &c->rhead, c->status, c->aff_routed);
+	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
+	    c->resp.content_length, c->aff_routed);
 }
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */

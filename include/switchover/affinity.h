@@ -53,11 +53,12 @@ int	affinity_request_body(const struct sw_config *, int method,
 
 /*
  * At a response head: a collector when the response may carry a context
- * id (NULL when not).  routed: the request was routed by affinity.
+ * id (NULL when not).  clen: its Content-Length, 0 if unknown; routed:
+ * the request was routed by affinity.
  */
 struct affinity_resp *affinity_response(const struct sw_config *,
 	    int method, const struct http_head *req, const struct http_head *resp,
-	    int status, int routed);
+	    int status, uint64_t clen, int routed);
 /* Body bytes as they stream by (copied up to AFFINITY_PEEK_MAX). */
 void	affinity_response_body(struct affinity_resp *, const char *, size_t);
 /*

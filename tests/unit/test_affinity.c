@@ -142,6 +142,10 @@ test_urls(void **state)
 	assert_int_equal(classify("/my_search_index/_doc/1", id, &sc), AK_NONE);
 	assert_int_equal(classify("/_searchable", id, &sc), AK_NONE);
 	assert_int_equal(classify("", id, &sc), AK_NONE);
+	assert_int_equal(classify("/_", id, &sc), AK_NONE);
+	assert_int_equal(classify("/logs/_search/scroll_x", id, &sc), AK_SEARCH);
+	assert_int_equal(classify("/a/_pit/x?scroll=1", id, &sc), AK_PIT);
+	assert_int_equal(sc, 1);
 	assert_int_equal(pct_decode("a%3Db%2f%zz%4", 13, dec, sizeof(dec)), 9);
 	assert_memory_equal(dec, "a=b/%zz%4", 9);
 	assert_int_equal(pct_decode("abcdef", 6, dec, 3), 0);	/* too long */
@@ -211,15 +215,17 @@ test_flow(void **state)
 	    &wait), -1);
 	assert_int_equal(wait, 0);
 	/* A plain search's answer is not read; an error answer neither. */
-	assert_null(affinity_response(&cfg, HTTP_POST, &plain, &resp, 200, 0));
-	assert_null(affinity_response(&cfg, HTTP_POST, &req, &resp, 500, 0));
-	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200, 0);
+	assert_null(affinity_response(&cfg, HTTP_POST, &plain, &resp, 200, 0, 0));
+	assert_null(affinity_response(&cfg, HTTP_POST, &req, &resp, 500, 0, 0));
+	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200,
+	    strlen(body), 0);
 	assert_non_null(ar);
+	assert_int_equal(ar->cap, strlen(body));	/* sized to the body */
 	affinity_response_body(ar, body, 10);
 	affinity_response_body(ar, body + 10, strlen(body) - 10);
 	assert_int_equal(affinity_response_end(ar, 5, 1, &cfg), 1);
 	/* An answer cut short teaches nothing. */
-	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200, 0);
+	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200, 0, 0);
 	affinity_response_body(ar, "{\"_scroll_id\":\"S2\"}", 19);
 	assert_int_equal(affinity_response_end(ar, 5, 0, &cfg), 0);
 
@@ -241,7 +247,7 @@ test_flow(void **state)
 	assert_int_equal(wait, 0);
 	/* A compressed answer is not read. */
 	head(&gz, "OK", "Content-Encoding", "gzip");
-	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0));
+	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0));
 	/* Off means off. */
 	cfg.affinity = 0;
 	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait), -1);
