@@ -168,6 +168,7 @@ struct jcur {
 	const char	*p, *end;
 };
 
+/* Skip JSON white space. */
 static void
 j_ws(struct jcur *j)
 {
