@@ -847,8 +847,10 @@ client_connect(struct client *c)
 	llhttp_t		*p = &c->req;
 
 	c->gen = wgen_ref(w->gen);
+	/* A reload to another policy releases pinned connections. */
 	if ((c->be = wgen_route(c->gen, c->aff_slot >= 0 ? c->aff_slot :
-	    c->pinned ? c->slot : -1, &c->head, c->addr)) == NULL)
+	    c->pinned && cfg->policy == POLICY_CONNECTION ? c->slot : -1,
+	    &c->head, c->addr)) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
 	c->aff_routed = c->aff_slot >= 0 &&
