@@ -77,6 +77,14 @@ drain_offset(uint64_t k, uint64_t n, int id, uint64_t nw, int spread_ms)
 	return (uint64_t)spread_ms * (k * nw + (uint64_t)id % nw) / (n * nw);
 }
 
+/* Is c bound to one of slots, and not already on its way out? */
+static int
+drain_wanted(const struct client *c, uint32_t slots)
+{
+	return client_slot(c) >= 0 && (slots & (1u << client_slot(c))) &&
+	    client_drain_due(c) == 0;
+}
+
 void
 drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
     int nworkers)
@@ -86,17 +94,12 @@ drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
 
 	nw = nworkers > 0 ? (uint64_t)nworkers : 1;
 	for (c = client_next(w, NULL); c != NULL; c = client_next(w, c))
-		if (client_slot(c) >= 0 && (slots & (1u << client_slot(c))) &&
-		    client_drain_due(c) == 0)
-			n++;
+		n += drain_wanted(c, slots);
 	/* Due times are never 0 (0 = unmarked). */
-	for (c = client_next(w, NULL); c != NULL && n > 0; c = client_next(w, c)) {
-		if (client_slot(c) < 0 || !(slots & (1u << client_slot(c))) ||
-		    client_drain_due(c) != 0)
-			continue;
-		client_drain_mark(c, now + 1 + drain_offset(k++, n, w->id, nw,
-		    spread_ms));
-	}
+	for (c = client_next(w, NULL); c != NULL && n > 0; c = client_next(w, c))
+		if (drain_wanted(c, slots))
+			client_drain_mark(c, now + 1 + drain_offset(k++, n, w->id,
+			    nw, spread_ms));
 	/* Idle pooled connections to a drained backend go now. */
 	for (size_t i = 0; i < w->gen->cfg->nbackends; i++) {
 		struct wbackend *b = &w->gen->backends[i];
