@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # graceful: a drain or a recycle never loses what a client sent.  A large
 # response in flight when its connection is drained arrives whole; a
-# pipelined request already received is answered before the close; the
+# pipelined request already received is answered before the close; bytes
+# racing the close do not cut the response short; the
 # max_requests_per_connection and max_connection_age limits end a
 # connection with Connection: close on a complete response.
 set -euo pipefail
@@ -47,7 +48,16 @@ check_match "the last answer, from target, said Connection: close" \
 check_match "the second request was the one answered last" '"path":"/second"' \
     "$(tail -c 200 "$TMP/pipe.out")"
 
-# 3. Recycling by request count and by age.
+# 3. Bytes that race our close (the client sent them before it read the
+# Connection: close) must not make the kernel reset the connection and
+# throw away the tail of the response: the proxy closes lingeringly.
+"$RAWCLIENT" -p "$P" -t 20 \
+    -s "GET /_test/bytes/1000000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" \
+    -d 1000 -s 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >"$TMP/race.out" 2>&1 || true
+check "a 1 MB answer arrives whole though the client sent more after it" \
+    1000000 "$(sed '1,/^\r$/d' "$TMP/race.out" | wc -c)"
+
+# 4. Recycling by request count and by age.
 kill "$SW_PID"; wait_exit "$SW_PID" 10 || true
 LISTENER_EXTRA="$(printf 'max_requests_per_connection = 3\nmax_connection_age = 1s')" \
     WORKERS=2 proxy_conf "$TMP/rc.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 1
