@@ -13,6 +13,7 @@
  * session, and /_test/echo the SNI name and client certificate subject
  * of its connection (-A CA: client certificates required).
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +47,7 @@
 #define URL_MAX		8192
 
 enum act {
-	A_ROOT, A_SEARCH, A_BULK, A_OTHER, A_STATS, A_RESET, A_ECHO, A_STATUS,
+	A_ROOT, A_SEARCH, A_SCROLL, A_PIT, A_BULK, A_OTHER, A_STATS, A_RESET, A_ECHO, A_STATUS,
 	A_BYTES, A_CHUNKED, A_EOF, A_DELAY, A_HANG, A_CLOSE, A_RST, A_DIE_BODY,
 	A_DIE_CHUNKED, A_GARBAGE, A_SLOW_HEADERS, A_NOTFOUND, A_BAD
 };
@@ -91,6 +92,7 @@ static uint64_t		 served, conns, handshakes, resumed;
 static const char	*opt_cert, *opt_key, *opt_ca;
 static SSL_CTX		*tls_ctx;
 
+static uint64_t		 served, contexts;
 static llhttp_settings_t settings;
 static char		 pattern[65536];
 
@@ -254,6 +256,11 @@ route(struct conn *c, uint64_t *arg)
 	}
 	if (strncmp(u, "/_test/", 7) == 0)
 		return A_NOTFOUND;
+	if (strstr(u, "/_search/scroll") != NULL)
+		return A_SCROLL;
+	if (c->p.method == HTTP_POST && (strstr(u, "/_search/point_in_time") ||
+	    strstr(u, "/_pit")))
+		return A_PIT;
 	if (strstr(u, "/_search") != NULL)
 		return A_SEARCH;
 	if (strstr(u, "/_bulk") != NULL)
@@ -290,8 +297,8 @@ on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct conn *c = p->data;
 
-	if (c->act == A_ECHO) {
-		for (size_t i = 0; i < n; i++) {
+	if (c->act == A_ECHO || c->act == A_SCROLL || c->act == A_SEARCH) {
+		for (size_t i = 0; c->act == A_ECHO && i < n; i++) {
 			c->fnv ^= (unsigned char)at[i];
 			c->fnv *= 0x100000001b3ULL;
 		}
@@ -355,6 +362,55 @@ stream_more(struct conn *c)
 	}
 }
 
+/*
+ * Search contexts, as a cluster keeps them: a scroll or PIT id names the
+ * backend that made it, and continuing it anywhere else is a 404.
+ * Returns 0 when it wrote the answer, -1 for a plain search.
+ */
+static int
+search_context(struct conn *c, struct evbuffer *b, int *status)
+{
+	char		 mine[80];
+	const char	*body = c->body, *u = c->url;
+	size_t		 blen = c->body_len < ECHO_BODY_MAX ? c->body_len :
+			    ECHO_BODY_MAX;
+	int		 n;
+
+	if (c->act == A_PIT) {
+		evbuffer_add_printf(b, "{\"pit_id\":\"pit-%s-%" PRIu64 "\","
+		    "\"_shards\":{\"total\":1,\"successful\":1,\"skipped\":0,"
+		    "\"failed\":0},\"creation_time\":0}\n", opt_name,
+		    __atomic_add_fetch(&contexts, 1, __ATOMIC_RELAXED));
+		return 0;
+	}
+	if (c->act == A_SEARCH && strstr(u, "scroll=") != NULL) {
+		evbuffer_add_printf(b, "{\"_scroll_id\":\"scroll-%s-%" PRIu64
+		    "\",\"took\":1,\"hits\":{\"hits\":[{\"_source\":{"
+		    "\"served_by\":\"%s\"}}]}}\n", opt_name,
+		    __atomic_add_fetch(&contexts, 1, __ATOMIC_RELAXED), opt_name);
+		return 0;
+	}
+	n = snprintf(mine, sizeof(mine), "%s-%s-", c->act == A_SCROLL ?
+	    "scroll" : "pit", opt_name);
+	if (c->act == A_SEARCH && memmem(body, blen, "\"pit\"", 5) == NULL)
+		return -1;
+	if (memmem(body, blen, mine, (size_t)n) == NULL &&
+	    strstr(u, mine) == NULL) {
+		*status = 404;
+		evbuffer_add_printf(b, "{\"error\":{\"type\":"
+		    "\"search_context_missing_exception\",\"reason\":\"No "
+		    "search context found on %s\"},\"status\":404}\n", opt_name);
+		return 0;
+	}
+	if (c->act == A_SCROLL && c->p.method == HTTP_DELETE) {
+		evbuffer_add_printf(b, "{\"succeeded\":true,\"num_freed\":1}\n");
+		return 0;
+	}
+	evbuffer_add_printf(b, "{\"took\":1,\"hits\":{\"hits\":[{\"_source\":"
+	    "{\"served_by\":\"%s\"}}]}}\n", opt_name);
+	return 0;
+}
+
 /* Answer the request that just completed.  Returns -1 if c was freed. */
 static int
 answer(struct conn *c)
@@ -386,7 +442,11 @@ answer(struct conn *c)
 		    "\"opensearch\"},\"tagline\":\"The OpenSearch Project: "
 		    "https://opensearch.org/\"}\n", opt_name, opt_name);
 		break;
+	case A_SCROLL:
+	case A_PIT:
 	case A_SEARCH:
+		if (search_context(c, b, &status) == 0)
+			break;
 		evbuffer_add_printf(b, "{\"took\":1,\"timed_out\":false,\"_shards\":"
 		    "{\"total\":1,\"successful\":1,\"skipped\":0,\"failed\":0},"
 		    "\"hits\":{\"total\":{\"value\":1,\"relation\":\"eq\"},"
@@ -758,6 +818,8 @@ usage(FILE *f)
 "A keep-alive HTTP/1.1 server that stands in for a search cluster.\n"
 "  GET /              OpenSearch-like info naming -n\n"
 "  */_search*         a small hits answer      */_bulk*  reads the body, says its size\n"
+"  */_search?scroll=  also a _scroll_id naming -n; _search/scroll with another's: 404\n"
+"  POST */_search/point_in_time, */_pit   a pit_id naming -n; a search with another's: 404\n"
 "  /_backend/stats    requests served          POST /_backend/reset  zero it\n"
 "  /_test/echo        method, url, headers, body length and FNV-1a hash\n"
 "  /_test/status/N  /_test/bytes/N  /_test/chunked/N  /_test/eof/N  /_test/delay/MS\n"

@@ -32,11 +32,13 @@
 
 #include <llhttp.h>
 
+#include "switchover/affinity.h"
 #include "switchover/client.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/tls.h"
+#include "switchover/router.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
@@ -46,6 +48,8 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
+/* After our FIN, how long a client's late bytes are read and discarded. */
+#define LINGER_MS	2000
 
 enum client_state {
 	CS_IDLE = 0,	/* between requests, keep-alive timer running */
@@ -60,7 +64,8 @@ static const char *const state_names[] = { "idle", "head", "proxy",
 
 static const char *const close_names[CLOSE_MAX] = { "client closed",
     "keep-alive timeout", "header timeout", "I/O timeout", "bad request",
-    "upstream error", "connection close", "shutdown", "drain", "error" };
+    "upstream error", "connection close", "shutdown", "drain", "error",
+    "recycled" };
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -71,6 +76,17 @@ struct client {
 	struct event		*timer;		/* header / keep-alive */
 	char			 addr[INET6_ADDRSTRLEN];
 	uint64_t		 nreq;		/* requests begun on this conn */
+	int			 slot;		/* bound backend's metric slot, -1 */
+	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
+	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
+	enum close_reason	 ask_why;	/* why close_asked */
+	unsigned		 close_asked:1;	/* close at the next safe point */
+	unsigned		 pinned:1;	/* policy connection: slot is fixed */
+	unsigned		 lingering:1;	/* FIN sent, discarding input */
+	unsigned		 aff_routed:1;	/* routed by a search context id */
+	int			 aff_slot;	/* that id's backend, or -1 */
+	size_t			 aff_wait;	/* body bytes to see before routing */
+	struct affinity_resp	*aff;		/* response being read for ids */
 
 	llhttp_t		 req;
 	struct http_head	 head;
@@ -118,6 +134,8 @@ static void	client_writecb(struct bufferevent *, void *);
 static void	client_eventcb(struct bufferevent *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
+static void	client_flushed(struct client *);
+static int	client_connect(struct client *);
 static void	client_process(struct client *);
 static void	client_upstream_read(struct client *);
 static int	client_error(struct client *, int status, const char *type,
@@ -156,6 +174,18 @@ client_timer(struct client *c, int ms)
 		evtimer_del(c->timer);
 	else
 		evtimer_add(c->timer, &tv);
+}
+
+/* Idle: the keep-alive timeout, or the end of the connection's age. */
+static void
+client_idle_timer(struct client *c)
+{
+	int	ms = c->w->gen->cfg->keepalive_timeout_ms;
+	uint64_t now = now_ms();
+
+	if (c->expire_at != 0 && c->expire_at < now + (uint64_t)ms)
+		ms = c->expire_at > now ? (int)(c->expire_at - now) : 1;
+	client_timer(c, ms);
 }
 
 /* Set the client socket's I/O timeouts in ms (0 = none). */
@@ -294,6 +324,8 @@ resp_on_body(llhttp_t *p, const char *at, size_t len)
 
 	if (c->dechunk)
 		evbuffer_add(bufferevent_get_output(c->bev), at, len);
+	if (c->aff != NULL)
+		affinity_response_body(c->aff, at, len);
 	return 0;
 }
 
@@ -343,6 +375,18 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	c->w = w;
 	c->l = wl;
 	c->tls = tls != NULL;
+	c->slot = -1;
+	if (cfg->max_connection_age_ms > 0) {
+		/*
+		 * Up to 10% earlier, so connections opened together (a fleet
+		 * restarting) are not all recycled in the same instant.
+		 */
+		uint64_t age = (uint64_t)cfg->max_connection_age_ms;
+		uint64_t t = now_us();
+
+		c->expire_at = t / 1000 + age - router_hash(&t, sizeof(t)) %
+		    (age / 10 + 1);
+	}
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    c->addr, sizeof(c->addr));
@@ -414,8 +458,89 @@ client_end_exchange(struct client *c, int reusable)
 		evbuffer_free(c->retry);
 		c->retry = NULL;
 	}
+	affinity_response_end(c->aff, -1, 0, NULL);
+	c->aff = NULL;
 	c->be = NULL;
 	c->srv = NULL;
+}
+
+/* ---- binding and draining --------------------------------------------- */
+
+/* Bind c to the backend in metric slot (-1: none), keeping the gauges. */
+static void
+client_bind(struct client *c, int slot)
+{
+	struct worker_metrics *m = c->w->m;
+
+	if (slot == c->slot)
+		return;
+	if (c->slot >= 0)
+		M_INC(m->b[c->slot].clients_unbound);
+	if (slot >= 0)
+		M_INC(m->b[slot].clients_bound);
+	c->slot = slot;
+}
+
+struct client *
+client_next(struct worker *w, struct client *c)
+{
+	return c == NULL ? TAILQ_FIRST(&w->clients) : TAILQ_NEXT(c, entry);
+}
+
+int
+client_slot(const struct client *c)
+{
+	return c->slot;
+}
+
+uint64_t
+client_drain_due(const struct client *c)
+{
+	return c->drain_due;
+}
+
+void
+client_drain_mark(struct client *c, uint64_t due)
+{
+	if (c->drain_due == 0 && due != 0)
+		M_INC(c->w->m->l.drain_marked);
+	else if (c->drain_due != 0 && due == 0)
+		M_INC(c->w->m->l.drain_unmarked);
+	c->drain_due = due;
+}
+
+/*
+ * Ask for a close at the next safe point.  A safe point is the end of a
+ * response with nothing more of the client's in our input buffer: a
+ * pipelined request already received is answered first (the response
+ * that ends the connection is the one after which no request waits).
+ */
+static void
+client_ask_close(struct client *c, enum close_reason why)
+{
+	if (!c->close_asked) {
+		c->close_asked = 1;
+		c->ask_why = why;
+	}
+}
+
+/* May the response about to go out end the connection? */
+static int
+client_close_now_ok(struct client *c)
+{
+	return c->close_asked &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+}
+
+void
+client_drain(struct client *c, enum close_reason why)
+{
+	client_drain_mark(c, 0);
+	if (c->state == CS_DEAD || c->state == CS_CLOSING)
+		return;
+	client_ask_close(c, why);
+	if (c->state == CS_IDLE && client_close_now_ok(c))
+		client_close(c, why, NULL);
 }
 
 /* The one close path: log, count, free sockets, queue for reaping. */
@@ -438,6 +563,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		tls_close_notify(c->bev);
 	client_end_exchange(c, 0);
+	client_bind(c, -1);
+	client_drain_mark(c, 0);
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
@@ -464,6 +591,32 @@ client_reap(struct worker *w)
 	}
 }
 
+/*
+ * Everything queued went to the kernel: send FIN, then read and discard
+ * until the client closes too, or LINGER_MS.  Closing with unread input
+ * makes the kernel answer with RST, which can destroy the tail of a
+ * response still in flight to a client that sent more (a pipelined
+ * request, a request racing our Connection: close).
+ */
+static void
+client_flushed(struct client *c)
+{
+	if (c->lingering)
+		return;
+	if (c->peer_eof || c->why == CLOSE_CLIENT ||
+	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		client_close(c, c->why, NULL);
+		return;
+	}
+	c->lingering = 1;
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	client_timeouts(c, LINGER_MS, 0);
+	client_timer(c, LINGER_MS);
+}
+
 /* Start flushing what is queued for the client, then close. */
 static void
 client_linger(struct client *c, enum close_reason why)
@@ -477,16 +630,13 @@ client_linger(struct client *c, enum close_reason why)
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 	c->why = why;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		client_close(c, why, NULL);
+		client_flushed(c);
 }
 
 void
 client_shutdown(struct client *c)
 {
-	c->close_after = 1;
-	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
-		client_close(c, CLOSE_SHUTDOWN, NULL);
+	client_drain(c, CLOSE_SHUTDOWN);
 }
 
 void
@@ -544,7 +694,6 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 static void
 client_finish(struct client *c)
 {
-	struct worker		*w = c->w;
 	uint64_t		 dur = now_us() - c->t_start;
 	int			 reusable;
 
@@ -560,6 +709,11 @@ client_finish(struct client *c)
 	if (c->srv != NULL && c->up_byte)
 		wserver_succeeded(c->srv);
 	client_access_log(c, c->status, dur);
+	if (c->aff != NULL && c->be != NULL)
+		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
+		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
+		    c->gen->cfg));
+	c->aff = NULL;
 	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
 	    llhttp_should_keep_alive(&c->resp);
 	client_end_exchange(c, reusable);
@@ -567,14 +721,14 @@ client_finish(struct client *c)
 		c->in_paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 	}
-	if ((c->close_after && !c->peer_eof) || !c->keepalive ||
-	    w->shutting_down) {
-		client_linger(c, c->keepalive ? CLOSE_SHUTDOWN : CLOSE_CONN_CLOSE);
+	if (client_close_now_ok(c) || (c->close_after && !c->peer_eof) ||
+	    !c->keepalive) {
+		client_linger(c, c->close_asked ? c->ask_why : CLOSE_CONN_CLOSE);
 		return;
 	}
 	client_set_state(c, CS_IDLE);
 	client_timeouts(c, 0, 0);
-	client_timer(c, w->gen->cfg->keepalive_timeout_ms);
+	client_idle_timer(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
@@ -623,7 +777,8 @@ client_error(struct client *c, int status, const char *type,
 	 * The connection can stay open only if the whole request was read:
 	 * otherwise its unread body would be taken for the next request.
 	 */
-	if (!c->req_done || status == 400 || status == 431 || status == 408)
+	if (!c->req_done || status == 400 || status == 431 || status == 408 ||
+	    client_close_now_ok(c))
 		c->close_after = 1;
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
@@ -654,8 +809,6 @@ client_start_request(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
-	struct evbuffer		*out;
-	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->req;
 	int			 tei;
 
@@ -697,10 +850,43 @@ client_start_request(struct client *c)
 	/* Mid-request, a silent client is an I/O timeout. */
 	client_timeouts(c, cfg->client_timeout_ms, cfg->client_timeout_ms);
 
+	if ((cfg->max_requests_per_conn > 0 &&
+	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
+	    (c->expire_at != 0 && now_ms() >= c->expire_at))
+		client_ask_close(c, CLOSE_RECYCLE);
+	c->aff_slot = affinity_request(cfg, p->method, &c->head,
+	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait);
+	if (c->aff_wait > 0)
+		return 0;	/* client_process routes once the body is in */
+	return client_connect(c);
+}
+
+/* Route the request and start sending it upstream.  0 or -1. */
+static int
+client_connect(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct sw_config	*cfg = w->gen->cfg;
+	struct evbuffer		*out;
+	struct http_fwd		 fwd = { NULL, NULL, NULL };
+	llhttp_t		*p = &c->req;
+
 	c->gen = wgen_ref(w->gen);
-	if ((c->be = wgen_pick_backend(c->gen)) == NULL)
+	/* A reload to another policy releases pinned connections. */
+	if ((c->be = wgen_route(c->gen, c->aff_slot >= 0 ? c->aff_slot :
+	    c->pinned && cfg->policy == POLICY_CONNECTION ? c->slot : -1,
+	    &c->head, c->addr)) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
+	c->aff_routed = c->aff_slot >= 0 &&
+	    c->be->conf->metric_slot == c->aff_slot;
+	if (c->aff_routed)
+		M_INC(c->be->m->affinity_hits);
+	else {
+		/* A search context's request does not move the binding. */
+		client_bind(c, c->be->conf->metric_slot);
+		c->pinned = cfg->policy == POLICY_CONNECTION;
+	}
 	M_INC(c->be->m->requests);
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
@@ -836,6 +1022,18 @@ client_process(struct client *c)
 			return;
 		}
 
+		if (c->up == NULL) {
+			/* Affinity: routing waits for a small body. */
+			if (evbuffer_get_length(in) < c->aff_wait)
+				return;
+			c->aff_slot = affinity_request_body(c->w->gen->cfg,
+			    c->req.method, &c->head, (const char *)
+			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait);
+			c->aff_wait = 0;
+			if (client_connect(c) == -1)
+				return;
+			continue;
+		}
 		/* Body: stop while the upstream is behind. */
 		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
 		    OUT_HIGH) {
@@ -899,6 +1097,11 @@ client_readcb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
+	if (c->lingering) {
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
@@ -915,7 +1118,7 @@ client_writecb(struct bufferevent *bev, void *arg)
 
 	if (c->state == CS_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			client_close(c, c->why, NULL);
+			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
@@ -935,6 +1138,10 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;		/* TLS handshake done: the request follows */
+	if (c->lingering) {
+		client_close(c, c->why, NULL);	/* the client closed too, or late */
+		return;
+	}
 	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
 		M_INC(c->w->m->l.tls_handshake_failures);
 		if (!tls_failure(bev, reason, sizeof(reason)))
@@ -974,10 +1181,13 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 	struct client *c = arg;
 
 	if (c->state == CS_IDLE)
-		client_close(c, CLOSE_KEEPALIVE_TIMEOUT, NULL);
+		client_close(c, c->expire_at != 0 && now_ms() >= c->expire_at ?
+		    CLOSE_RECYCLE : CLOSE_KEEPALIVE_TIMEOUT, NULL);
 	else if (c->state == CS_HEAD)
 		client_error(c, 408, "timeout_exception",
 		    "request header not received in time", -1);
+	else if (c->lingering)
+		client_close(c, c->why, NULL);
 }
 
 /* ---- the upstream side --------------------------------------------------- */
@@ -1029,6 +1239,8 @@ client_send_head(struct client *c)
 		c->close_after = 1;	/* body ends when the upstream closes */
 	if (!c->req_done)
 		c->close_after = 1;	/* early answer: unread body follows */
+	if (client_close_now_ok(c))
+		c->close_after = 1;	/* drained or recycled */
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
 	else if (c->http10)
@@ -1036,6 +1248,9 @@ client_send_head(struct client *c)
 	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
 	    c->status, flags);
 	c->resp_head_sent = 1;
+	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
+	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
+	    c->resp.content_length, c->aff_routed);
 }
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */

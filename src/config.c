@@ -266,6 +266,11 @@ config_defaults(struct sw_config *c)
 	c->max_fails = 3;
 	c->fail_timeout_ms = 10000;
 	c->retry_body_max = 64 * 1024;
+	c->drain_spread_ms = 5000;
+	c->drain_on_weight_zero = 1;
+	c->affinity = 1;
+	c->affinity_ttl_ms = 3600000;
+	c->affinity_max = 16384;
 }
 
 /* Replace *dst with a copy of v. */
@@ -453,8 +458,8 @@ parse_tls_key(struct parse_ctx *p, struct sw_tls *t, int backend,
 static void
 parse_section(struct parse_ctx *p, char *s)
 {
-	static const char *const plain[] = { "proxy", "upstream", "admin",
-	    "state" };
+	static const char *const plain[] = { "proxy", "upstream", "routing",
+	    "drain", "affinity", "admin", "state" };
 	char	*name;
 
 	p->backend = NULL;
@@ -521,6 +526,9 @@ static const struct {
 	{ "upstream", "io_timeout", offsetof(struct sw_config, io_timeout_ms) },
 	{ "upstream", "pool_idle_timeout", offsetof(struct sw_config, pool_idle_timeout_ms) },
 	{ "upstream", "fail_timeout", offsetof(struct sw_config, fail_timeout_ms) },
+	{ "listener", "max_connection_age", offsetof(struct sw_config, max_connection_age_ms) },
+	{ "drain", "spread", offsetof(struct sw_config, drain_spread_ms) },
+	{ "affinity", "ttl", offsetof(struct sw_config, affinity_ttl_ms) },
 };
 
 /* Handle one key = value in the current section. */
@@ -630,6 +638,41 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 			    "1k-1m", val);
 		else
 			c->max_header_size = sz;
+	} else if (KEY("listener", "max_requests_per_connection")) {
+		if (parse_int(val, 0, INT_MAX, &c->max_requests_per_conn) == -1)
+			cerr(p, "max_requests_per_connection: \"%s\" is not a "
+			    "count (0: no limit)", val);
+	} else if (KEY("routing", "policy")) {
+		if (strcmp(val, "request") == 0)
+			c->policy = POLICY_REQUEST;
+		else if (strcmp(val, "connection") == 0)
+			c->policy = POLICY_CONNECTION;
+		else if (strcmp(val, "sticky") == 0)
+			c->policy = POLICY_STICKY;
+		else
+			cerr(p, "policy: \"%s\" is not request, connection or "
+			    "sticky", val);
+	} else if (KEY("routing", "sticky_key")) {
+		if (strcmp(val, "client_ip") == 0) {
+			free(c->sticky_header);
+			c->sticky_header = NULL;
+		} else if (strncmp(val, "header:", 7) == 0 && val[7] != '\0' &&
+		    strspn(val + 7, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") ==
+		    strlen(val + 7))
+			set_str(p, &c->sticky_header, val + 7);
+		else
+			cerr(p, "sticky_key: \"%s\" is not client_ip or "
+			    "header:NAME", val);
+	} else if (KEY("drain", "on_weight_zero")) {
+		if (config_parse_bool(val, &c->drain_on_weight_zero) == -1)
+			cerr(p, "on_weight_zero: \"%s\" is not yes or no", val);
+	} else if (KEY("affinity", "enabled")) {
+		if (config_parse_bool(val, &c->affinity) == -1)
+			cerr(p, "enabled: \"%s\" is not yes or no", val);
+	} else if (KEY("affinity", "max_ids")) {
+		if (parse_int(val, 16, 1000000, &c->affinity_max) == -1)
+			cerr(p, "max_ids: \"%s\" is not 16-1000000", val);
 	} else if (KEY("upstream", "pool_max_idle")) {
 		if (parse_int(val, 0, 100000, &c->pool_max_idle) == -1)
 			cerr(p, "pool_max_idle: \"%s\" is not 0-100000", val);
@@ -786,6 +829,8 @@ config_check(struct parse_ctx *p)
 	    c->connect_timeout_ms == 0 || c->first_byte_timeout_ms == 0 ||
 	    c->io_timeout_ms == 0 || c->client_timeout_ms == 0)
 		cerr(p, "timeouts must be greater than 0");
+	if (c->affinity && c->affinity_ttl_ms == 0)
+		cerr(p, "[affinity] ttl must be greater than 0");
 }
 
 struct sw_config *
@@ -992,6 +1037,7 @@ config_clone(const struct sw_config *src)
 	c->admin_token_file = dup_or_null(src->admin_token_file, &fail);
 	c->state_file = dup_or_null(src->state_file, &fail);
 	c->audit_log = dup_or_null(src->audit_log, &fail);
+	c->sticky_header = dup_or_null(src->sticky_header, &fail);
 	for (size_t i = 0; i < c->nbackends; i++) {
 		struct sw_backend *b = &c->backends[i];
 		const struct sw_backend *sb = &src->backends[i];
@@ -1048,5 +1094,6 @@ config_unref(struct sw_config *c)
 	free(c->admin_token_file);
 	free(c->state_file);
 	free(c->audit_log);
+	free(c->sticky_header);
 	free(c);
 }

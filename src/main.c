@@ -23,9 +23,11 @@
 
 #include "config.h"
 #include "switchover/admin.h"
+#include "switchover/affinity.h"
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
+#include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -58,7 +60,10 @@ usage(FILE *f)
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
 "and its certificates and applies them without dropping connections, or\n"
-"keeps the old ones.\n"
+"keeps the old ones.  A backend whose weight drops to 0 has its client\n"
+"connections drained over [drain] spread ([drain] on_weight_zero);\n"
+"scrolls, PITs and async searches stay on the backend that created them\n"
+"([affinity]).\n"
 "\n"
 "Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
@@ -376,6 +381,10 @@ main(int argc, char *argv[])
 		fatal("cannot start the metrics history: out of memory");
 	if (admin_start(rt.base, cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
+	if (drain_init() == -1)
+		fatal("cannot register the drain hook");
+	if (affinity_init((size_t)cfg->affinity_max) == -1)
+		fatal("out of memory for the affinity table");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -399,6 +408,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_free(rt.workers[i]);
 	free(rt.workers);
+	affinity_free();
 	for (int i = 0; signums[i] != 0; i++)
 		event_free(sigs[i]);
 	config_unref(rt.cfg);

@@ -18,6 +18,8 @@
 #include <event2/thread.h>
 
 #include "switchover/client.h"
+#include "switchover/drain.h"
+#include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
@@ -171,6 +173,40 @@ wgen_pick_backend(struct wgen *g)
 	for (size_t k = 0; k < g->cfg->nbackends; k++)
 		weights[k] = g->cfg->backends[k].weight;
 	i = router_swrr(weights, g->swrr, g->cfg->nbackends);
+	return i < 0 ? NULL : &g->backends[i];
+}
+
+struct wbackend *
+wgen_backend_by_slot(struct wgen *g, int slot)
+{
+	for (size_t i = 0; i < g->cfg->nbackends; i++)
+		if (g->backends[i].conf->metric_slot == slot)
+			return &g->backends[i];
+	return NULL;
+}
+
+struct wbackend *
+wgen_route(struct wgen *g, int pinned, const struct http_head *h,
+    const char *addr)
+{
+	int		 weights[SW_MAX_BACKENDS], i, hi;
+	struct wbackend	*b;
+	const char	*key = addr;
+	size_t		 keylen = strlen(addr);
+
+	if (pinned >= 0 && (b = wgen_backend_by_slot(g, pinned)) != NULL)
+		return b;
+	if (g->cfg->policy != POLICY_STICKY)
+		return wgen_pick_backend(g);
+	/* No such header: fall back to the client address, never fail. */
+	if (g->cfg->sticky_header != NULL &&
+	    (hi = http_head_find(h, g->cfg->sticky_header)) >= 0) {
+		key = http_hdr_value(h, (size_t)hi);
+		keylen = h->hdrs[hi].val_len;
+	}
+	for (size_t k = 0; k < g->cfg->nbackends; k++)
+		weights[k] = g->cfg->backends[k].weight;
+	i = router_sticky(weights, g->cfg->nbackends, router_hash(key, keylen));
 	return i < 0 ? NULL : &g->backends[i];
 }
 
@@ -347,13 +383,18 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker		*w = arg;
 	struct sw_config	*cfg;
-	int			 shutdown;
+	int			 shutdown, spread, nworkers;
+	uint32_t		 drain;
 
 	pthread_mutex_lock(&w->cmd_lock);
 	cfg = w->cmd_cfg;
 	w->cmd_cfg = NULL;
 	shutdown = w->cmd_shutdown;
 	w->cmd_shutdown = 0;
+	drain = w->cmd_drain;
+	w->cmd_drain = 0;
+	spread = w->cmd_drain_spread_ms;
+	nworkers = w->cmd_nworkers;
 	pthread_mutex_unlock(&w->cmd_lock);
 
 	if (cfg != NULL) {
@@ -368,6 +409,9 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 			w->gen = g;
 		}
 	}
+	/* After the config: a drain posted with it sees the new weights. */
+	if (drain != 0 && !w->shutting_down)
+		drain_worker_start(w, drain, spread, nworkers);
 	if (shutdown && !w->shutting_down) {
 		struct timeval tv;
 		int ms = w->gen->cfg->shutdown_timeout_ms;
@@ -440,6 +484,8 @@ worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
 	w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
 	if (!w->reap_ev || !w->cmd_ev || !w->accept_ev || !w->deadline_ev)
 		goto fail;
+	if ((w->drain = drain_worker_new(w)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < w->nlisteners; i++)
 		if (worker_listen(w, i, w->listeners[i].fd) == -1)
 			goto fail;
@@ -496,6 +542,18 @@ worker_post_shutdown(struct worker *w)
 }
 
 void
+worker_post_drain(struct worker *w, uint32_t slots, int spread_ms,
+    int nworkers)
+{
+	pthread_mutex_lock(&w->cmd_lock);
+	w->cmd_drain |= slots;
+	w->cmd_drain_spread_ms = spread_ms;
+	w->cmd_nworkers = nworkers;
+	pthread_mutex_unlock(&w->cmd_lock);
+	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+}
+
+void
 worker_free(struct worker *w)
 {
 	if (w == NULL)
@@ -522,6 +580,7 @@ worker_free(struct worker *w)
 		event_free(w->accept_ev);
 	if (w->deadline_ev)
 		event_free(w->deadline_ev);
+	drain_worker_free(w->drain);
 	if (w->cmd_cfg)
 		config_unref(w->cmd_cfg);
 	if (w->base)

@@ -16,7 +16,10 @@
 #ifndef SWITCHOVER_CLIENT_H
 #define SWITCHOVER_CLIENT_H
 
+#include <stdint.h>
 #include <sys/socket.h>
+
+#include "switchover/metrics.h"
 
 struct bufferevent;
 struct client;
@@ -37,6 +40,20 @@ void	client_shutdown_all(struct worker *);
 void	client_close_all(struct worker *);
 /* Free clients queued by client_close (from the worker's reap event). */
 void	client_reap(struct worker *);
+
+/* The worker's client after c (the first when c is NULL), or NULL. */
+struct client	*client_next(struct worker *, struct client *c);
+/* Metric slot of the backend c is bound to (pinned or last used), or -1. */
+int		 client_slot(const struct client *);
+/* When c is due to be drained (ms, monotonic), or 0 if not marked. */
+uint64_t	 client_drain_due(const struct client *);
+void		 client_drain_mark(struct client *, uint64_t due_ms);
+/*
+ * Close c gracefully for reason why: now if idle, else after the
+ * current response (which says Connection: close if its head has not
+ * gone yet); a pipelined request already received is answered first.
+ */
+void		 client_drain(struct client *, enum close_reason why);
 
 /* Upstream bufferevent callbacks while the upstream is busy for a client. */
 void	client_upstream_readcb(struct bufferevent *, void *);

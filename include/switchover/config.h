@@ -26,6 +26,13 @@ enum sw_balance {
 	BALANCE_LEAST_CONN,
 };
 
+/* [routing] policy: how a request's backend is chosen. */
+enum sw_policy {
+	POLICY_REQUEST = 0,	/* per request, smooth weighted round robin */
+	POLICY_CONNECTION,	/* per connection, by its first request */
+	POLICY_STICKY,		/* by a hash of client IP or a header */
+};
+
 struct sw_server {
 	char			*host;		/* as written: name or literal */
 	uint16_t		 port;
@@ -98,6 +105,21 @@ struct sw_config {
 	int			 keepalive_timeout_ms;
 	int			 client_timeout_ms;	/* I/O idle mid-request */
 	size_t			 max_header_size;
+	int			 max_connection_age_ms;	/* 0: no limit */
+	int			 max_requests_per_conn;	/* 0: no limit */
+
+	/* [routing] */
+	enum sw_policy		 policy;
+	char			*sticky_header;	/* NULL: key on client IP */
+
+	/* [drain] */
+	int			 drain_spread_ms;
+	int			 drain_on_weight_zero;
+
+	/* [affinity] */
+	int			 affinity;	/* keep search contexts on their backend */
+	int			 affinity_ttl_ms;
+	int			 affinity_max;	/* ids remembered per worker */
 
 	/* [upstream] */
 	int			 connect_timeout_ms;

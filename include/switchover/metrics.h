@@ -50,6 +50,7 @@ enum close_reason {
 	CLOSE_SHUTDOWN,
 	CLOSE_DRAIN,
 	CLOSE_ERROR,		/* local error, out of memory */
+	CLOSE_RECYCLE,		/* max_connection_age or max_requests reached */
 	CLOSE_MAX
 };
 
@@ -64,6 +65,9 @@ struct backend_metrics {
 	uint64_t	conns_closed;		/* active = opened - closed */
 	uint64_t	bytes_up;		/* request bytes sent */
 	uint64_t	bytes_down;		/* response bytes received */
+	uint64_t	clients_bound;		/* client conns whose backend */
+	uint64_t	clients_unbound;	/* ... this is: bound - unbound */
+	uint64_t	affinity_hits;		/* routed by a search context id */
 	struct hist	latency;		/* request start .. response end */
 };
 
@@ -76,6 +80,9 @@ struct listener_metrics {
 	uint64_t	bad_requests;
 	uint64_t	accept_paused;
 	uint64_t	tls_handshake_failures;	/* protocol, cipher, bad hello */
+	uint64_t	drain_marked;		/* conns scheduled to drain */
+	uint64_t	drain_unmarked;		/* ... and done: marked - unmarked */
+	uint64_t	affinity_learned;	/* search context ids remembered */
 };
 
 struct worker_metrics {

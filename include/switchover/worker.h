@@ -32,6 +32,8 @@ struct upstream;
 
 struct wbackend;
 struct ssl_session_st;
+struct drain_worker;
+struct http_head;
 
 struct wserver {
 	struct sw_server	*conf;
@@ -98,6 +100,11 @@ struct worker {
 	struct event		*cmd_ev;
 	struct sw_config	*cmd_cfg;	/* pending config, or NULL */
 	int			 cmd_shutdown;
+	uint32_t		 cmd_drain;	/* metric slots to drain */
+	int			 cmd_drain_spread_ms;
+	int			 cmd_nworkers;
+
+	struct drain_worker	*drain;		/* drain.c's state */
 
 	int			 shutting_down;
 	struct event		*deadline_ev;
@@ -119,6 +126,13 @@ void		 worker_free(struct worker *);
 void		 worker_post_config(struct worker *, struct sw_config *);
 /* Control thread: stop accepting, finish in-flight requests, exit the loop. */
 void		 worker_post_shutdown(struct worker *);
+/*
+ * Control thread: drain the client connections bound to the backends
+ * whose metric slots are set in slots, spread over spread_ms (this
+ * worker's share interleaved with the other nworkers - 1).
+ */
+void		 worker_post_drain(struct worker *, uint32_t slots,
+		    int spread_ms, int nworkers);
 
 /* Worker thread only. */
 void		 worker_client_gone(struct worker *, struct client *);
@@ -127,6 +141,16 @@ struct wgen	*wgen_ref(struct wgen *);
 void		 wgen_unref(struct wgen *);
 /* Pick a backend by smooth weighted round robin; NULL if all weights 0. */
 struct wbackend	*wgen_pick_backend(struct wgen *);
+/* The backend with this metric slot in generation g, or NULL. */
+struct wbackend	*wgen_backend_by_slot(struct wgen *, int slot);
+/*
+ * The backend for a request under the routing policy: the pinned slot's
+ * backend when pinned >= 0 and it is still configured (whatever its
+ * weight), else by policy from the request head h and client address.
+ * NULL when every weight is 0.
+ */
+struct wbackend	*wgen_route(struct wgen *, int pinned,
+		    const struct http_head *h, const char *client_addr);
 /* Pick a server in a backend; NULL if none is usable. */
 struct wserver	*wbackend_pick_server(struct wbackend *, uint64_t now_ms);
 void		 wserver_failed(struct wserver *, uint64_t now_ms);

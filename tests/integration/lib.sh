@@ -2,13 +2,14 @@
 #
 # Every test runs real processes on loopback ports it picks itself, waits
 # in bounded loops only, and kills only the PIDs it started (trap EXIT).
-# The environment gives SWITCHOVER, BACKEND and RAWCLIENT (make check sets
+# The environment gives SWITCHOVER, BACKEND, RAWCLIENT and CONNHOLD (make check sets
 # them); defaults point into the build tree for running a script by hand.
 
 : "${SWITCHOVER:=./switchover}"
 : "${BACKEND:=./bench/backend}"
 : "${RAWCLIENT:=./tests/rawclient}"
 : "${SWITCHOVERCTL:=./switchoverctl}"
+: "${CONNHOLD:=./tests/connhold}"
 
 PASS=0
 FAIL=0
@@ -117,6 +118,17 @@ backend_requests() {
 	curl -s "http://127.0.0.1:$1/_backend/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
 }
 
+# wait_requests PORT N: up to 10 s for a backend to have served N requests.
+wait_requests() {
+	local i
+	for i in $(seq 200); do
+		[ "$(backend_requests "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "backend on $1 served fewer than $2 requests after 10 s" >&2
+	return 1
+}
+
 # proxy_conf FILE LISTEN_PORT SOURCE_SERVERS SOURCE_WEIGHT TARGET_SERVERS TARGET_WEIGHT [EXTRA]
 # writes a config; EXTRA is appended as is (more sections/keys).  The
 # admin API listens on ADMIN_PORT (picked here when unset; never the
@@ -148,4 +160,44 @@ servers = $5
 weight = $6
 ${7:-}
 CONF
+}
+
+# reweight CONF SOURCE_WEIGHT TARGET_WEIGHT: rewrite the two backends'
+# weights of a proxy_conf file, send SIGHUP, and wait (10 s at most) until
+# the proxy says the reload is done.
+reweight() {
+	local done0 i
+	done0=$(grep -c "reload done" "$TMP/switchover.log" || true)
+	awk -v a="$2" -v b="$3" '/^weight *=/ { n++; print "weight = " (n == 1 ? a : b); next } { print }' \
+	    "$1" >"$1.new" && mv "$1.new" "$1"
+	kill -HUP "$SW_PID"
+	for i in $(seq 100); do
+		[ "$(grep -c "reload done" "$TMP/switchover.log" || true)" -gt "$done0" ] && return 0
+		sleep 0.1
+	done
+	echo "reload not done after 10 s" >&2
+	return 1
+}
+
+# wait_line FILE REGEX SECONDS: wait until a line of FILE matches.
+wait_line() {
+	local i
+	for i in $(seq $(( $3 * 10 ))); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line /$2/ in $1 after $3 s" >&2
+	return 1
+}
+
+# start_pair SOURCE_WEIGHT TARGET_WEIGHT [EXTRA]: backends named source and
+# target, and a proxy in front of them configured in $TMP/sw.conf; sets P,
+# S, T (the ports) and U (the proxy's URL).
+start_pair() {
+	P=$(free_port); S=$(free_port); T=$(free_port)
+	start_backend "$S" source
+	start_backend "$T" target
+	proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" "$1" "127.0.0.1:$T" "$2" "${3:-}"
+	start_proxy "$TMP/sw.conf"
+	U="http://127.0.0.1:$P"
 }

@@ -357,6 +357,62 @@ test_tls_errors(void **state)
 		assert_true(has_error(&e, "too many listeners"));
 		config_errors_free(&e);
 	}
+/* [routing], [drain], [affinity] and the recycling keys. */
+static void
+test_moving_keys(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c, *k;
+	char			 text[1024];
+
+	c = parse(good, &e);
+	assert_non_null(c);
+	assert_int_equal(c->policy, POLICY_REQUEST);
+	assert_null(c->sticky_header);
+	assert_int_equal(c->drain_spread_ms, 5000);
+	assert_int_equal(c->drain_on_weight_zero, 1);
+	assert_int_equal(c->max_connection_age_ms, 0);
+	assert_int_equal(c->max_requests_per_conn, 0);
+	assert_int_equal(c->affinity, 1);
+	config_unref(c);
+
+	snprintf(text, sizeof(text), "%s[routing]\npolicy = sticky\n"
+	    "sticky_key = header:X-Opaque-Id\n[drain]\nspread = 2s\n"
+	    "on_weight_zero = no\n[affinity]\nttl = 5m\nmax_ids = 100\n"
+	    "[listener]\nmax_connection_age = 1h\n"
+	    "max_requests_per_connection = 1000\n", good);
+	c = parse(text, &e);
+	assert_non_null(c);
+	assert_int_equal(c->policy, POLICY_STICKY);
+	assert_string_equal(c->sticky_header, "X-Opaque-Id");
+	assert_int_equal(c->drain_spread_ms, 2000);
+	assert_int_equal(c->drain_on_weight_zero, 0);
+	assert_int_equal(c->affinity_ttl_ms, 300000);
+	assert_int_equal(c->affinity_max, 100);
+	assert_int_equal(c->max_connection_age_ms, 3600000);
+	assert_int_equal(c->max_requests_per_conn, 1000);
+	k = config_clone(c);		/* the header name is copied */
+	assert_non_null(k);
+	config_unref(c);
+	assert_string_equal(k->sticky_header, "X-Opaque-Id");
+	config_unref(k);
+
+	snprintf(text, sizeof(text), "%s[routing]\npolicy = random\n"
+	    "sticky_key = cookie:x\nsticky_key = header:\n"
+	    "sticky_key = header:a b\n[drain]\nspread = soon\n"
+	    "on_weight_zero = maybe\n[affinity]\nttl = 0\nmax_ids = 1\n"
+	    "[listener]\nmax_requests_per_connection = -1\n", good);
+	assert_null(parse(text, &e));
+	assert_true(has_error(&e, "t.conf:16: policy"));
+	assert_true(has_error(&e, "t.conf:17: sticky_key"));
+	assert_true(has_error(&e, "t.conf:18: sticky_key"));
+	assert_true(has_error(&e, "t.conf:19: sticky_key"));
+	assert_true(has_error(&e, "t.conf:21: spread"));
+	assert_true(has_error(&e, "t.conf:22: on_weight_zero"));
+	assert_true(has_error(&e, "t.conf:25: max_ids"));
+	assert_true(has_error(&e, "[affinity] ttl must be greater than 0"));
+	assert_true(has_error(&e, "t.conf:27: max_requests_per_connection"));
+	config_errors_free(&e);
 }
 
 int
@@ -370,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_tls_keys),
 		cmocka_unit_test(test_tls_errors),
+		cmocka_unit_test(test_moving_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,59 @@
+/*
+ * drain: moving long-lived client connections off a backend, gracefully
+ * and spread over time.
+ *
+ * A drain of backend B (by hand, or automatically when B's weight drops
+ * to 0) is posted to every worker.  Each worker marks the client
+ * connections bound to B (pinned to it, or whose last request went to
+ * it) with a due time, evenly spaced over [drain] spread and interleaved
+ * with the other workers, then closes them as they fall due: an idle one
+ * at once, a busy one after its current response, which says
+ * Connection: close.  Idle pooled upstream connections to B are closed
+ * at the start.
+ *
+ * drain_backend(), drain_init() and drain_stats() run on the control
+ * thread; drain_worker_*() on the worker's own thread.
+ */
+#ifndef SWITCHOVER_DRAIN_H
+#define SWITCHOVER_DRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "switchover/config.h"
+
+struct worker;
+struct drain_worker;
+
+/* What /stats shows of bindings, drains and affinity (control thread). */
+struct drain_stats {
+	struct {
+		const char	*name;		/* NULL: slot unused */
+		uint64_t	 bound;		/* client conns bound now */
+		uint64_t	 affinity_hits;
+	} backend[SW_MAX_BACKENDS];		/* by metric slot */
+	uint64_t	drains;			/* drain commands since start */
+	uint64_t	pending;		/* conns marked, not yet closed */
+	uint64_t	closed_by_drain;
+	uint64_t	closed_by_recycle;	/* max age / max requests */
+	uint64_t	affinity_learned;	/* search context ids seen */
+};
+
+/* Register the on_weight_zero publish hook.  0, or -1. */
+int	drain_init(void);
+/*
+ * Drain every client connection bound to the backend named name, over
+ * the running config's [drain] spread.  0, or -1 with a message in err
+ * (unknown backend).  For POST /drain?backend=NAME and switchoverctl.
+ */
+int	drain_backend(const char *name, char *err, size_t errlen);
+/* Fill st from the workers' counters. */
+void	drain_stats(struct drain_stats *st);
+
+struct drain_worker	*drain_worker_new(struct worker *);
+void			 drain_worker_free(struct drain_worker *);
+/* Worker thread: mark and schedule the clients bound to slots. */
+void			 drain_worker_start(struct worker *, uint32_t slots,
+			    int spread_ms, int nworkers);
+
+#endif

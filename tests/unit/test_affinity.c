@@ -1,0 +1,274 @@
+/*
+ * Unit tests for affinity: ids found in JSON (whole, cut off, hostile),
+ * in URLs, the bounded table with its TTL, and the request/response flow.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/affinity.c"
+
+struct ids {
+	char	s[8][64];
+	int	n;
+};
+
+static void
+collect(void *arg, const char *id, size_t len)
+{
+	struct ids *ids = arg;
+
+	if (ids->n < 8)
+		snprintf(ids->s[ids->n++], 64, "%.*s", (int)len, id);
+}
+
+static struct ids
+scan(const char *json, int keys)
+{
+	struct ids ids = { .n = 0 };
+
+	affinity_json_ids(json, strlen(json), keys, collect, &ids);
+	return ids;
+}
+
+static void
+test_json_ids(void **state)
+{
+	struct ids r;
+
+	r = scan("{\"_scroll_id\":\"abc\",\"took\":1}", AFF_KEYS_RESPONSE);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.s[0], "abc");
+	/* Escapes a JSON encoder may use in base64 ids. */
+	r = scan(" {\"took\" : 3, \"pit_id\" : \"a\\/b\\u003d\"}", AFF_KEYS_RESPONSE);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.s[0], "a/b=");
+	/* Request bodies: a list of ids, and pit.id after other keys. */
+	r = scan("{\"scroll_id\":[\"x\",\"y\"]}", AFF_KEYS_REQUEST);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.s[1], "y");
+	r = scan("{\"query\":{\"match\":{\"t\":\"}\\\"{\"}},\"sort\":[1,{\"a\":[]}],"
+	    "\"pit\":{\"keep_alive\":\"1m\",\"id\":\"P1\"}}", AFF_KEYS_REQUEST);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.s[0], "P1");
+	/* Keys belong to their side; id only when asked; nested ids ignored. */
+	assert_int_equal(scan("{\"_scroll_id\":\"a\"}", AFF_KEYS_REQUEST).n, 0);
+	assert_int_equal(scan("{\"id\":\"a\"}", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"id\":\"a\"}", AFF_KEY_ID).n, 1);
+	assert_int_equal(scan("{\"hits\":{\"_scroll_id\":\"a\"}}",
+	    AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"pit\":\"P\"}", AFF_KEYS_REQUEST).n, 0);
+}
+
+/* A bounded prefix still gives the ids before the cut, never half an id. */
+static void
+test_json_cut_and_hostile(void **state)
+{
+	static char	deep[20000];
+	struct ids	r;
+
+	r = scan("{\"_scroll_id\":\"abc\",\"hits\":{\"hits\":[{\"_sou",
+	    AFF_KEYS_RESPONSE);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(scan("{\"_scroll_id\":\"ab", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"_scroll_id\":\"a\\", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"_scroll_id\":\"a\\u00", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("[\"_scroll_id\",\"a\"]", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"_scroll_id\":\"a\nb\"}", AFF_KEYS_RESPONSE).n, 0);
+	assert_int_equal(scan("{\"x\":@,\"_scroll_id\":\"a\"}", AFF_KEYS_RESPONSE).n, 0);
+	/* Deep nesting is refused, not recursed into without end. */
+	deep[0] = '{';
+	memcpy(deep + 1, "\"a\":", 4);
+	memset(deep + 5, '[', sizeof(deep) - 6);
+	assert_int_equal(scan(deep, AFF_KEYS_RESPONSE).n, 0);
+	/* Every prefix of a real answer is safe and finds at most the id. */
+	const char *full = "{\"_scroll_id\":\"FGluY2x1ZGU=\",\"took\":1,\"hits\":"
+	    "{\"total\":{\"value\":1},\"hits\":[{\"_id\":\"1\",\"x\":[true,null,-1.5e3]}]}}";
+	for (size_t n = 0; n <= strlen(full); n++) {
+		struct ids p = { .n = 0 };
+
+		affinity_json_ids(full, n, AFF_KEYS_RESPONSE, collect, &p);
+		assert_int_equal(p.n, n >= 28 ? 1 : 0);
+		if (p.n == 1)
+			assert_string_equal(p.s[0], "FGluY2x1ZGU=");
+	}
+}
+
+static enum aff_kind
+classify(const char *url, char *id, int *scroll)
+{
+	const char	*p;
+	size_t		 n;
+	enum aff_kind	 k = aff_classify(url, strlen(url), &p, &n, scroll);
+
+	snprintf(id, 64, "%.*s", p != NULL ? (int)n : 0, p != NULL ? p : "");
+	return k;
+}
+
+static void
+test_urls(void **state)
+{
+	char	id[64], dec[64];
+	int	sc;
+
+	assert_int_equal(classify("/logs/_search?scroll=1m", id, &sc), AK_SEARCH);
+	assert_int_equal(sc, 1);
+	assert_int_equal(classify("/logs/_search?q=x", id, &sc), AK_SEARCH);
+	assert_int_equal(sc, 0);
+	assert_int_equal(classify("/_search/scroll/ID1", id, &sc), AK_SCROLL);
+	assert_string_equal(id, "ID1");
+	assert_int_equal(classify("/_search/scroll/ID1,ID2", id, &sc), AK_SCROLL);
+	assert_string_equal(id, "ID1");
+	assert_int_equal(classify("/_search/scroll?scroll=1m&scroll_id=ID3", id,
+	    &sc), AK_SCROLL);
+	assert_string_equal(id, "ID3");
+	assert_int_equal(classify("/_search/scroll", id, &sc), AK_SCROLL);
+	assert_string_equal(id, "");
+	assert_int_equal(classify("/_async_search/status/A1", id, &sc), AK_ASYNC);
+	assert_string_equal(id, "A1");
+	assert_int_equal(classify("/_plugins/_asynchronous_search/A2", id, &sc),
+	    AK_ASYNC);
+	assert_string_equal(id, "A2");
+	assert_int_equal(classify("/logs/_async_search", id, &sc), AK_ASYNC);
+	assert_string_equal(id, "");
+	assert_int_equal(classify("/logs/_pit?keep_alive=1m", id, &sc), AK_PIT);
+	assert_int_equal(classify("/logs/_search/point_in_time", id, &sc), AK_PIT);
+	assert_int_equal(classify("/my_search_index/_doc/1", id, &sc), AK_NONE);
+	assert_int_equal(classify("/_searchable", id, &sc), AK_NONE);
+	assert_int_equal(classify("", id, &sc), AK_NONE);
+	assert_int_equal(classify("/_", id, &sc), AK_NONE);
+	assert_int_equal(classify("/logs/_search/scroll_x", id, &sc), AK_SEARCH);
+	assert_int_equal(classify("/a/_pit/x?scroll=1", id, &sc), AK_PIT);
+	assert_int_equal(sc, 1);
+	assert_int_equal(pct_decode("a%3Db%2f%zz%4", 13, dec, sizeof(dec)), 9);
+	assert_memory_equal(dec, "a=b/%zz%4", 9);
+	assert_int_equal(pct_decode("abcdef", 6, dec, 3), 0);	/* too long */
+}
+
+/* The table: found until expiry, renewed on use, bounded in size. */
+static void
+test_table(void **state)
+{
+	uint64_t	t = now_ms();
+	char		id[32];
+	int		found = 0;
+
+	assert_int_equal(affinity_init(16), 0);
+	assert_int_equal(affinity_get("a", 1, t, 1000), -1);
+	affinity_put("a", 1, 3, t + 1000);
+	assert_int_equal(affinity_get("a", 1, t, 1000), 3);
+	assert_int_equal(affinity_get("b", 1, t, 1000), -1);
+	assert_int_equal(affinity_get("a", 1, t + 1000, 1000), -1);	/* expired */
+	affinity_put("a", 1, 2, t + 1000);		/* a new owner wins */
+	assert_int_equal(affinity_get("a", 1, t + 500, 1000), 2);	/* renews */
+	assert_int_equal(affinity_get("a", 1, t + 1400, 1000), 2);
+	for (int i = 0; i < 1000; i++) {
+		int n = snprintf(id, sizeof(id), "id-%d", i);
+
+		affinity_put(id, (size_t)n, 1, t + 10000 + (uint64_t)i);
+	}
+	for (int i = 0; i < 1000; i++) {
+		int n = snprintf(id, sizeof(id), "id-%d", i);
+
+		found += affinity_get(id, (size_t)n, t, 1) == 1;
+	}
+	assert_true(found <= 16);	/* 16 entries, whatever was put */
+	assert_true(found >= 8);
+	assert_int_equal(affinity_get("id-999", 6, t, 1), 1);	/* newest stays */
+	affinity_free();
+}
+
+/* A head with url and one optional header. */
+static void
+head(struct http_head *h, const char *url, const char *name, const char *val)
+{
+	http_head_init(h, 65536);
+	http_head_url(h, url, strlen(url));
+	if (name != NULL) {
+		http_head_field(h, name, strlen(name));
+		http_head_value(h, val, strlen(val));
+	}
+}
+
+/* Learn from a response, route by path and body, skip what cannot match. */
+static void
+test_flow(void **state)
+{
+	struct sw_config	 cfg = { .affinity = 1, .affinity_ttl_ms = 60000 };
+	struct http_head	 req, resp, plain;
+	struct affinity_resp	*ar;
+	const char		*body = "{\"_scroll_id\":\"S1\",\"took\":1}";
+	size_t			 wait;
+
+	assert_int_equal(affinity_init(1024), 0);
+	head(&req, "/logs/_search?scroll=1m", NULL, NULL);
+	head(&resp, "OK", "Content-Type", "application/json");
+	head(&plain, "/logs/_search", NULL, NULL);
+	/* Nothing remembered: no request waits for its body. */
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &plain, 100, 0,
+	    &wait), -1);
+	assert_int_equal(wait, 0);
+	/* A plain search's answer is not read; an error answer neither. */
+	assert_null(affinity_response(&cfg, HTTP_POST, &plain, &resp, 200, 0, 0));
+	assert_null(affinity_response(&cfg, HTTP_POST, &req, &resp, 500, 0, 0));
+	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200,
+	    strlen(body), 0);
+	assert_non_null(ar);
+	assert_int_equal(ar->cap, strlen(body));	/* sized to the body */
+	affinity_response_body(ar, body, 10);
+	affinity_response_body(ar, body + 10, strlen(body) - 10);
+	assert_int_equal(affinity_response_end(ar, 5, 1, &cfg), 1);
+	/* An answer cut short teaches nothing. */
+	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200, 0, 0);
+	affinity_response_body(ar, "{\"_scroll_id\":\"S2\"}", 19);
+	assert_int_equal(affinity_response_end(ar, 5, 0, &cfg), 0);
+
+	struct http_head byp, byb, gz;
+	head(&byp, "/_search/scroll/S1", NULL, NULL);
+	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait), 5);
+	head(&byb, "/_search/scroll", NULL, NULL);
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 0, &wait), -1);
+	assert_int_equal(wait, 40);
+	assert_int_equal(affinity_request_body(&cfg, HTTP_POST, &byb,
+	    "{\"scroll\":\"1m\",\"scroll_id\":\"S1\"}", 32), 5);
+	assert_int_equal(affinity_request_body(&cfg, HTTP_POST, &byb,
+	    "{\"scroll_id\":\"S2\"}", 18), -1);
+	/* Chunked or large bodies are not waited for: they stream. */
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 1, &wait), -1);
+	assert_int_equal(wait, 0);
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb,
+	    AFFINITY_PEEK_MAX + 1, 0, &wait), -1);
+	assert_int_equal(wait, 0);
+	/* A compressed answer is not read. */
+	head(&gz, "OK", "Content-Encoding", "gzip");
+	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0));
+	/* Off means off. */
+	cfg.affinity = 0;
+	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait), -1);
+	http_head_free(&req);
+	http_head_free(&resp);
+	http_head_free(&plain);
+	http_head_free(&byp);
+	http_head_free(&byb);
+	http_head_free(&gz);
+	affinity_free();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_ids),
+		cmocka_unit_test(test_json_cut_and_hostile),
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_flow),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
