@@ -357,6 +357,8 @@ test_tls_errors(void **state)
 		assert_true(has_error(&e, "too many listeners"));
 		config_errors_free(&e);
 	}
+}
+
 /* [routing], [drain], [affinity] and the recycling keys. */
 static void
 test_moving_keys(void **state)
