@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "switchover/aws/aws.h"
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
@@ -284,6 +285,8 @@ main(int argc, char *argv[])
 			fatal("cannot install signal handler");
 	}
 	dns_start(rt.base);
+	if (aws_start(rt.base, cfg) == -1)
+		fatal("aws: cannot start; see above");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -298,6 +301,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_join(rt.workers[i]);
 	log_info("stopped");
+	aws_stop();
 	dns_stop();
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_free(rt.workers[i]);
