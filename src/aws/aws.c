@@ -245,9 +245,12 @@ push_notify(unsigned gen, const struct aws_outcome *o)
 	}
 }
 
-/* A push sequence ended; tell waiters and start what comes next. */
+/*
+ * A push sequence ended; tell waiters and start what comes next.  A
+ * failure is retried unless final (a request AWS would refuse as sent).
+ */
 static void
-push_end(const char *code, const char *msg)
+push_end_final(const char *code, const char *msg, int final)
 {
 	struct aws_outcome	o = { code == NULL, code, msg };
 	struct timeval		tv = { 0, 0 };
@@ -271,18 +274,31 @@ push_end(const char *code, const char *msg)
 		ms = ms / 2 + (long)(r % (unsigned long)(ms / 2 + 1));
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
-		log_warn("aws: pushing weights source %d / target %d to the ALB "
-		    "failed (%d in a row): %s: %s; retrying in %ld ms",
-		    A.push_w[SRC], A.push_w[TGT], A.failures, code, msg, ms);
+		if (final)
+			log_warn("aws: pushing weights source %d / target %d "
+			    "to the ALB refused: %s: %s; not retried",
+			    A.push_w[SRC], A.push_w[TGT], code, msg);
+		else
+			log_warn("aws: pushing weights source %d / target %d "
+			    "to the ALB failed (%d in a row): %s: %s; retrying "
+			    "in %ld ms", A.push_w[SRC], A.push_w[TGT],
+			    A.failures, code, msg, ms);
 	}
 	push_notify(A.push_gen, &o);
 	if (A.want_gen != A.push_gen)
 		tv.tv_sec = tv.tv_usec = 0;	/* newer weights: go now */
-	else if (code == NULL)
+	else if (code == NULL || final)
 		return;
 	evutil_gettimeofday(&A.retry_at, NULL);
 	evutil_timeradd(&A.retry_at, &tv, &A.retry_at);
 	evtimer_add(A.push_ev, &tv);
+}
+
+/* A push ended; failures are retried. */
+static void
+push_end(const char *code, const char *msg)
+{
+	push_end_final(code, msg, 0);
 }
 
 /* ModifyListener/ModifyRule answered. */
@@ -314,7 +330,7 @@ push_described(const struct aws_result *r, void *arg)
 	    sizeof(err));
 	elbv2_forward_free(&f);
 	if (body == NULL) {
-		push_end("InvalidParameterValue", err);
+		push_end_final("InvalidParameterValue", err, 1);
 		return;
 	}
 	if (awsreq_call(AWS_ELBV2, A.a->rule_arn ? "ModifyRule" :
