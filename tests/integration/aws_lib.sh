@@ -23,14 +23,16 @@ aws_require() {
 	    AWS_CONFIG_FILE=/dev/null
 }
 
-# wait_http URL SECONDS: until something answers HTTP there.
-wait_http() {
+# wait_tcp PORT SECONDS: until something listens there.  A TCP connect,
+# not an HTTP request: moto counts requests toward
+# INITIAL_NO_AUTH_ACTION_COUNT, and a slow machine may start it slowly.
+wait_tcp() {
 	local i
 	for i in $(seq $(( $2 * 5 ))); do
-		curl -s -o /dev/null --max-time 2 "$1" && return 0
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.2
 	done
-	echo "nothing answers $1 after $2 s" >&2
+	echo "nothing listens on port $1 after $2 s" >&2
 	return 1
 }
 
@@ -41,7 +43,7 @@ start_moto() {
 	env "$@" moto_server -H 127.0.0.1 -p "$port" >"$TMP/moto-$port.log" 2>&1 &
 	PIDS+=($!)
 	MOTO="http://127.0.0.1:$port"
-	wait_http "$MOTO/" 60
+	wait_tcp "$port" 60
 }
 
 # start_stub MODE [UPSTREAM]: aws_stub.py on a free port; sets STUB, STUB_LOG.
