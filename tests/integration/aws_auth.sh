@@ -42,6 +42,15 @@ check "wrong secret fails" 1 "$RC"
 check_match "with SignatureDoesNotMatch" "error: SignatureDoesNotMatch: " "$OUT"
 check "the ALB is unchanged" "6 4 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"
 
+# EC2 instance metadata, IMDSv2 only (a session token first).
+start_stub "imds:$KEY_ID:$KEY_SECRET"
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$STUB \
+    driver "$TMP/sw.conf" push 5 5
+check "push with instance-metadata credentials succeeds" 0 "$RC"
+check_match "status names the source" '"credentials":"instance metadata"' "$OUT"
+check "IMDSv2: a token PUT comes first" "PUT /latest/api/token 21600" "$(head -n 1 "$STUB_LOG")"
+check "the ALB has it" "5 5 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"
+
 # Environment keys that are right, with a shared-file profile present too:
 # the environment wins, as in the SDKs.
 printf '[default]\naws_access_key_id = AKIAWRONG\naws_secret_access_key = wrong\n' >"$TMP/credentials"

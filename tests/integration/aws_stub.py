@@ -12,6 +12,9 @@ MODE:
   creds:TOKEN:KEY:SECRET
                  a container-credentials endpoint: GET answers temporary
                  credentials when the Authorization header is TOKEN, else 401
+  imds:KEY:SECRET
+                 an EC2 instance metadata service that only speaks IMDSv2:
+                 PUT /latest/api/token, then GETs carrying that token
 
 Each request appends "METHOD PATH AUTHORIZATION-HEADER-PRESENT" to LOG."""
 import http.client
@@ -41,19 +44,38 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self):
-        with open(log, "a") as f:
-            f.write(f"GET {self.path} {self.headers.get('Authorization', '-')}\n")
-        _, token, key, secret = mode.split(":", 3)
-        if self.headers.get("Authorization") != token:
-            self.reply(401, '{"message":"bad token"}', "application/json")
-            return
+    def creds(self, key, secret):
         self.reply(200, json.dumps({"AccessKeyId": key, "SecretAccessKey": secret,
                                     "Token": "", "Expiration": "2099-01-01T00:00:00Z"}),
                    "application/json")
 
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write(f"GET {self.path} {self.headers.get('Authorization', '-')}\n")
+        if mode.startswith("imds:"):
+            _, key, secret = mode.split(":", 2)
+            if self.headers.get("X-aws-ec2-metadata-token") != "imds-session":
+                self.reply(401, "")
+            elif self.path == "/latest/meta-data/iam/security-credentials/":
+                self.reply(200, "switchover-role", "text/plain")
+            elif self.path == "/latest/meta-data/iam/security-credentials/switchover-role":
+                self.creds(key, secret)
+            else:
+                self.reply(404, "")
+            return
+        _, token, key, secret = mode.split(":", 3)
+        if self.headers.get("Authorization") != token:
+            self.reply(401, '{"message":"bad token"}', "application/json")
+            return
+        self.creds(key, secret)
+
     def do_PUT(self):
-        self.reply(404, "")
+        with open(log, "a") as f:
+            f.write(f"PUT {self.path} {self.headers.get('X-aws-ec2-metadata-token-ttl-seconds', '-')}\n")
+        if mode.startswith("imds:") and self.path == "/latest/api/token":
+            self.reply(200, "imds-session", "text/plain")
+        else:
+            self.reply(404, "")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
