@@ -53,7 +53,11 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
-"and applies it without dropping connections, or keeps the old one.\n",
+"and applies it without dropping connections, or keeps the old one.\n"
+"\n"
+"With an [aws] section, ALB weights and ECS services follow the proxy;\n"
+"credentials and endpoints come from the AWS SDKs' environment variables\n"
+"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
