@@ -161,17 +161,21 @@ http_failure(const struct awshttp_resp *r, char *buf, size_t len)
 	return buf;
 }
 
-/* ECS container endpoint answered. */
+/*
+ * The container endpoint or IMDS answered with credentials; arg names
+ * the source ("container endpoint", "instance metadata").
+ */
 static void
-ecs_done(const struct awshttp_resp *r, void *arg)
+creds_done(const struct awshttp_resp *r, void *arg)
 {
+	const char	*source = arg;
 	char		 buf[300], why[400];
 	const char	*err = http_failure(r, buf, sizeof(buf));
 
 	if (err == NULL)
-		err = adopt_json(r->body, "container endpoint");
+		err = adopt_json(r->body, source);
 	if (err != NULL) {
-		snprintf(why, sizeof(why), "container credentials: %s", err);
+		snprintf(why, sizeof(why), "%s: %s", source, err);
 		finish(why);
 	} else
 		finish(NULL);
@@ -235,30 +239,14 @@ ecs_start(const char *rel, const char *full)
 		}
 		OPENSSL_cleanse(tok, sizeof(tok));
 	}
-	if (url == NULL || awshttp_send("GET", url, h, NULL, 0, 5000, ecs_done,
-	    NULL) == -1) {
+	if (url == NULL || awshttp_send("GET", url, h, NULL, 0, 5000, creds_done,
+	    (void *)"container endpoint") == -1) {
 		free(url);
 		finish("cannot start the container credentials request");
 		return -1;
 	}
 	free(url);
 	return 0;
-}
-
-/* IMDSv2 step 3: the role's credentials. */
-static void
-imds_creds_done(const struct awshttp_resp *r, void *arg)
-{
-	char		 buf[300], why[400];
-	const char	*err = http_failure(r, buf, sizeof(buf));
-
-	if (err == NULL)
-		err = adopt_json(r->body, "instance metadata");
-	if (err != NULL) {
-		snprintf(why, sizeof(why), "instance metadata: %s", err);
-		finish(why);
-	} else
-		finish(NULL);
 }
 
 /* GET an IMDS path with the session token. */
@@ -271,7 +259,8 @@ imds_get(const char *path, awshttp_cb cb)
 	snprintf(url, sizeof(url), "%s%s", C.imds_base, path);
 	snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", C.imds_token);
 	h = curl_slist_append(h, hdr);
-	return awshttp_send("GET", url, h, NULL, 0, META_TIMEOUT_MS, cb, NULL);
+	return awshttp_send("GET", url, h, NULL, 0, META_TIMEOUT_MS, cb,
+	    (void *)"instance metadata");
 }
 
 /* IMDSv2 step 2: the role name. */
@@ -289,7 +278,7 @@ imds_role_done(const struct awshttp_resp *r, void *arg)
 		snprintf(path, sizeof(path),
 		    "/latest/meta-data/iam/security-credentials/%.*s", (int)n,
 		    r->body);
-		if (imds_get(path, imds_creds_done) == 0)
+		if (imds_get(path, creds_done) == 0)	/* step 3 */
 			return;
 		err = "cannot start the request";
 	}

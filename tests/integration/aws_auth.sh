@@ -4,10 +4,7 @@
 # Authorization token are used and accepted; a wrong secret gets AWS's
 # clear auth error; a wrong token gets a credentials error.
 set -euo pipefail
-source "$TESTLIB"
-sw_init
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
-aws_require
 
 start_moto INITIAL_NO_AUTH_ACTION_COUNT=3
 eval "$(fixture "$MOTO" iam-user)"
@@ -33,7 +30,7 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI="$STUB/v2/credentials/x" \
     AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer wrong" \
     driver "$TMP/sw.conf" push 7 3
 check "wrong token fails" 1 "$RC"
-check_match "as a credentials error" "error: CredentialsError: container credentials: HTTP 401" "$OUT"
+check_match "as a credentials error" "error: CredentialsError: container endpoint: HTTP 401" "$OUT"
 
 # Environment keys with a wrong secret: AWS's auth error, verbatim.
 AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=not-the-secret \

@@ -4,13 +4,9 @@
 # answers; the rest are reported with AWS's code and message verbatim,
 # and a push that keeps failing stays visible as a pending retry.
 set -euo pipefail
-source "$TESTLIB"
-sw_init
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
-aws_require
 
-start_moto
-eval "$(fixture "$MOTO" setup)"
+moto_fixtures
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 proxy_conf "$TMP/sw.conf" 1 127.0.0.1:1 1 127.0.0.1:2 0 "$(aws_section push)"
 

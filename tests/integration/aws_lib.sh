@@ -1,6 +1,10 @@
 # aws_lib.sh: moto_server, the loopback stub and fixtures for the AWS
-# tests.  Source it after lib.sh and sw_init.  Every server started here
-# is one of the test's PIDS, killed by sw_cleanup.
+# tests.  Sourcing it sources lib.sh, runs sw_init and skips the test
+# (exit 77) without moto.  Every server started here is one of the
+# test's PIDS, killed by sw_cleanup.
+
+source "$TESTLIB"
+sw_init
 
 : "${AWS_DRIVER:=./tests/aws_driver}"
 AWS_FIXTURE="${TOP_SRCDIR:-.}/tests/integration/aws_fixture.py"
@@ -60,6 +64,13 @@ start_stub() {
 
 fixture() { python3 "$AWS_FIXTURE" "$@"; }
 
+# moto_fixtures [VAR=VALUE...]: start moto and create the ALB/ECS fixtures
+# (sets MOTO, LISTENER_ARN, SOURCE_TG_ARN, TARGET_TG_ARN).
+moto_fixtures() {
+	start_moto "$@"
+	eval "$(fixture "$MOTO" setup)"
+}
+
 # aws_section SYNC [MORE]: an [aws] section for the moto fixtures.
 aws_section() {
 	cat <<CONF
@@ -86,3 +97,5 @@ driver() {
 	RC=$?
 	set -e
 }
+
+aws_require

@@ -4,13 +4,9 @@
 # healthy target group, and reports each step; it warns when the capture
 # proxy runs fewer than 2 tasks.
 set -euo pipefail
-source "$TESTLIB"
-sw_init
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
-aws_require
 
-start_moto
-eval "$(fixture "$MOTO" setup)"
+moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 proxy_conf "$TMP/sw.conf" 1 127.0.0.1:1 1 127.0.0.1:2 0 "$(aws_section off)"
 

@@ -2,13 +2,9 @@
 # aws_pull: with sync = pull, a weight change made on the ALB with boto3
 # is adopted by the proxy (its traffic follows) and not pushed back.
 set -euo pipefail
-source "$TESTLIB"
-sw_init
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
-aws_require
 
-start_moto
-eval "$(fixture "$MOTO" setup)"
+moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 P=$(free_port); S=$(free_port); T=$(free_port)

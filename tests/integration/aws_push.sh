@@ -3,13 +3,9 @@
 # weighted default action (read back with boto3) and its stickiness
 # settings survive; the driver's push reports the ALB's acceptance.
 set -euo pipefail
-source "$TESTLIB"
-sw_init
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
-aws_require
 
-start_moto
-eval "$(fixture "$MOTO" setup)"
+moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 check "fixture starts at source 1 / target 0, sticky 3600 s" "1 0 true 3600" \
     "$(fixture "$MOTO" weights "$LISTENER_ARN")"
