@@ -592,6 +592,10 @@ aws_check(struct parse_ctx *p)
 	    !strstr(a->rule_arn, ":listener-rule/")))
 		cerr(p, "[aws] rule_arn \"%s\" is not a listener rule ARN",
 		    a->rule_arn);
+	if (a->region && (strlen(a->region) > 32 || strspn(a->region,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(a->region)))
+		cerr(p, "[aws] region \"%s\" is not an AWS region name",
+		    a->region);
 	if (ecs != 0 && ecs != 3)
 		cerr(p, "[aws] ecs_cluster, source_service and target_service "
 		    "go together");

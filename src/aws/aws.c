@@ -829,6 +829,12 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 		    "AWS_DEFAULT_REGION");
 		return -1;
 	}
+	/* It becomes part of a host name and of every signature. */
+	if (strlen(region) > 32 || strspn(region,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region)) {
+		log_err("aws: region \"%s\" is not an AWS region name", region);
+		return -1;
+	}
 	o.region = region;
 	o.timeout_ms = a->request_timeout_ms;
 	o.max_attempts = 4;

@@ -9,6 +9,7 @@
   aws_fixture.py ENDPOINT set-weights LISTENER S T
   aws_fixture.py ENDPOINT service CLUSTER NAME   print "DESIRED RUNNING"
   aws_fixture.py ENDPOINT scale CLUSTER NAME N   set desiredCount
+  aws_fixture.py ENDPOINT deregister TG_NAME     remove the fixture's target
   aws_fixture.py ENDPOINT iam-user               create a user with a key; print it
 
 Credentials: FIXTURE_KEY_ID / FIXTURE_SECRET, else "testing".
@@ -84,6 +85,8 @@ elif cmd == "set-weights":
 elif cmd == "service":
     s = ecs.describe_services(cluster=args[0], services=[args[1]])["services"][0]
     print(s["desiredCount"], s["runningCount"])
+elif cmd == "deregister":
+    elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=[{"Id": "10.0.1.10", "Port": 9200}])
 elif cmd == "scale":
     ecs.update_service(cluster=args[0], service=args[1], desiredCount=int(args[2]))
 elif cmd == "iam-user":

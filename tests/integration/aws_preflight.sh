@@ -29,6 +29,14 @@ check_match "warns about a single capture task" "warn: the capture proxy capture
 check_match "does not scale down" "already wants 3 tasks" "$OUT"
 check "target keeps 3" "3 3" "$(fixture "$MOTO" service migration-dev target-proxy)"
 
+# No healthy target: preflight waits, bounded, and says what it waited for.
+fixture "$MOTO" deregister ALBTargetProxy-dev-TG
+echo "preflight_timeout = 3s" >>"$TMP/sw.conf"
+driver "$TMP/sw.conf" preflight
+check "preflight without healthy targets fails" 1 "$RC"
+check_match "after waiting" "step: waiting: target group ALBTargetProxy-dev-TG: 0/0 targets healthy" "$OUT"
+check_match "with a timeout naming the cause" "error: PreflightTimeout: gave up after 3 s: target group ALBTargetProxy-dev-TG: 0/0 targets healthy" "$OUT"
+
 # A service ECS does not know: AWS's failure, verbatim, no scaling.
 sed -i 's/^target_service = .*/target_service = no-such-service/' "$TMP/sw.conf"
 driver "$TMP/sw.conf" preflight

@@ -7,6 +7,7 @@ MODE:
   garbage        every call gets 200 and a body that is not XML or JSON
   error500:N     the first N calls get 500 with an AWS error body, then
                  calls are forwarded to UPSTREAM (moto)
+  hang:N         the first N calls get no answer for 10 s, then forwarded
   throttle:N     the first N calls get 400 Throttling (XML for ELBv2, JSON
                  ThrottlingException for ECS), then forwarded to UPSTREAM
   creds:TOKEN:KEY:SECRET
@@ -21,6 +22,7 @@ import http.client
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -90,6 +92,10 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "<<<this is not { an AWS answer", "text/html")
             return
         if n <= int(limit or 0):
+            if kind == "hang":
+                time.sleep(10)
+                self.close_connection = True
+                return
             if kind == "error500":
                 self.reply(500, "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure"
                            "</Code><Message>stub says boom</Message></Error></ErrorResponse>")

@@ -245,14 +245,15 @@ test_aws(void **state)
 	config_unref(c);
 	config_unref(k);
 
-	snprintf(text, sizeof(text), "%s[aws]\nsync = sometimes\n"
+	snprintf(text, sizeof(text), "%s[aws]\nsync = sometimes\nregion = us-east-1.evil.com/\n"
 	    "listener_arn = arn:aws:elasticloadbalancing:x:1:targetgroup/a/1\n"
 	    "ecs_cluster = c\ncolour = blue\npull_interval = soon\n", good);
 	assert_null(parse(text, &e));
 	assert_true(has_error(&e, "t.conf:16: sync: \"sometimes\" is not off, push or pull"));
 	assert_true(has_error(&e, "is not a listener ARN"));
-	assert_true(has_error(&e, "t.conf:19: unknown key \"colour\" in [aws]"));
-	assert_true(has_error(&e, "t.conf:20: pull_interval"));
+	assert_true(has_error(&e, "t.conf:20: unknown key \"colour\" in [aws]"));
+	assert_true(has_error(&e, "t.conf:21: pull_interval"));
+	assert_true(has_error(&e, "is not an AWS region name"));
 	assert_true(has_error(&e, "ecs_cluster, source_service and target_service go together"));
 	config_errors_free(&e);
 
