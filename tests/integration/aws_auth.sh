@@ -24,8 +24,18 @@ check "signature-checking moto accepted it" "6 4 true 3600" "$(fixture "$MOTO" w
 check "the endpoint saw our token" "GET /v2/credentials/x Bearer s3cret-token" "$(head -n 1 "$STUB_LOG")"
 check_match "status names the source" '"credentials":"container endpoint"' "$OUT"
 check_no_match "the secret is never logged" "$KEY_SECRET" "$(cat "$TMP/driver.log")"
+check "long-lived credentials are fetched once for three calls" 1 "$(grep -c '^GET' "$STUB_LOG")"
 
-# The same endpoint with a wrong token: a credentials error, nothing sent.
+# Credentials that expire within the refresh margin (5 min) are fetched
+# again for every call instead of being used until they fail.
+STUB_EXPIRES_IN=120 start_stub "creds:Bearer s3cret-token:$KEY_ID:$KEY_SECRET"
+AWS_CONTAINER_CREDENTIALS_FULL_URI="$STUB/v2/credentials/x" \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer s3cret-token" \
+    driver "$TMP/sw.conf" push 6 4
+check "push with soon-expiring credentials succeeds" 0 "$RC"
+check "they were refreshed before each of the three calls" 3 "$(grep -c '^GET' "$STUB_LOG")"
+
+# A wrong token: a credentials error, nothing sent.
 AWS_CONTAINER_CREDENTIALS_FULL_URI="$STUB/v2/credentials/x" \
     AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer wrong" \
     driver "$TMP/sw.conf" push 7 3

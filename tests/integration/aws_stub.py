@@ -17,9 +17,12 @@ MODE:
                  an EC2 instance metadata service that only speaks IMDSv2:
                  PUT /latest/api/token, then GETs carrying that token
 
+Credentials expire after STUB_EXPIRES_IN seconds (default a day).
 Each request appends "METHOD PATH AUTHORIZATION-HEADER-PRESENT" to LOG."""
 import http.client
+import datetime
 import json
+import os
 import sys
 import threading
 import time
@@ -47,8 +50,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def creds(self, key, secret):
-        self.reply(200, json.dumps({"AccessKeyId": key, "SecretAccessKey": secret,
-                                    "Token": "", "Expiration": "2099-01-01T00:00:00Z"}),
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=int(os.environ.get("STUB_EXPIRES_IN", "86400")))
+        self.reply(200, json.dumps({"AccessKeyId": key, "SecretAccessKey": secret, "Token": "",
+                                    "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}),
                    "application/json")
 
     def do_GET(self):
