@@ -271,6 +271,9 @@ config_defaults(struct sw_config *c)
 	c->affinity = 1;
 	c->affinity_ttl_ms = 3600000;
 	c->affinity_max = 16384;
+	c->aws.pull_interval_ms = 10000;
+	c->aws.request_timeout_ms = 10000;
+	c->aws.preflight_timeout_ms = 600000;
 }
 
 /* Replace *dst with a copy of v. */
@@ -459,7 +462,7 @@ static void
 parse_section(struct parse_ctx *p, char *s)
 {
 	static const char *const plain[] = { "proxy", "upstream", "routing",
-	    "drain", "affinity", "admin", "state" };
+	    "drain", "affinity", "admin", "state", "aws" };
 	char	*name;
 
 	p->backend = NULL;
@@ -529,7 +532,27 @@ static const struct {
 	{ "listener", "max_connection_age", offsetof(struct sw_config, max_connection_age_ms) },
 	{ "drain", "spread", offsetof(struct sw_config, drain_spread_ms) },
 	{ "affinity", "ttl", offsetof(struct sw_config, affinity_ttl_ms) },
+	{ "aws", "pull_interval", offsetof(struct sw_config, aws.pull_interval_ms) },
+	{ "aws", "request_timeout", offsetof(struct sw_config, aws.request_timeout_ms) },
+	{ "aws", "preflight_timeout", offsetof(struct sw_config, aws.preflight_timeout_ms) },
 };
+
+/* [aws] string keys, also walked by config_clone() and config_unref(). */
+static const struct {
+	const char	*key;
+	size_t		 off;
+} aws_strs[] = {
+	{ "region", offsetof(struct sw_config, aws.region) },
+	{ "listener_arn", offsetof(struct sw_config, aws.listener_arn) },
+	{ "rule_arn", offsetof(struct sw_config, aws.rule_arn) },
+	{ "source_target_group", offsetof(struct sw_config, aws.source_tg) },
+	{ "target_target_group", offsetof(struct sw_config, aws.target_tg) },
+	{ "ecs_cluster", offsetof(struct sw_config, aws.ecs_cluster) },
+	{ "source_service", offsetof(struct sw_config, aws.source_service) },
+	{ "target_service", offsetof(struct sw_config, aws.target_service) },
+};
+#define NAWS_STRS	(sizeof(aws_strs) / sizeof(aws_strs[0]))
+#define AWS_STR(c, i)	(*(char **)((char *)(c) + aws_strs[i].off))
 
 /* Handle one key = value in the current section. */
 static void
@@ -704,7 +727,25 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 		set_str(p, &c->state_file, val);
 	else if (KEY("state", "audit_log"))
 		set_str(p, &c->audit_log, val);
-	else
+	else if (KEY("aws", "sync")) {
+		static const char *const modes[] = { "off", "push", "pull" };
+		size_t i;
+
+		for (i = 0; i < 3 && strcmp(val, modes[i]) != 0; i++)
+			;
+		if (i == 3)
+			cerr(p, "sync: \"%s\" is not off, push or pull", val);
+		else
+			c->aws.sync = (enum sw_aws_sync)i;
+	} else if (strcmp(p->section, "aws") == 0) {
+		for (size_t i = 0; i < NAWS_STRS; i++)
+			if (strcmp(key, aws_strs[i].key) == 0) {
+				if (*val != '\0')
+					set_str(p, &AWS_STR(c, i), val);
+				return;
+			}
+		cerr(p, "unknown key \"%s\" in [aws]", key);
+	} else
 		cerr(p, "unknown key \"%s\" in [%s]", key, p->section);
 }
 
@@ -797,6 +838,42 @@ config_check_listeners(struct parse_ctx *p)
 				p->line = 0;
 			}
 	}
+/* [aws]: what sync and preflight need is there and looks like AWS's. */
+static void
+aws_check(struct parse_ctx *p)
+{
+	struct sw_aws	*a = &p->cfg->aws;
+	int		 ecs = (a->ecs_cluster != NULL) + (a->source_service != NULL) +
+			    (a->target_service != NULL);
+
+	if (a->listener_arn && (strncmp(a->listener_arn, "arn:", 4) ||
+	    !strstr(a->listener_arn, ":listener/")))
+		cerr(p, "[aws] listener_arn \"%s\" is not a listener ARN",
+		    a->listener_arn);
+	if (a->rule_arn && (strncmp(a->rule_arn, "arn:", 4) ||
+	    !strstr(a->rule_arn, ":listener-rule/")))
+		cerr(p, "[aws] rule_arn \"%s\" is not a listener rule ARN",
+		    a->rule_arn);
+	if (a->region && (strlen(a->region) > 32 || strspn(a->region,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(a->region)))
+		cerr(p, "[aws] region \"%s\" is not an AWS region name",
+		    a->region);
+	if (ecs != 0 && ecs != 3)
+		cerr(p, "[aws] ecs_cluster, source_service and target_service "
+		    "go together");
+	if (a->sync == AWS_SYNC_OFF)
+		return;
+	if (a->listener_arn == NULL && a->rule_arn == NULL)
+		cerr(p, "[aws] sync needs listener_arn (or rule_arn)");
+	if (a->source_tg == NULL || a->target_tg == NULL)
+		cerr(p, "[aws] sync needs source_target_group and "
+		    "target_target_group");
+	if (config_backend(p->cfg, "source") == NULL ||
+	    config_backend(p->cfg, "target") == NULL)
+		cerr(p, "[aws] sync needs backends named source and target");
+	if (a->pull_interval_ms < 1000 || a->request_timeout_ms == 0)
+		cerr(p, "[aws] pull_interval must be at least 1s and "
+		    "request_timeout more than 0");
 }
 
 /* The semantic pass, after every line was read. */
@@ -825,6 +902,7 @@ config_check(struct parse_ctx *p)
 	if (c->nbackends > 0 && sum == 0)
 		cerr(p, "every backend has weight 0: no request could be "
 		    "routed");
+	aws_check(p);
 	if (c->header_timeout_ms == 0 || c->keepalive_timeout_ms == 0 ||
 	    c->connect_timeout_ms == 0 || c->first_byte_timeout_ms == 0 ||
 	    c->io_timeout_ms == 0 || c->client_timeout_ms == 0)
@@ -1038,6 +1116,8 @@ config_clone(const struct sw_config *src)
 	c->state_file = dup_or_null(src->state_file, &fail);
 	c->audit_log = dup_or_null(src->audit_log, &fail);
 	c->sticky_header = dup_or_null(src->sticky_header, &fail);
+	for (size_t i = 0; i < NAWS_STRS; i++)
+		AWS_STR(c, i) = dup_or_null(AWS_STR(src, i), &fail);
 	for (size_t i = 0; i < c->nbackends; i++) {
 		struct sw_backend *b = &c->backends[i];
 		const struct sw_backend *sb = &src->backends[i];
@@ -1095,5 +1175,7 @@ config_unref(struct sw_config *c)
 	free(c->state_file);
 	free(c->audit_log);
 	free(c->sticky_header);
+	for (size_t i = 0; i < NAWS_STRS; i++)
+		free(AWS_STR(c, i));
 	free(c);
 }

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "switchover/admin.h"
 #include "switchover/affinity.h"
+#include "switchover/aws/aws.h"
 #include "switchover/client.h"
 #include "switchover/config.h"
 #include "switchover/dns.h"
@@ -69,7 +70,11 @@ usage(FILE *f)
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
 "  GET /metrics (Prometheus)  GET /healthz\n"
 "Weight changes are saved to [state] file before they are acknowledged\n"
-"and win over the configuration file at start.\n",
+"and win over the configuration file at start.\n"
+"\n"
+"With an [aws] section, ALB weights and ECS services follow the proxy;\n"
+"credentials and endpoints come from the AWS SDKs' environment variables\n"
+"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
@@ -385,6 +390,8 @@ main(int argc, char *argv[])
 		fatal("cannot register the drain hook");
 	if (affinity_init((size_t)cfg->affinity_max) == -1)
 		fatal("out of memory for the affinity table");
+	if (aws_start(rt.base, cfg) == -1)
+		fatal("aws: cannot start; see above");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -404,6 +411,7 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	admin_stop();
 	stats_stop();
+	aws_stop();
 	dns_stop();
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_free(rt.workers[i]);

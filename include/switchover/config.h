@@ -33,6 +33,28 @@ enum sw_policy {
 	POLICY_STICKY,		/* by a hash of client IP or a header */
 };
 
+enum sw_aws_sync {
+	AWS_SYNC_OFF = 0,
+	AWS_SYNC_PUSH,		/* every weight change goes to the ALB */
+	AWS_SYNC_PULL,		/* the ALB rule's weights come to us */
+};
+
+/* [aws]: see conf/switchover.conf.  Strings are NULL when not set. */
+struct sw_aws {
+	enum sw_aws_sync	 sync;
+	char			*region;
+	char			*listener_arn;
+	char			*rule_arn;
+	char			*source_tg;	/* name or ARN, backend "source" */
+	char			*target_tg;	/* name or ARN, backend "target" */
+	char			*ecs_cluster;
+	char			*source_service;
+	char			*target_service;
+	int			 pull_interval_ms;
+	int			 request_timeout_ms;
+	int			 preflight_timeout_ms;
+};
+
 struct sw_server {
 	char			*host;		/* as written: name or literal */
 	uint16_t		 port;
@@ -138,6 +160,8 @@ struct sw_config {
 	/* [state] */
 	char			*state_file;
 	char			*audit_log;
+
+	struct sw_aws		 aws;
 
 	struct sw_backend	 backends[SW_MAX_BACKENDS];
 	size_t			 nbackends;

@@ -414,6 +414,52 @@ test_moving_keys(void **state)
 	assert_true(has_error(&e, "t.conf:25: max_ids"));
 	assert_true(has_error(&e, "[affinity] ttl must be greater than 0"));
 	assert_true(has_error(&e, "t.conf:27: max_requests_per_connection"));
+/* [aws]: keys parsed, cloned, checked as a whole, errors with lines. */
+static void
+test_aws(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c, *k;
+	char			 text[2048];
+
+	snprintf(text, sizeof(text), "%s[aws]\nsync = push\nregion = eu-west-1\n"
+	    "listener_arn = arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/a/1/2\n"
+	    "rule_arn =\nsource_target_group = ALBSourceProxy-dev-TG\n"
+	    "target_target_group = ALBTargetProxy-dev-TG\npull_interval = 5s\n"
+	    "ecs_cluster = migration-dev\nsource_service = capture-proxy\n"
+	    "target_service = target-proxy\n", good);
+	c = parse(text, &e);
+	assert_non_null(c);
+	assert_int_equal(c->aws.sync, AWS_SYNC_PUSH);
+	assert_string_equal(c->aws.region, "eu-west-1");
+	assert_null(c->aws.rule_arn);		/* empty means unset */
+	assert_string_equal(c->aws.target_tg, "ALBTargetProxy-dev-TG");
+	assert_int_equal(c->aws.pull_interval_ms, 5000);
+	assert_int_equal(c->aws.request_timeout_ms, 10000);	/* default */
+	k = config_clone(c);
+	assert_non_null(k);
+	assert_ptr_not_equal(k->aws.ecs_cluster, c->aws.ecs_cluster);
+	assert_string_equal(k->aws.ecs_cluster, "migration-dev");
+	config_unref(c);
+	config_unref(k);
+
+	snprintf(text, sizeof(text), "%s[aws]\nsync = sometimes\nregion = us-east-1.evil.com/\n"
+	    "listener_arn = arn:aws:elasticloadbalancing:x:1:targetgroup/a/1\n"
+	    "ecs_cluster = c\ncolour = blue\npull_interval = soon\n", good);
+	assert_null(parse(text, &e));
+	assert_true(has_error(&e, "t.conf:16: sync: \"sometimes\" is not off, push or pull"));
+	assert_true(has_error(&e, "is not a listener ARN"));
+	assert_true(has_error(&e, "t.conf:20: unknown key \"colour\" in [aws]"));
+	assert_true(has_error(&e, "t.conf:21: pull_interval"));
+	assert_true(has_error(&e, "is not an AWS region name"));
+	assert_true(has_error(&e, "ecs_cluster, source_service and target_service go together"));
+	config_errors_free(&e);
+
+	/* sync needs its rule and both groups. */
+	snprintf(text, sizeof(text), "%s[aws]\nsync = pull\n", good);
+	assert_null(parse(text, &e));
+	assert_true(has_error(&e, "sync needs listener_arn"));
+	assert_true(has_error(&e, "sync needs source_target_group"));
 	config_errors_free(&e);
 }
 
@@ -429,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_tls_keys),
 		cmocka_unit_test(test_tls_errors),
 		cmocka_unit_test(test_moving_keys),
+		cmocka_unit_test(test_aws),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,60 @@
+/*
+ * aws: keep the ALB listener rule and the ECS services in step with the
+ * proxy.  The control-thread API that main, the admin API and
+ * switchoverctl use; everything below it (sigv4, awscreds, awshttp,
+ * awsreq, elbv2, ecs) is internal to src/aws/.
+ *
+ * Control thread only; nothing here blocks.  Every function taking a
+ * callback calls it exactly once, from the event loop, never from inside
+ * the call itself.
+ */
+#ifndef SWITCHOVER_AWS_AWS_H
+#define SWITCHOVER_AWS_AWS_H
+
+#include <jansson.h>
+
+struct event_base;
+struct sw_config;
+
+struct aws_outcome {
+	int		 ok;
+	const char	*code;		/* AWS's error code verbatim, or ours */
+	const char	*message;	/* AWS's message verbatim, or ours */
+};
+
+typedef void (*aws_done_cb)(const struct aws_outcome *, void *arg);
+/* One preflight step: what was seen or done; warn marks a warning. */
+typedef void (*aws_progress_cb)(const char *step, int warn, void *arg);
+
+/*
+ * Start the module with cfg's [aws] (read once: [aws] changes apply at
+ * restart).  Registers the publish hook (sync = push) and the poll timer
+ * (sync = pull).  0, also when [aws] is not configured; -1 (logged) when
+ * it is but cannot run, e.g. no region anywhere.
+ */
+int	aws_start(struct event_base *base, struct sw_config *cfg);
+/* Stop timers, abandon calls in flight, free everything. */
+void	aws_stop(void);
+/* Is [aws] configured (sync on, or ECS services named)? */
+int	aws_enabled(void);
+/*
+ * Set the ALB rule's source/target weights to cfg's, keeping every other
+ * setting of the forward action (stickiness, other target groups).
+ * A failed push is retried with backoff until it succeeds or a newer
+ * push replaces it; cb (may be NULL) hears the first outcome that
+ * covers these weights.  -1 if the module is not running.
+ */
+int	aws_push_weights(const struct sw_config *cfg, aws_done_cb cb, void *arg);
+/*
+ * The console runbook's checks before a switchover: read both ECS
+ * services, scale the target proxy service to at least the capture
+ * proxy's desired count, wait (up to [aws] preflight_timeout) until its
+ * tasks run and every target of the target group is healthy and none
+ * draining.  progress hears each step; done the result.  -1 if the
+ * module is not running, ECS is not configured, or one is running.
+ */
+int	aws_preflight(aws_progress_cb progress, aws_done_cb done, void *arg);
+/* Sync mode, last push/pull/preflight result and time, pending retry. */
+json_t	*aws_status_json(void);
+
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# aws_pull: with sync = pull, a weight change made on the ALB with boto3
+# is adopted by the proxy (its traffic follows) and not pushed back.
+set -euo pipefail
+source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
+
+moto_fixtures
+export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+
+P=$(free_port); S=$(free_port); T=$(free_port)
+start_backend "$S" src
+start_backend "$T" tgt
+proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 \
+    "$(aws_section pull "pull_interval = 1s")"
+start_proxy "$TMP/sw.conf"
+check_match "starts on the source" '"name":"src"' "$(curl -s "http://127.0.0.1:$P/")"
+
+fixture "$MOTO" set-weights "$LISTENER_ARN" 0 5
+for i in $(seq 150); do grep -q "adopting the ALB's weights source 0 / target 5" "$TMP/switchover.log" && break; sleep 0.1; done
+check_match "the ALB's change is adopted" "adopting the ALB's weights source 0 / target 5" "$(cat "$TMP/switchover.log")"
+check_match "the proxy now serves the target" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
+check_match "the runtime logged the weight move" "backend target: weight 0 -> 5" "$(cat "$TMP/switchover.log")"
+
+# A later poll sees the same weights: nothing adopted twice, nothing pushed.
+sleep 2.5
+check "adopted once" 1 "$(grep -c "adopting the ALB's weights" "$TMP/switchover.log")"
+check "pull never pushes" 0 "$(grep -c "ALB forward now" "$TMP/switchover.log" || true)"
+check "the ALB keeps its own weights" "0 5 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"
+
+# An ALB with every weight 0 would route nothing: refused, the proxy keeps serving.
+fixture "$MOTO" set-weights "$LISTENER_ARN" 0 0
+for i in $(seq 150); do grep -q "not adopted" "$TMP/switchover.log" && break; sleep 0.1; done
+check_match "all-zero weights are not adopted" "source 0 / target 0: not adopted" "$(cat "$TMP/switchover.log")"
+check_match "the proxy still serves" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
+sw_finish
