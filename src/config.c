@@ -838,6 +838,8 @@ config_check_listeners(struct parse_ctx *p)
 				p->line = 0;
 			}
 	}
+}
+
 /* [aws]: what sync and preflight need is there and looks like AWS's. */
 static void
 aws_check(struct parse_ctx *p)
