@@ -414,6 +414,9 @@ test_moving_keys(void **state)
 	assert_true(has_error(&e, "t.conf:25: max_ids"));
 	assert_true(has_error(&e, "[affinity] ttl must be greater than 0"));
 	assert_true(has_error(&e, "t.conf:27: max_requests_per_connection"));
+	config_errors_free(&e);
+}
+
 /* [aws]: keys parsed, cloned, checked as a whole, errors with lines. */
 static void
 test_aws(void **state)
