@@ -14,6 +14,9 @@ cat >"$TMP/sw.conf" <<CONF
 [proxy]
 workers = 1
 
+[admin]
+address = off
+
 [listener]
 address = 127.0.0.1:$P
 $TLS_LISTENER

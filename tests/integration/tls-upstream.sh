@@ -25,6 +25,9 @@ upconf() {
 [proxy]
 workers = ${WORKERS:-1}
 
+[admin]
+address = off
+
 [listener]
 address = 127.0.0.1:$2
 
