@@ -623,6 +623,35 @@ client_error(struct client *c, int status, const char *type,
 	return -1;
 }
 
+/*
+ * Is a complete request head one that every server reads the same way?
+ * NULL if so; else why not, with the status to answer in *status.  Kept
+ * apart from the exchange so the request fuzzer runs the same checks.
+ */
+static const char *
+client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
+{
+	int http10 = p->http_major == 1 && p->http_minor == 0;
+
+	*status = 400;
+	if (p->http_major != 1 || p->http_minor > 1)
+		return "unsupported HTTP version";
+	if (http_head_find(h, "transfer-encoding") >= 0 &&
+	    (!(p->flags & F_CHUNKED) || http10))
+		return "Transfer-Encoding must end with chunked, in HTTP/1.1";
+	if (!http10 && http_head_count(h, "host") != 1)
+		return "request needs exactly one Host header";
+	if (http10 && http_head_count(h, "host") > 1)
+		return "more than one Host header";
+	if (h->url_len == 0)
+		return "empty request target";
+	if (p->method == HTTP_CONNECT) {
+		*status = 405;
+		return "CONNECT is not supported";
+	}
+	return NULL;
+}
+
 /* Validate a complete request head and start its exchange. 0 or -1. */
 static int
 client_start_request(struct client *c)
@@ -632,7 +661,8 @@ client_start_request(struct client *c)
 	struct evbuffer		*out;
 	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->req;
-	int			 tei;
+	const char		*reason;
+	int			 status;
 
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
 	c->keepalive = llhttp_should_keep_alive(p);
@@ -647,25 +677,9 @@ client_start_request(struct client *c)
 	if (c->nreq > 1)
 		M_INC(w->m->l.requests_reused);
 
-	if (p->http_major != 1 || p->http_minor > 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "unsupported HTTP version", -1);
-	tei = http_head_find(&c->head, "transfer-encoding");
-	if (tei >= 0 && (!(p->flags & F_CHUNKED) || c->http10))
-		return client_error(c, 400, "illegal_argument_exception",
-		    "Transfer-Encoding must end with chunked, in HTTP/1.1", -1);
-	if (!c->http10 && http_head_count(&c->head, "host") != 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "request needs exactly one Host header", -1);
-	if (c->http10 && http_head_count(&c->head, "host") > 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "more than one Host header", -1);
-	if (p->method == HTTP_CONNECT)
-		return client_error(c, 405, "illegal_argument_exception",
-		    "CONNECT is not supported", -1);
-	if (c->head.url_len == 0)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "empty request target", -1);
+	if ((reason = client_head_refused(p, &c->head, &status)) != NULL)
+		return client_error(c, status, "illegal_argument_exception",
+		    reason, -1);
 
 	client_set_state(c, CS_PROXY);
 	client_timer(c, 0);
