@@ -216,6 +216,21 @@ req_on_header_value(llhttp_t *p, const char *at, size_t len)
 	return http_head_value(&c->head, at, len) == 0 ? 0 : -1;
 }
 
+/*
+ * llhttp 8 lets a space inside a header name ("X A: b") and an empty
+ * name through; a next hop may read those differently: refuse them.
+ */
+static int
+req_on_header_field_complete(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	if (http_head_last_name_ok(&c->head))
+		return 0;
+	llhttp_set_error_reason(p, "invalid header name");
+	return HPE_USER;
+}
+
 static int
 req_on_headers_complete(llhttp_t *p)
 {
@@ -256,6 +271,18 @@ resp_on_header_field(llhttp_t *p, const char *at, size_t len)
 	struct client *c = p->data;
 
 	return http_head_field(&c->rhead, at, len) == 0 ? 0 : -1;
+}
+
+/* An upstream's malformed header name is a bad response (502). */
+static int
+resp_on_header_field_complete(llhttp_t *p)
+{
+	struct client *c = p->data;
+
+	if (http_head_last_name_ok(&c->rhead))
+		return 0;
+	llhttp_set_error_reason(p, "invalid header name");
+	return HPE_USER;
 }
 
 static int
@@ -309,6 +336,7 @@ client_global_init(void)
 	req_settings.on_message_begin = req_on_message_begin;
 	req_settings.on_url = req_on_url;
 	req_settings.on_header_field = req_on_header_field;
+	req_settings.on_header_field_complete = req_on_header_field_complete;
 	req_settings.on_header_value = req_on_header_value;
 	req_settings.on_headers_complete = req_on_headers_complete;
 	req_settings.on_message_complete = req_on_message_complete;
@@ -317,6 +345,7 @@ client_global_init(void)
 	resp_settings.on_message_begin = resp_on_message_begin;
 	resp_settings.on_status = resp_on_status;
 	resp_settings.on_header_field = resp_on_header_field;
+	resp_settings.on_header_field_complete = resp_on_header_field_complete;
 	resp_settings.on_header_value = resp_on_header_value;
 	resp_settings.on_headers_complete = resp_on_headers_complete;
 	resp_settings.on_body = resp_on_body;
