@@ -607,7 +607,7 @@ client_error(struct client *c, int status, const char *type,
 		client_linger(c, CLOSE_UPSTREAM_ERROR);
 		return -1;
 	}
-	if (status == 400 || status == 431 || status == 408)
+	if (status == 400 || status == 414 || status == 431 || status == 408)
 		M_INC(w->m->l.bad_requests);
 	if (c->up != NULL) {
 		upstream_close(c->up);
@@ -627,7 +627,8 @@ client_error(struct client *c, int status, const char *type,
 	 * The connection can stay open only if the whole request was read:
 	 * otherwise its unread body would be taken for the next request.
 	 */
-	if (!c->req_done || status == 400 || status == 431 || status == 408)
+	if (!c->req_done || status == 400 || status == 414 || status == 431 ||
+	    status == 408)
 		c->close_after = 1;
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
@@ -836,7 +837,10 @@ client_process(struct client *c)
 					return;
 				continue;
 			}
-			if (c->head.overflow)
+			if (c->head.overflow && c->head.nhdrs == 0)
+				client_error(c, 414, "too_long_http_line_exception",
+				    "request line too long", -1);
+			else if (c->head.overflow)
 				client_error(c, 431, "too_long_http_header_exception",
 				    "request header fields too large", -1);
 			else {
