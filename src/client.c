@@ -302,6 +302,17 @@ resp_on_headers_complete(llhttp_t *p)
 	struct client *c = p->data;
 
 	c->status = p->status_code;
+	/*
+	 * llhttp refuses Content-Length with Transfer-Encoding, except when
+	 * the Transfer-Encoding value is empty; passed on, the client would
+	 * be left to pick one framing.  A bad response, like any other.
+	 */
+	if (http_head_find(&c->rhead, "transfer-encoding") >= 0 &&
+	    http_head_find(&c->rhead, "content-length") >= 0) {
+		llhttp_set_error_reason(p, "both Content-Length and "
+		    "Transfer-Encoding");
+		return HPE_USER;
+	}
 	if (c->status >= 100 && c->status < 200)
 		return 0;	/* interim: no body, handled at its end */
 	c->resp_head_ready = 1;

@@ -133,6 +133,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_head_reset(&c.rhead);
 	}
 	bufferevent_free(c.bev);
+	/* libevent finishes freeing a bufferevent from its loop: run it. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	http_head_free(&c.rhead);
 	return 0;
 }
