@@ -140,3 +140,30 @@ weight = $6
 ${7:-}
 CONF
 }
+
+# proc_fds PID: open file descriptors of a process.
+proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# proc_cpu_ticks PID: user + system CPU time of a process, in clock ticks.
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# proc_rss_kb PID: resident set size of a process, in KiB.
+proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# fds_settle PID MAX: wait up to 15 s for the process to hold at most MAX
+# descriptors (idle pools and closing sockets take a moment); prints the
+# last count.
+fds_settle() {
+	local i n
+	for i in $(seq 150); do
+		n=$(proc_fds "$1")
+		[ "$n" -le "$2" ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# upstream_conns PORT: established TCP connections to 127.0.0.1:PORT.
+upstream_conns() {
+	ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
+}
