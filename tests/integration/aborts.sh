@@ -19,7 +19,7 @@ pool_idle_timeout = 60s
 max_fails = 0" proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 start_proxy "$TMP/sw.conf"
 U="http://127.0.0.1:$P"
-base=$(proc_fds "$SW_PID")
+base=$(fds_stable "$SW_PID")
 
 # wait_conns N: up to 10 s for the proxy's upstream connections to be N.
 wait_conns() {

@@ -163,6 +163,19 @@ fds_settle() {
 	echo "$n"
 }
 
+# fds_stable PID: the descriptor count once it holds still for 0.5 s
+# (wait_port's probe connection, for one, closes a moment after start).
+fds_stable() {
+	local i n last=-1
+	for i in $(seq 20); do
+		n=$(proc_fds "$1")
+		[ "$n" -eq "$last" ] && break
+		last=$n
+		sleep 0.5
+	done
+	echo "$n"
+}
+
 # upstream_conns PORT: established TCP connections to 127.0.0.1:PORT.
 upstream_conns() {
 	ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
