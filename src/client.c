@@ -665,6 +665,23 @@ client_error(struct client *c, int status, const char *type,
 }
 
 /*
+ * No upstream connection could be had (err from upstream_acquire): 502.
+ * The server is marked failed only if the fault is not our own: running
+ * out of descriptors must not take every server out of rotation.
+ */
+static int
+client_connect_failed(struct client *c, int err)
+{
+	char reason[200];
+
+	if (err != EMFILE && err != ENFILE && err != ENOMEM && err != ENOBUFS)
+		wserver_failed(c->srv, now_ms());
+	snprintf(reason, sizeof(reason), "cannot connect to upstream %s: %s",
+	    c->srv->conf->name, strerror(err));
+	return client_error(c, 502, "connect_exception", reason, PERR_CONNECT);
+}
+
+/*
  * Is a complete request head one that every server reads the same way?
  * NULL if so; else why not, with the status to answer in *status.  Kept
  * apart from the exchange so the request fuzzer runs the same checks.
@@ -735,11 +752,8 @@ client_start_request(struct client *c)
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
 		    "no server of the backend is available", PERR_NO_SERVER);
-	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL) {
-		wserver_failed(c->srv, now_ms());
-		return client_error(c, 502, "connect_exception",
-		    "cannot connect to upstream", PERR_CONNECT);
-	}
+	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL)
+		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
 	if (cfg->x_forwarded_proto) {
@@ -1009,10 +1023,10 @@ client_retry(struct client *c)
 	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
 	    c->srv->conf->name);
 	if ((u = upstream_acquire(c->w, c->srv, c, 1)) == NULL) {
+		int err = errno;
+
 		evbuffer_free(saved);
-		wserver_failed(c->srv, now_ms());
-		return client_error(c, 502, "connect_exception",
-		    "cannot connect to upstream", PERR_CONNECT);
+		return client_connect_failed(c, err);
 	}
 	c->up = u;
 	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);

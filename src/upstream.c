@@ -48,7 +48,7 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	struct upstream		*u;
 	struct backend_metrics	*m = srv->backend->m;
 	const struct sw_config	*cfg = srv->gen->cfg;
-	int			 fd = -1, one = 1;
+	int			 fd = -1, one = 1, err;
 
 	if (!fresh_only && (u = TAILQ_FIRST(&srv->idle)) != NULL) {
 		TAILQ_REMOVE(&srv->idle, u, entry);
@@ -65,8 +65,10 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 		return u;
 	}
-	if (!srv->conf->resolved)
+	if (!srv->conf->resolved) {
+		errno = EHOSTUNREACH;
 		return NULL;
+	}
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
 	fd = socket(srv->conf->addr.ss_family,
@@ -108,11 +110,13 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	}
 	return u;
 fail:
+	err = errno;	/* the caller tells our shortage from the server's */
 	if (fd != -1)
 		close(fd);
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	free(u);
+	errno = err;
 	return NULL;
 }
 
