@@ -97,6 +97,7 @@ struct client {
 	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
+	unsigned char		 rscan_prev;	/* the same, response head */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
 	llhttp_t		 resp;
@@ -254,14 +255,29 @@ resp_on_message_begin(llhttp_t *p)
 	struct client *c = p->data;
 
 	http_head_reset(&c->rhead);
+	c->rscan_prev = 0;
 	return 0;
 }
 
+/*
+ * The reason phrase goes to the client byte for byte; llhttp lets control
+ * bytes through, and a CR there is a header injection for a client that
+ * ends lines at a bare CR.
+ */
 static int
 resp_on_status(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)at[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			llhttp_set_error_reason(p, "control character in the "
+			    "reason phrase");
+			return HPE_USER;
+		}
+	}
 	return http_head_url(&c->rhead, at, len) == 0 ? 0 : -1;
 }
 
@@ -804,19 +820,20 @@ client_feed(struct client *c, struct evbuffer *in, size_t *used,
 /*
  * llhttp 8 accepts a bare LF after the request line and lets obs-fold
  * (a line starting with white space) through: two classic ways for one
- * hop and the next to read different requests.  Check the raw head.
+ * hop and the next to read different messages.  Check the raw head
+ * bytes d[0..n), *prev being the byte before them.  Both directions.
  */
 static int
-client_head_lines_ok(struct client *c, const char *d, size_t n)
+client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)d[i];
 
-		if (c->scan_prev == '\n' && (ch == ' ' || ch == '\t'))
+		if (*prev == '\n' && (ch == ' ' || ch == '\t'))
 			return 0;
-		if (ch == '\n' && c->scan_prev != '\r')
+		if (ch == '\n' && *prev != '\r')
 			return 0;
-		c->scan_prev = ch;
+		*prev = ch;
 	}
 	return 1;
 }
@@ -841,7 +858,8 @@ client_process(struct client *c)
 			}
 			e = client_feed(c, in, &used, &data);
 			if (e == HPE_OK || e == HPE_PAUSED) {
-				if (!client_head_lines_ok(c, data, used)) {
+				if (!client_head_lines_ok(&c->scan_prev, data,
+				    used)) {
 					if (c->state == CS_IDLE)
 						client_set_state(c, CS_HEAD);
 					client_error(c, 400, "illegal_argument_exception",
@@ -1135,6 +1153,17 @@ client_upstream_read(struct client *c)
 			    llhttp_get_error_reason(&c->resp) ?
 			    llhttp_get_error_reason(&c->resp) :
 			    llhttp_errno_name(e));
+			client_error(c, 502, "bad_gateway_exception", reason,
+			    PERR_BAD_RESPONSE);
+			return;
+		}
+		if (!c->resp_head_sent &&
+		    !client_head_lines_ok(&c->rscan_prev, v.iov_base, used)) {
+			char reason[200];
+
+			snprintf(reason, sizeof(reason), "bad response from "
+			    "upstream %s: bare LF or obs-fold in the head",
+			    c->srv->conf->name);
 			client_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;

@@ -103,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			break;		/* the proxy answers 4xx and closes */
 		FUZZ_ASSERT(used <= n);
-		if (!in_body && !client_head_lines_ok(&c, d + pos, used))
+		if (!in_body && !client_head_lines_ok(&c.scan_prev, d + pos, used))
 			break;		/* bare LF or obs-fold: 400 */
 		pos += used;
 		if (e == HPE_OK)

@@ -10,7 +10,7 @@
  *
  * Invariants, for every head the proxy would send to its client:
  *  - it re-parses strictly, to exactly its own length, with the status
- *    the upstream sent;
+ *    the upstream sent, and its status line has no control byte;
  *  - no hop-by-hop header, at most one Connection header (the proxy's);
  *  - the body framing is the upstream's (same Content-Length, chunked or
  *    not), except for an HTTP/1.0 client of a chunked answer, which gets
@@ -39,6 +39,9 @@ check_sent(struct client *c, int interim)
 	}
 	FUZZ_ASSERT(reparse_head(HTTP_RESPONSE, buf, len, &p, &r) == 0);
 	FUZZ_ASSERT(p.status_code == c->resp.status_code);
+	/* The status line holds no control byte but its CRLF. */
+	for (size_t i = 0; i < len && buf[i] != '\r'; i++)
+		FUZZ_ASSERT((unsigned char)buf[i] >= 0x20 || buf[i] == '\t');
 	FUZZ_ASSERT(r.hop == 0);
 	FUZZ_ASSERT(r.n_conn <= 1);
 	FUZZ_ASSERT(r.n_cl <= 1);
@@ -108,6 +111,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			break;		/* the proxy answers 502 */
 		FUZZ_ASSERT(used <= n);
+		if (!c.resp_head_sent &&
+		    !client_head_lines_ok(&c.rscan_prev, d + pos, used))
+			break;		/* bare LF or obs-fold: 502 */
 		pos += used;
 		if (c.resp_head_ready && !c.resp_head_sent) {
 			client_send_head(&c);
