@@ -219,17 +219,22 @@ req_on_header_value(llhttp_t *p, const char *at, size_t len)
 
 /*
  * llhttp 8 lets a space inside a header name ("X A: b") and an empty
- * name through; a next hop may read those differently: refuse them.
+ * name through; a next hop may read those differently: refuse them, in
+ * both directions.
  */
 static int
-req_on_header_field_complete(llhttp_t *p)
+head_name_complete(llhttp_t *p, const struct http_head *h)
 {
-	struct client *c = p->data;
-
-	if (http_head_last_name_ok(&c->head))
+	if (http_head_last_name_ok(h))
 		return 0;
 	llhttp_set_error_reason(p, "invalid header name");
 	return HPE_USER;
+}
+
+static int
+req_on_header_field_complete(llhttp_t *p)
+{
+	return head_name_complete(p, &((struct client *)p->data)->head);
 }
 
 static int
@@ -293,12 +298,7 @@ resp_on_header_field(llhttp_t *p, const char *at, size_t len)
 static int
 resp_on_header_field_complete(llhttp_t *p)
 {
-	struct client *c = p->data;
-
-	if (http_head_last_name_ok(&c->rhead))
-		return 0;
-	llhttp_set_error_reason(p, "invalid header name");
-	return HPE_USER;
+	return head_name_complete(p, &((struct client *)p->data)->rhead);
 }
 
 static int

@@ -21,16 +21,8 @@ start_proxy "$TMP/sw.conf"
 U="http://127.0.0.1:$P"
 base=$(fds_stable "$SW_PID")
 
-# wait_conns N: up to 10 s for the proxy's upstream connections to be N.
-wait_conns() {
-	local i n
-	for i in $(seq 100); do
-		n=$(upstream_conns "$S")
-		[ "$n" -eq "$1" ] && break
-		sleep 0.1
-	done
-	echo "$n"
-}
+# wait_conns N: the proxy's upstream connections, settled down to N.
+wait_conns() { settle "$1" upstream_conns "$S"; }
 
 # Mid-upload: 60 kB of a 10 MB body, then the client is gone.
 body=$(head -c 60000 /dev/zero | tr '\0' 'x')

@@ -150,18 +150,22 @@ proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # proc_rss_kb PID: resident set size of a process, in KiB.
 proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# fds_settle PID MAX: wait up to 15 s for the process to hold at most MAX
-# descriptors (idle pools and closing sockets take a moment); prints the
-# last count.
-fds_settle() {
-	local i n
+# settle MAX CMD [ARGS...]: run CMD every 0.1 s, up to 15 s, until it
+# prints a number at most MAX; prints the last number (idle pools and
+# closing sockets take a moment to go).
+settle() {
+	local max=$1 i n
+	shift
 	for i in $(seq 150); do
-		n=$(proc_fds "$1")
-		[ "$n" -le "$2" ] && break
+		n=$("$@")
+		[ "$n" -le "$max" ] && break
 		sleep 0.1
 	done
 	echo "$n"
 }
+
+# fds_settle PID MAX: the process's descriptors, settled down to MAX.
+fds_settle() { settle "$2" proc_fds "$1"; }
 
 # fds_stable PID: the descriptor count once it holds still for 0.5 s
 # (wait_port's probe connection, for one, closes a moment after start).
