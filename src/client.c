@@ -852,8 +852,8 @@ client_process(struct client *c)
 		in = bufferevent_get_input(c->bev);
 		if (c->state != CS_PROXY) {
 			if (evbuffer_get_length(in) == 0) {
-				if (c->peer_eof)
-					client_close(c, CLOSE_CLIENT, NULL);
+				if (c->peer_eof)	/* flush, then close */
+					client_linger(c, CLOSE_CLIENT);
 				return;
 			}
 			e = client_feed(c, in, &used, &data);
@@ -1004,6 +1004,21 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		c->close_after = 1;
 		c->peer_eof = 1;
 		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_IDLE) {
+		/*
+		 * The FIN came after the last answer was queued but before it
+		 * was written, or behind pipelined requests not parsed yet:
+		 * answer those, flush, then close (client_process does).
+		 */
+		c->peer_eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		client_process(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_HEAD) {
+		client_linger(c, CLOSE_CLIENT);	/* a head that cannot end */
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
