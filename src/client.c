@@ -117,6 +117,7 @@ struct client {
 	unsigned		 tls:1;		/* accepted on a TLS listener */
 	size_t			 in_high;	/* unparsed input kept at most */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
+	unsigned char		 rscan_prev;	/* the same, response head */
 	enum close_reason	 why;		/* reason for a CLOSING close */
 	struct evbuffer		*retry;		/* copy of what was sent */
 	llhttp_t		 resp;
@@ -250,6 +251,26 @@ req_on_header_value(llhttp_t *p, const char *at, size_t len)
 	return http_head_value(&c->head, at, len) == 0 ? 0 : -1;
 }
 
+/*
+ * llhttp 8 lets a space inside a header name ("X A: b") and an empty
+ * name through; a next hop may read those differently: refuse them, in
+ * both directions.
+ */
+static int
+head_name_complete(llhttp_t *p, const struct http_head *h)
+{
+	if (http_head_last_name_ok(h))
+		return 0;
+	llhttp_set_error_reason(p, "invalid header name");
+	return HPE_USER;
+}
+
+static int
+req_on_header_field_complete(llhttp_t *p)
+{
+	return head_name_complete(p, &((struct client *)p->data)->head);
+}
+
 static int
 req_on_headers_complete(llhttp_t *p)
 {
@@ -273,14 +294,29 @@ resp_on_message_begin(llhttp_t *p)
 	struct client *c = p->data;
 
 	http_head_reset(&c->rhead);
+	c->rscan_prev = 0;
 	return 0;
 }
 
+/*
+ * The reason phrase goes to the client byte for byte; llhttp lets control
+ * bytes through, and a CR there is a header injection for a client that
+ * ends lines at a bare CR.
+ */
 static int
 resp_on_status(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)at[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			llhttp_set_error_reason(p, "control character in the "
+			    "reason phrase");
+			return HPE_USER;
+		}
+	}
 	return http_head_url(&c->rhead, at, len) == 0 ? 0 : -1;
 }
 
@@ -290,6 +326,13 @@ resp_on_header_field(llhttp_t *p, const char *at, size_t len)
 	struct client *c = p->data;
 
 	return http_head_field(&c->rhead, at, len) == 0 ? 0 : -1;
+}
+
+/* An upstream's malformed header name is a bad response (502). */
+static int
+resp_on_header_field_complete(llhttp_t *p)
+{
+	return head_name_complete(p, &((struct client *)p->data)->rhead);
 }
 
 static int
@@ -309,6 +352,17 @@ resp_on_headers_complete(llhttp_t *p)
 	struct client *c = p->data;
 
 	c->status = p->status_code;
+	/*
+	 * llhttp refuses Content-Length with Transfer-Encoding, except when
+	 * the Transfer-Encoding value is empty; passed on, the client would
+	 * be left to pick one framing.  A bad response, like any other.
+	 */
+	if (http_head_find(&c->rhead, "transfer-encoding") >= 0 &&
+	    http_head_find(&c->rhead, "content-length") >= 0) {
+		llhttp_set_error_reason(p, "both Content-Length and "
+		    "Transfer-Encoding");
+		return HPE_USER;
+	}
 	if (c->status >= 100 && c->status < 200)
 		return 0;	/* interim: no body, handled at its end */
 	c->resp_head_ready = 1;
@@ -345,6 +399,7 @@ client_global_init(void)
 	req_settings.on_message_begin = req_on_message_begin;
 	req_settings.on_url = req_on_url;
 	req_settings.on_header_field = req_on_header_field;
+	req_settings.on_header_field_complete = req_on_header_field_complete;
 	req_settings.on_header_value = req_on_header_value;
 	req_settings.on_headers_complete = req_on_headers_complete;
 	req_settings.on_message_complete = req_on_message_complete;
@@ -353,6 +408,7 @@ client_global_init(void)
 	resp_settings.on_message_begin = resp_on_message_begin;
 	resp_settings.on_status = resp_on_status;
 	resp_settings.on_header_field = resp_on_header_field;
+	resp_settings.on_header_field_complete = resp_on_header_field_complete;
 	resp_settings.on_header_value = resp_on_header_value;
 	resp_settings.on_headers_complete = resp_on_headers_complete;
 	resp_settings.on_body = resp_on_body;
@@ -757,7 +813,7 @@ client_error(struct client *c, int status, const char *type,
 		client_linger(c, CLOSE_UPSTREAM_ERROR);
 		return -1;
 	}
-	if (status == 400 || status == 431 || status == 408)
+	if (status == 400 || status == 414 || status == 431 || status == 408)
 		M_INC(w->m->l.bad_requests);
 	if (c->up != NULL) {
 		upstream_close(c->up);
@@ -777,8 +833,8 @@ client_error(struct client *c, int status, const char *type,
 	 * The connection can stay open only if the whole request was read:
 	 * otherwise its unread body would be taken for the next request.
 	 */
-	if (!c->req_done || status == 400 || status == 431 || status == 408 ||
-	    client_close_now_ok(c))
+	if (!c->req_done || status == 400 || status == 414 || status == 431 ||
+	    status == 408 || client_close_now_ok(c))
 		c->close_after = 1;
 	if (c->close_after || !c->keepalive)
 		flags |= HB_CLOSE;
@@ -803,6 +859,52 @@ client_error(struct client *c, int status, const char *type,
 	return -1;
 }
 
+/*
+ * No upstream connection could be had (err from upstream_acquire): 502.
+ * The server is marked failed only if the fault is not our own: running
+ * out of descriptors must not take every server out of rotation.
+ */
+static int
+client_connect_failed(struct client *c, int err)
+{
+	char reason[200];
+
+	if (err != EMFILE && err != ENFILE && err != ENOMEM && err != ENOBUFS)
+		wserver_failed(c->srv, now_ms());
+	snprintf(reason, sizeof(reason), "cannot connect to upstream %s: %s",
+	    c->srv->conf->name, strerror(err));
+	return client_error(c, 502, "connect_exception", reason, PERR_CONNECT);
+}
+
+/*
+ * Is a complete request head one that every server reads the same way?
+ * NULL if so; else why not, with the status to answer in *status.  Kept
+ * apart from the exchange so the request fuzzer runs the same checks.
+ */
+static const char *
+client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
+{
+	int http10 = p->http_major == 1 && p->http_minor == 0;
+
+	*status = 400;
+	if (p->http_major != 1 || p->http_minor > 1)
+		return "unsupported HTTP version";
+	if (http_head_find(h, "transfer-encoding") >= 0 &&
+	    (!(p->flags & F_CHUNKED) || http10))
+		return "Transfer-Encoding must end with chunked, in HTTP/1.1";
+	if (!http10 && http_head_count(h, "host") != 1)
+		return "request needs exactly one Host header";
+	if (http10 && http_head_count(h, "host") > 1)
+		return "more than one Host header";
+	if (h->url_len == 0)
+		return "empty request target";
+	if (p->method == HTTP_CONNECT) {
+		*status = 405;
+		return "CONNECT is not supported";
+	}
+	return NULL;
+}
+
 /* Validate a complete request head and start its exchange. 0 or -1. */
 static int
 client_start_request(struct client *c)
@@ -810,7 +912,8 @@ client_start_request(struct client *c)
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
 	llhttp_t		*p = &c->req;
-	int			 tei;
+	const char		*reason;
+	int			 status;
 
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
 	c->keepalive = llhttp_should_keep_alive(p);
@@ -825,25 +928,9 @@ client_start_request(struct client *c)
 	if (c->nreq > 1)
 		M_INC(w->m->l.requests_reused);
 
-	if (p->http_major != 1 || p->http_minor > 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "unsupported HTTP version", -1);
-	tei = http_head_find(&c->head, "transfer-encoding");
-	if (tei >= 0 && (!(p->flags & F_CHUNKED) || c->http10))
-		return client_error(c, 400, "illegal_argument_exception",
-		    "Transfer-Encoding must end with chunked, in HTTP/1.1", -1);
-	if (!c->http10 && http_head_count(&c->head, "host") != 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "request needs exactly one Host header", -1);
-	if (c->http10 && http_head_count(&c->head, "host") > 1)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "more than one Host header", -1);
-	if (p->method == HTTP_CONNECT)
-		return client_error(c, 405, "illegal_argument_exception",
-		    "CONNECT is not supported", -1);
-	if (c->head.url_len == 0)
-		return client_error(c, 400, "illegal_argument_exception",
-		    "empty request target", -1);
+	if ((reason = client_head_refused(p, &c->head, &status)) != NULL)
+		return client_error(c, status, "illegal_argument_exception",
+		    reason, -1);
 
 	client_set_state(c, CS_PROXY);
 	client_timer(c, 0);
@@ -891,11 +978,8 @@ client_connect(struct client *c)
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
 		    "no server of the backend is available", PERR_NO_SERVER);
-	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL) {
-		wserver_failed(c->srv, now_ms());
-		return client_error(c, 502, "connect_exception",
-		    "cannot connect to upstream", PERR_CONNECT);
-	}
+	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL)
+		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
 	if (cfg->x_forwarded_proto) {
@@ -946,19 +1030,20 @@ client_feed(struct client *c, struct evbuffer *in, size_t *used,
 /*
  * llhttp 8 accepts a bare LF after the request line and lets obs-fold
  * (a line starting with white space) through: two classic ways for one
- * hop and the next to read different requests.  Check the raw head.
+ * hop and the next to read different messages.  Check the raw head
+ * bytes d[0..n), *prev being the byte before them.  Both directions.
  */
 static int
-client_head_lines_ok(struct client *c, const char *d, size_t n)
+client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)d[i];
 
-		if (c->scan_prev == '\n' && (ch == ' ' || ch == '\t'))
+		if (*prev == '\n' && (ch == ' ' || ch == '\t'))
 			return 0;
-		if (ch == '\n' && c->scan_prev != '\r')
+		if (ch == '\n' && *prev != '\r')
 			return 0;
-		c->scan_prev = ch;
+		*prev = ch;
 	}
 	return 1;
 }
@@ -977,13 +1062,14 @@ client_process(struct client *c)
 		in = bufferevent_get_input(c->bev);
 		if (c->state != CS_PROXY) {
 			if (evbuffer_get_length(in) == 0) {
-				if (c->peer_eof)
-					client_close(c, CLOSE_CLIENT, NULL);
+				if (c->peer_eof)	/* flush, then close */
+					client_linger(c, CLOSE_CLIENT);
 				return;
 			}
 			e = client_feed(c, in, &used, &data);
 			if (e == HPE_OK || e == HPE_PAUSED) {
-				if (!client_head_lines_ok(c, data, used)) {
+				if (!client_head_lines_ok(&c->scan_prev, data,
+				    used)) {
 					if (c->state == CS_IDLE)
 						client_set_state(c, CS_HEAD);
 					client_error(c, 400, "illegal_argument_exception",
@@ -1004,7 +1090,10 @@ client_process(struct client *c)
 					return;
 				continue;
 			}
-			if (c->head.overflow)
+			if (c->head.overflow && c->head.nhdrs == 0)
+				client_error(c, 414, "too_long_http_line_exception",
+				    "request line too long", -1);
+			else if (c->head.overflow)
 				client_error(c, 431, "too_long_http_header_exception",
 				    "request header fields too large", -1);
 			else {
@@ -1169,6 +1258,21 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ);
 		return;
 	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_IDLE) {
+		/*
+		 * The FIN came after the last answer was queued but before it
+		 * was written, or behind pipelined requests not parsed yet:
+		 * answer those, flush, then close (client_process does).
+		 */
+		c->peer_eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		client_process(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state == CS_HEAD) {
+		client_linger(c, CLOSE_CLIENT);	/* a head that cannot end */
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
 		return;		/* keep flushing */
 	client_close(c, CLOSE_CLIENT, (what & BEV_EVENT_ERROR) ?
@@ -1207,10 +1311,10 @@ client_retry(struct client *c)
 	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
 	    c->srv->conf->name);
 	if ((u = upstream_acquire(c->w, c->srv, c, 1)) == NULL) {
+		int err = errno;
+
 		evbuffer_free(saved);
-		wserver_failed(c->srv, now_ms());
-		return client_error(c, 502, "connect_exception",
-		    "cannot connect to upstream", PERR_CONNECT);
+		return client_connect_failed(c, err);
 	}
 	c->up = u;
 	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);
@@ -1324,6 +1428,17 @@ client_upstream_read(struct client *c)
 			    llhttp_get_error_reason(&c->resp) ?
 			    llhttp_get_error_reason(&c->resp) :
 			    llhttp_errno_name(e));
+			client_error(c, 502, "bad_gateway_exception", reason,
+			    PERR_BAD_RESPONSE);
+			return;
+		}
+		if (!c->resp_head_sent &&
+		    !client_head_lines_ok(&c->rscan_prev, v.iov_base, used)) {
+			char reason[200];
+
+			snprintf(reason, sizeof(reason), "bad response from "
+			    "upstream %s: bare LF or obs-fold in the head",
+			    c->srv->conf->name);
 			client_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;

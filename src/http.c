@@ -205,6 +205,27 @@ http_head_has_token(const struct http_head *h, const char *name,
 	return 0;
 }
 
+int
+http_head_last_name_ok(const struct http_head *h)
+{
+	const char	*n;
+	size_t		 len;
+
+	if (h->nhdrs == 0 || h->last != 1)
+		return 0;
+	n = http_hdr_name(h, h->nhdrs - 1);
+	len = h->hdrs[h->nhdrs - 1].name_len;
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)n[i];
+
+		if (!isalnum(ch) && strchr("!#$%&'*+-.^_`|~", ch) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* Is name (n bytes) equal to lit, ignoring case? */
 static int
 name_is(const char *name, size_t n, const char *lit)

@@ -256,6 +256,27 @@ listen_probe(const struct sw_listener *l)
 	return r;
 }
 
+/*
+ * Client connections the open file limit can serve: each may need a
+ * second descriptor upstream, and the threads, listeners, logs and DNS
+ * need some of their own.  Accepting beyond this would leave clients we
+ * cannot connect anywhere (502s for everyone), so the cap pauses
+ * accepting instead, like nginx's worker_connections check.
+ */
+static int
+fd_client_cap(int nworkers)
+{
+	struct rlimit	rl;
+	rlim_t		reserve = 32 + 8 * (rlim_t)nworkers;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return 1000000;
+	if (rl.rlim_cur <= reserve + 2)
+		return 1;
+	return rl.rlim_cur - reserve > 2000000 ? 1000000 :
+	    (int)((rl.rlim_cur - reserve) / 2);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -371,7 +392,13 @@ main(int argc, char *argv[])
 	rt.nworkers = (size_t)nworkers;
 	if ((rt.workers = calloc(rt.nworkers, sizeof(*rt.workers))) == NULL)
 		fatal("out of memory");
-	maxc = (cfg->max_connections + nworkers - 1) / nworkers;
+	maxc = cfg->max_connections;
+	if (maxc > fd_client_cap(nworkers)) {
+		maxc = fd_client_cap(nworkers);
+		log_warn("max_connections %d lowered to %d: the open file limit "
+		    "(ulimit -n) allows no more", cfg->max_connections, maxc);
+	}
+	maxc = (maxc + nworkers - 1) / nworkers;
 	for (int i = 0; i < nworkers; i++)
 		if ((rt.workers[i] = worker_new(i, cfg, fds[i], access_fd,
 		    maxc)) == NULL)

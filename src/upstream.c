@@ -56,7 +56,7 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	struct backend_metrics	*m = srv->backend->m;
 	const struct sw_config	*cfg = srv->gen->cfg;
 	const struct sw_tls	*tls = &srv->backend->conf->tls;
-	int			 fd = -1, one = 1;
+	int			 fd = -1, one = 1, err;
 
 	if (!fresh_only && (u = TAILQ_FIRST(&srv->idle)) != NULL) {
 		TAILQ_REMOVE(&srv->idle, u, entry);
@@ -73,8 +73,10 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 		return u;
 	}
-	if (!srv->conf->resolved)
+	if (!srv->conf->resolved) {
+		errno = EHOSTUNREACH;
 		return NULL;
+	}
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
 	fd = socket(srv->conf->addr.ss_family,
@@ -131,11 +133,13 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	}
 	return u;
 fail:
+	err = errno;	/* the caller tells our shortage from the server's */
 	if (fd != -1)
 		close(fd);
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	free(u);
+	errno = err;
 	return NULL;
 }
 

@@ -72,6 +72,8 @@ int	 http_head_count(const struct http_head *, const char *name);
 /* Does a comma-separated header name contain token (case-insensitive)? */
 int	 http_head_has_token(const struct http_head *, const char *name,
 	    const char *token);
+/* Is the last header's name a non-empty RFC 9110 token? */
+int	 http_head_last_name_ok(const struct http_head *);
 /* Is this header dropped when forwarded (hop-by-hop, or named in Connection)? */
 int	 http_head_is_hop(const struct http_head *, size_t i);
 

@@ -38,8 +38,10 @@ struct upstream {
 
 /*
  * Get a connection to srv for client c: an idle pooled one unless
- * fresh_only, else a new one that starts connecting.  NULL on local
- * failure (out of memory or descriptors).
+ * fresh_only, else a new one that starts connecting.  NULL with errno
+ * set when none can be had: EMFILE, ENFILE, ENOMEM, ENOBUFS are our own
+ * shortage; anything else (an unresolved name, a connect refused at
+ * once) is the server's.
  */
 struct upstream	*upstream_acquire(struct worker *, struct wserver *,
 		    struct client *, int fresh_only);

@@ -17,6 +17,7 @@ servers = 127.0.0.1:$DEAD
 weight = 0"
 start_proxy "$TMP/sw.conf"
 U="http://127.0.0.1:$P"
+base=$(fds_stable "$SW_PID")
 
 status() { curl -s -o "$TMP/body" -w '%{http_code}' "$@" || true; }
 
@@ -57,4 +58,7 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ "$ms" -lt 900 ]; then ok "dead backend answered before the connect timeout ($ms ms)"; else fail "dead backend took $ms ms"; fi
 check_match "502 names the connect failure" 'connect_exception' "$(cat "$TMP/body")"
 kill -0 "$SW_PID" && ok "proxy alive" || fail "proxy died"
+pooled=$(upstream_conns "$S")
+check "no descriptor leaked: start-up ones plus the idle pool ($pooled)" \
+	"$((base + pooled))" "$(fds_settle "$SW_PID" "$((base + pooled))")"
 sw_finish

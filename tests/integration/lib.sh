@@ -201,3 +201,47 @@ start_pair() {
 	start_proxy "$TMP/sw.conf"
 	U="http://127.0.0.1:$P"
 }
+
+# proc_fds PID: open file descriptors of a process.
+proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# proc_cpu_ticks PID: user + system CPU time of a process, in clock ticks.
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# proc_rss_kb PID: resident set size of a process, in KiB.
+proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# settle MAX CMD [ARGS...]: run CMD every 0.1 s, up to 15 s, until it
+# prints a number at most MAX; prints the last number (idle pools and
+# closing sockets take a moment to go).
+settle() {
+	local max=$1 i n
+	shift
+	for i in $(seq 150); do
+		n=$("$@")
+		[ "$n" -le "$max" ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# fds_settle PID MAX: the process's descriptors, settled down to MAX.
+fds_settle() { settle "$2" proc_fds "$1"; }
+
+# fds_stable PID: the descriptor count once it holds still for 0.5 s
+# (wait_port's probe connection, for one, closes a moment after start).
+fds_stable() {
+	local i n last=-1
+	for i in $(seq 20); do
+		n=$(proc_fds "$1")
+		[ "$n" -eq "$last" ] && break
+		last=$n
+		sleep 0.5
+	done
+	echo "$n"
+}
+
+# upstream_conns PORT: established TCP connections to 127.0.0.1:PORT.
+upstream_conns() {
+	ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
+}

@@ -207,6 +207,36 @@ test_build_response(void **state)
 	http_head_free(&c.h);
 }
 
+/* Header names must be non-empty tokens, checked as each name completes. */
+static void
+test_last_name_ok(void **state)
+{
+	static const struct { const char *name; int ok; } cases[] = {
+		{ "Host", 1 }, { "X-Amz-Date", 1 }, { "a!#$%&'*+-.^_`|~9", 1 },
+		{ "X A", 0 }, { "", 0 }, { "X\tA", 0 }, { "X:A", 0 },
+		{ "X\"A", 0 }, { "X(A)", 0 }, { "\xc3\xa9", 0 },
+	};
+	struct http_head h;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *n = cases[i].name;
+
+		http_head_init(&h, 4096);
+		assert_false(http_head_last_name_ok(&h));	/* no header yet */
+		http_head_url(&h, "/", 1);
+		/* In two pieces, as llhttp may deliver it. */
+		assert_int_equal(http_head_field(&h, n, strlen(n) / 2), 0);
+		assert_int_equal(http_head_field(&h, n + strlen(n) / 2,
+		    strlen(n) - strlen(n) / 2), 0);
+		if (cases[i].ok != http_head_last_name_ok(&h))
+			fail_msg("name \"%s\": expected %d", n, cases[i].ok);
+		/* Once a value began, no name is "last" any more. */
+		http_head_value(&h, "v", 1);
+		assert_false(http_head_last_name_ok(&h));
+		http_head_free(&h);
+	}
+}
+
 int
 main(void)
 {
@@ -217,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_build_response),
+		cmocka_unit_test(test_last_name_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

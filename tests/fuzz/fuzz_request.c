@@ -1,0 +1,134 @@
+/*
+ * fuzz_request: client bytes -> the request parser with the proxy's own
+ * llhttp settings and callbacks (client.c is included, so these are its
+ * statics, not copies) -> the checks client_start_request makes -> the
+ * head http_build_request would send upstream.
+ *
+ * Input: the first byte picks how the rest is split into reads (1..255
+ * bytes each, 0 = one read), since llhttp hands spans over in pieces at
+ * read boundaries.  The rest is what a client sends on one connection:
+ * pipelined requests follow one another.
+ *
+ * Invariants, for every request the proxy would forward:
+ *  - the forwarded head re-parses strictly, to exactly its own length;
+ *  - the method, the URL (byte for byte) and the body framing are the
+ *    ones the proxy parsed: same Content-Length, chunked or not;
+ *  - it has exactly one Host (HTTP/1.1), at most one Content-Length, never
+ *    Content-Length and Transfer-Encoding together, and no hop-by-hop
+ *    header; a Connection header is never forwarded.
+ * An input the proxy refuses must stop the connection: nothing after it
+ * is parsed.
+ */
+#include "../../src/client.c"
+
+#include "fuzz.h"
+
+#define FUZZ_MAX_HEAD	8192
+
+/* Check one forwarded head against what the proxy parsed. */
+static void
+check_forwarded(struct client *c)
+{
+	struct http_fwd	 fwd = { "192.0.2.1", "http", "9200" };
+	struct evbuffer	*out;
+	struct reparse	 r;
+	llhttp_t	 p;
+	const char	*buf, *method = llhttp_method_name(c->req.method);
+	size_t		 len, mlen = strlen(method);
+
+	FUZZ_ASSERT((out = evbuffer_new()) != NULL);
+	http_build_request(out, &c->head, method, &fwd);
+	len = evbuffer_get_length(out);
+	buf = (const char *)evbuffer_pullup(out, -1);
+	FUZZ_ASSERT(reparse_head(HTTP_REQUEST, buf, len, &p, &r) == 0);
+	FUZZ_ASSERT(p.method == c->req.method);
+	FUZZ_ASSERT(p.http_major == 1 && p.http_minor == 1);
+	/* The request target is forwarded byte for byte. */
+	FUZZ_ASSERT(len > mlen + 1 + c->head.url_len);
+	FUZZ_ASSERT(memcmp(buf + mlen + 1, c->head.buf + c->head.url_off,
+	    c->head.url_len) == 0);
+	FUZZ_ASSERT(buf[mlen + 1 + c->head.url_len] == ' ');
+	/* Framing: the next hop sees the body the proxy sees. */
+	FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->req.flags & F_CHUNKED));
+	FUZZ_ASSERT(p.content_length == c->req.content_length);
+	FUZZ_ASSERT(r.n_cl <= 1);
+	FUZZ_ASSERT(!(r.n_cl && r.n_te));
+	FUZZ_ASSERT(r.n_host == 1 || (c->http10 && r.n_host == 0));
+	FUZZ_ASSERT(r.hop == 0);
+	FUZZ_ASSERT(r.n_conn == 0);
+	evbuffer_free(out);
+}
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int	 inited;
+	struct client	 c;
+	const char	*d = (const char *)data;
+	size_t		 step, pos = 0;
+	int		 in_body = 0;
+
+	if (!inited) {
+		client_global_init();
+		log_set_level(LOG_LVL_ERR);
+		inited = 1;
+	}
+	if (size < 1)
+		return 0;
+	step = data[0] ? data[0] : size;
+	d++;
+	size--;
+
+	memset(&c, 0, sizeof(c));
+	/* HEAD, not IDLE: message_begin then needs no timer or worker. */
+	c.state = CS_HEAD;
+	snprintf(c.addr, sizeof(c.addr), "fuzz");
+	http_head_init(&c.head, FUZZ_MAX_HEAD);
+	llhttp_init(&c.req, HTTP_REQUEST, &req_settings);
+	c.req.data = &c;
+
+	while (pos < size) {
+		size_t		 n = size - pos < step ? size - pos : step;
+		size_t		 used;
+		llhttp_errno_t	 e;
+
+		c.req_paused = 0;
+		e = llhttp_execute(&c.req, d + pos, n);
+		if (e == HPE_OK)
+			used = n;
+		else if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
+			used = (size_t)(llhttp_get_error_pos(&c.req) - (d + pos));
+		else
+			break;		/* the proxy answers 4xx and closes */
+		FUZZ_ASSERT(used <= n);
+		if (!in_body && !client_head_lines_ok(&c.scan_prev, d + pos, used))
+			break;		/* bare LF or obs-fold: 400 */
+		pos += used;
+		if (e == HPE_OK)
+			continue;
+		if (e == HPE_PAUSED_UPGRADE) {
+			llhttp_resume_after_upgrade(&c.req);
+			continue;
+		}
+		llhttp_resume(&c.req);
+		if (in_body) {
+			if (c.req_paused)
+				in_body = 0;	/* message complete */
+			continue;
+		}
+		/* Headers complete: the checks client_start_request makes. */
+		{
+			int status;
+
+			c.http10 = c.req.http_major == 1 && c.req.http_minor == 0;
+			if (client_head_refused(&c.req, &c.head, &status) != NULL)
+				break;
+		}
+		check_forwarded(&c);
+		in_body = 1;
+	}
+	http_head_free(&c.head);
+	return 0;
+}

@@ -1,0 +1,146 @@
+/*
+ * fuzz_response: upstream bytes -> the response parser with the proxy's
+ * own llhttp settings and callbacks (client.c is included) ->
+ * client_send_head, the code that writes the head a client receives.
+ *
+ * Input: byte 0 picks the read size (1..255, 0 = one read); byte 1 the
+ * exchange: bit 0 a HEAD request, bit 1 an HTTP/1.0 client, bit 2 the
+ * client wants keep-alive, bit 3 the request was fully sent.  The rest is
+ * what the upstream answers.
+ *
+ * Invariants, for every head the proxy would send to its client:
+ *  - it re-parses strictly, to exactly its own length, with the status
+ *    the upstream sent, and its status line has no control byte;
+ *  - no hop-by-hop header, at most one Connection header (the proxy's);
+ *  - the body framing is the upstream's (same Content-Length, chunked or
+ *    not), except for an HTTP/1.0 client of a chunked answer, which gets
+ *    no Transfer-Encoding and "Connection: close" (the proxy de-chunks);
+ *  - at most one Content-Length, never with Transfer-Encoding.
+ */
+#include "../../src/client.c"
+
+#include "fuzz.h"
+
+#define FUZZ_MAX_HEAD	8192
+
+/* Check the head just written to the client's output, then drop it. */
+static void
+check_sent(struct client *c, int interim)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct reparse	 r;
+	llhttp_t	 p;
+	size_t		 len = evbuffer_get_length(out);
+	const char	*buf = (const char *)evbuffer_pullup(out, -1);
+
+	if (interim && c->http10) {
+		FUZZ_ASSERT(len == 0);	/* a 1.0 client never sees a 1xx */
+		return;
+	}
+	FUZZ_ASSERT(reparse_head(HTTP_RESPONSE, buf, len, &p, &r) == 0);
+	FUZZ_ASSERT(p.status_code == c->resp.status_code);
+	/* The status line holds no control byte but its CRLF. */
+	for (size_t i = 0; i < len && buf[i] != '\r'; i++)
+		FUZZ_ASSERT((unsigned char)buf[i] >= 0x20 || buf[i] == '\t');
+	FUZZ_ASSERT(r.hop == 0);
+	FUZZ_ASSERT(r.n_conn <= 1);
+	FUZZ_ASSERT(r.n_cl <= 1);
+	FUZZ_ASSERT(!(r.n_cl && r.n_te));
+	if (c->dechunk) {
+		FUZZ_ASSERT(r.n_te == 0);
+		FUZZ_ASSERT(r.n_conn == 1 && !llhttp_should_keep_alive(&p));
+	} else if (!interim) {
+		FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->resp.flags & F_CHUNKED));
+		FUZZ_ASSERT(p.content_length == c->resp.content_length);
+	}
+	evbuffer_drain(out, len);
+}
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct event_base	*base;
+	struct client			 c;
+	const char			*d = (const char *)data;
+	size_t				 step, pos = 0;
+	int				 kick = 0;
+
+	if (base == NULL) {
+		client_global_init();
+		log_set_level(LOG_LVL_ERR);
+		FUZZ_ASSERT((base = event_base_new()) != NULL);
+	}
+	if (size < 2)
+		return 0;
+	step = data[0] ? data[0] : size;
+
+	memset(&c, 0, sizeof(c));
+	c.state = CS_PROXY;
+	snprintf(c.addr, sizeof(c.addr), "fuzz");
+	c.is_head = data[1] & 1;
+	c.http10 = (data[1] >> 1) & 1;
+	c.keepalive = (data[1] >> 2) & 1;
+	c.req_done = (data[1] >> 3) & 1;
+	d += 2;
+	size -= 2;
+	/*
+	 * A socket bufferevent with no socket: its output just collects.
+	 * libevent freezes the drain side until a socket is set; thaw it so
+	 * check_sent can take each head away.
+	 */
+	FUZZ_ASSERT((c.bev = bufferevent_socket_new(base, -1, 0)) != NULL);
+	bufferevent_disable(c.bev, EV_READ | EV_WRITE);
+	evbuffer_unfreeze(bufferevent_get_output(c.bev), 1);
+	http_head_init(&c.rhead, FUZZ_MAX_HEAD);
+	llhttp_init(&c.resp, HTTP_RESPONSE, &resp_settings);
+	c.resp.data = &c;
+
+	while (pos < size || kick) {
+		size_t		 n = size - pos < step ? size - pos : step;
+		size_t		 used;
+		llhttp_errno_t	 e;
+
+		kick = 0;
+		e = llhttp_execute(&c.resp, d + pos, n);
+		if (e == HPE_OK)
+			used = n;
+		else if (e == HPE_PAUSED)
+			used = (size_t)(llhttp_get_error_pos(&c.resp) - (d + pos));
+		else
+			break;		/* the proxy answers 502 */
+		FUZZ_ASSERT(used <= n);
+		if (!c.resp_head_sent &&
+		    !client_head_lines_ok(&c.rscan_prev, d + pos, used))
+			break;		/* bare LF or obs-fold: 502 */
+		pos += used;
+		if (c.resp_head_ready && !c.resp_head_sent) {
+			client_send_head(&c);
+			check_sent(&c, 0);
+		}
+		if (e != HPE_PAUSED)
+			continue;
+		llhttp_resume(&c.resp);
+		if (!c.resp_msg_end) {
+			kick = 1;	/* paused at headers-complete */
+			continue;
+		}
+		c.resp_msg_end = 0;
+		if (c.resp_head_ready)
+			break;		/* the exchange is done */
+		/* An interim (1xx) answer ended; 101 is refused with a 502. */
+		if (c.status == 101)
+			break;
+		if (!c.http10)
+			http_build_response(bufferevent_get_output(c.bev),
+			    &c.rhead, c.status, 0);
+		check_sent(&c, 1);
+		http_head_reset(&c.rhead);
+	}
+	bufferevent_free(c.bev);
+	/* libevent finishes freeing a bufferevent from its loop: run it. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	http_head_free(&c.rhead);
+	return 0;
+}
