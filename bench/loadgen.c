@@ -399,9 +399,10 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		conn_send(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->busy &&
-	    llhttp_finish(&c->p) == HPE_OK && c->done) {
-		/* An answer delimited by EOF: complete, and not an error. */
+	/* An answer delimited by EOF: complete, and not an error.  The
+	 * parser reports it through on_message_complete (paused). */
+	if ((what & BEV_EVENT_EOF) && c->busy && llhttp_finish(&c->p) !=
+	    HPE_INVALID_EOF_STATE && c->done) {
 		conn_answered(c);
 		conn_lost(c, E_CLOSED, 1);
 		return;
