@@ -82,12 +82,12 @@ struct conn {
 };
 
 static struct {
-	const char	*addr, *path, *from, *sticky_hdr;
+	const char	*addr, *path, *sticky_hdr;
 	int		 port, nconns, seconds, close_each, json, sticky_pct;
 	int		 timeout_ms;
 	double		 rate, window;
 	uint64_t	 max_reqs;
-} opt = { "127.0.0.1", "/", NULL, "X-Client-Id", 0, 64, 10, 0, 0, 0,
+} opt = { "127.0.0.1", "/", "X-Client-Id", 0, 64, 10, 0, 0, 0,
     5000, 0, 2, 0 };
 
 static struct event_base	*base;
@@ -100,7 +100,9 @@ static char			 names[MAX_NAMES][NAME_MAX_LEN];
 static int			 nnames;
 static double			 t0, marks[MAX_MARKS];
 static int			 nmarks;
-static double			 last_from[MAX_MARKS];	/* last -F answer after mark i */
+static char			*leaving[MAX_MARKS];	/* -F: backend left at mark i */
+static int			 nleaving;
+static double			 last_leaving[MAX_MARKS]; /* its last answer */
 static uint64_t			 sent, answered, slots_taken;
 static int			 stopping, *idle, nidle;
 static struct event		*tick, *stop_ev;
@@ -291,9 +293,11 @@ conn_answered(struct conn *c)
 	c->busy = 0;
 	answered++;
 	ni = c->name_len > 0 ? name_index(c->name) : MAX_NAMES;
-	if (opt.from != NULL && ni < nnames && strcmp(names[ni], opt.from) == 0)
-		for (int m = 0; m < nmarks; m++)
-			last_from[m] = t;
+	/* Only the latest mark is open: after a fallback, the backend the
+	 * switch left answers again, and that says nothing of the switch. */
+	if (nmarks > 0 && nmarks <= nleaving && ni < nnames &&
+	    strcmp(names[ni], leaving[nmarks - 1]) == 0)
+		last_leaving[nmarks - 1] = t;
 	if (s == NULL)
 		return;
 	if (status < 200 || status > 299)
@@ -565,20 +569,22 @@ static void
 markcb(evutil_socket_t fd, short what, void *arg)
 {
 	if (nmarks < MAX_MARKS) {
-		last_from[nmarks] = -1;
+		last_leaving[nmarks] = -1;
 		marks[nmarks++] = now();
 	}
 }
 
-/* Merge rows [from, to) into h. */
+/* Merge into h the rows that overlap [from, to), or with whole set only
+ * those inside it. */
 static void
-merge(uint32_t *h, double from, double to)
+merge(uint32_t *h, double from, double to, int whole)
 {
 	memset(h, 0, sizeof(uint32_t) * NBUCKETS);
 	for (int i = 0; i < nsecs; i++) {
 		double a = t0 + i;
 
-		if (a + 1 <= from || a >= to)
+		if (a + 1 <= from || a >= to ||
+		    (whole && (a < from || a + 1 > to)))
 			continue;
 		for (int b = 0; b < NBUCKETS; b++)
 			h[b] += secs[i].hist[b];
@@ -686,7 +692,7 @@ report(void)
 	for (int k = 0; k < E_MAX; k++)
 		printf(opt.json ? "%s\"%s\":%" PRIu64 : "%s %s %" PRIu64,
 		    k ? "," : "", err_names[k], tot_err[k]);
-	merge(h, t0, nmarks ? marks[0] : t0 + n);
+	merge(h, t0, nmarks ? marks[0] : t0 + n, 1);
 	printf(opt.json ? "},\"before\":{\"p50_us\":%" PRIu64 ",\"p99_us\":%"
 	    PRIu64 "}" : "\nlatency before the first mark: p50 %" PRIu64
 	    " us, p99 %" PRIu64 " us", quantile(h, .5), quantile(h, .99));
@@ -695,15 +701,16 @@ report(void)
 	for (int m = 0; m < nmarks; m++) {
 		double	conv = -1;
 
-		merge(h, marks[m], marks[m] + opt.window);
-		if (opt.from != NULL)
-			conv = last_from[m] < 0 ? 0 : last_from[m] - marks[m];
+		merge(h, marks[m], marks[m] + opt.window, 0);
+		if (m < nleaving)
+			conv = last_leaving[m] < 0 ? 0 :
+			    last_leaving[m] - marks[m];
 		if (opt.json) {
 			printf("%s{\"at\":%.3f,\"p50_us\":%" PRIu64 ",\"p99_us\":%"
 			    PRIu64, m ? "," : "", marks[m] - t0,
 			    quantile(h, .5), quantile(h, .99));
 			if (conv >= 0)
-				printf(",\"last_from_s\":%.3f", conv);
+				printf(",\"leaving_last_s\":%.3f", conv);
 			printf("}");
 		} else {
 			printf("\nmark %d at %.3f s: next %.1f s p50 %" PRIu64
@@ -711,7 +718,7 @@ report(void)
 			    opt.window, quantile(h, .5), quantile(h, .99));
 			if (conv >= 0)
 				printf("; %s last answered %.3f s after it",
-				    opt.from, conv);
+				    leaving[m], conv);
 		}
 	}
 	printf(opt.json ? "]}}\n" : "\n");
@@ -723,7 +730,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: loadgen -p PORT [-a ADDR] [-c CONNS] [-d SECONDS | -n REQUESTS]\n"
 "               [-R RATE] [-C] [-u PATH] [-t TIMEOUT_MS] [-s PCT [-H NAME]]\n"
-"               [-F BACKEND] [-W SECONDS] [-j]\n"
+"               [-F BACKEND,...] [-W SECONDS] [-j]\n"
 "HTTP/1.1 load that counts, second by second, which backend answered\n"
 "(the X-Backend header), errors by kind and latency.\n"
 "  -c CONNS    client connections (default 64)\n"
@@ -733,9 +740,10 @@ usage(FILE *f)
 "  -s PCT      PCT%% of connections send \"NAME: client-<i>\" (-H, default\n"
 "              X-Client-Id), for sticky routing\n"
 "  -t MS       an answer not complete after MS is a timeout (default 5000)\n"
-"  -F BACKEND  the backend a switch moves away from: report how long after\n"
-"              each mark (SIGUSR1) it still answered\n"
-"  -W SECONDS  latency window after each mark (default 2)\n"
+"  -F A[,B..]  the backend each mark (SIGUSR1) moves away from (the switch,\n"
+"              then the fallback): report how long after it A still answered\n"
+"  -W SECONDS  latency after each mark: the seconds that overlap this\n"
+"              window (default 2); \"before\": whole seconds before mark 1\n"
 "  -j          JSON lines: one per second, then {\"summary\":...}\n");
 }
 
@@ -760,7 +768,11 @@ main(int argc, char *argv[])
 		case 't': opt.timeout_ms = atoi(optarg); break;
 		case 's': opt.sticky_pct = atoi(optarg); break;
 		case 'H': opt.sticky_hdr = optarg; break;
-		case 'F': opt.from = optarg; break;
+		case 'F':
+			for (char *f = strtok(optarg, ","); f != NULL &&
+			    nleaving < MAX_MARKS; f = strtok(NULL, ","))
+				leaving[nleaving++] = f;
+			break;
 		case 'W': opt.window = atof(optarg); break;
 		case 'j': opt.json = 1; break;
 		case 'h': usage(stdout); return 0;

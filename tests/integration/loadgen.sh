@@ -61,7 +61,7 @@ check "closed port: connect errors" "$(jfield "$out" .errors)" "$(jfield "$out" 
 
 # A mark (SIGUSR1) and -F: a SIGHUP moving all weight to beta; alpha's
 # last answer comes after the mark, and soon.
-"$LOADGEN" -p "$P" -c 4 -d 3 -F alpha -j >"$TMP/mark.json" &
+"$LOADGEN" -p "$P" -c 4 -d 3 -F alpha,beta -j >"$TMP/mark.json" &
 LG=$!; PIDS+=($LG)
 sleep 1
 sed -i '/^\[backend source\]/,/^\[/ s/^weight = 1/weight = 0/' "$TMP/sw.conf"
@@ -70,7 +70,7 @@ kill -HUP "$SW_PID"
 wait_exit "$LG" 10
 out=$(tail -n 1 "$TMP/mark.json")
 check "mark: one mark" 1 "$(jfield "$out" '.marks | length')"
-conv=$(jfield "$out" '.marks[0].last_from_s')
+conv=$(jfield "$out" '.marks[0].leaving_last_s')
 if awk -v c="$conv" 'BEGIN { exit !(c >= 0 && c < 1.5) }'; then ok "mark: alpha stopped ${conv}s after it"; else fail "mark: alpha last answered ${conv}s after it"; fi
 last=$(grep '"sec"' "$TMP/mark.json" | tail -n 1 | jq -r '.backends.alpha')
 check "mark: alpha served nothing in the last second" 0 "$last"
