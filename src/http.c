@@ -216,14 +216,18 @@ name_is(const char *name, size_t n, const char *lit)
 int
 http_head_is_hop(const struct http_head *h, size_t i)
 {
-	static const char *const hop[] = { "connection", "keep-alive",
-	    "proxy-connection", "te", "trailer", "upgrade",
-	    "proxy-authenticate", "proxy-authorization" };
+#define HOP(s)	{ s, sizeof(s) - 1 }
+	/* Lengths kept beside the names: this runs for every header. */
+	static const struct { const char *s; size_t n; } hop[] = {
+		HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
+		HOP("te"), HOP("trailer"), HOP("upgrade"),
+		HOP("proxy-authenticate"), HOP("proxy-authorization") };
+#undef HOP
 	const char	*n = http_hdr_name(h, i);
 	size_t		 nl = h->hdrs[i].name_len;
 
 	for (size_t k = 0; k < sizeof(hop) / sizeof(hop[0]); k++)
-		if (name_is(n, nl, hop[k]))
+		if (hop[k].n == nl && strncasecmp(n, hop[k].s, nl) == 0)
 			return 1;
 	/*
 	 * Headers the client names in Connection are hop-by-hop too, but a
