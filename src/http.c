@@ -38,6 +38,46 @@ http_head_free(struct http_head *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/*
+ * An idle keep-alive connection holds no head memory: between requests
+ * http_head_release() hands a head's arena and header array to a small
+ * per-thread cache (each worker is one thread), and the next head on the
+ * thread takes them back without malloc.  Only first-size blocks are
+ * kept; a worker empties its cache with http_head_cache_free() on exit.
+ */
+#define ARENA_FIRST	1024
+#define HDRS_FIRST	16
+#define CACHE_MAX	64
+static __thread char		*cache_buf[CACHE_MAX];
+static __thread struct http_hdr	*cache_hdrs[CACHE_MAX];
+static __thread int		 ncache_buf, ncache_hdrs;
+
+void
+http_head_release(struct http_head *h)
+{
+	if (h->cap == ARENA_FIRST && ncache_buf < CACHE_MAX)
+		cache_buf[ncache_buf++] = h->buf;
+	else
+		free(h->buf);
+	if (h->hcap == HDRS_FIRST && ncache_hdrs < CACHE_MAX)
+		cache_hdrs[ncache_hdrs++] = h->hdrs;
+	else
+		free(h->hdrs);
+	h->buf = NULL;
+	h->hdrs = NULL;
+	h->cap = h->hcap = 0;
+	http_head_reset(h);
+}
+
+void
+http_head_cache_free(void)
+{
+	while (ncache_buf > 0)
+		free(cache_buf[--ncache_buf]);
+	while (ncache_hdrs > 0)
+		free(cache_hdrs[--ncache_hdrs]);
+}
+
 /* Append bytes to the arena, NUL-terminated (the NUL is not counted). */
 static int
 arena_add(struct http_head *h, const char *p, size_t n)
@@ -46,8 +86,12 @@ arena_add(struct http_head *h, const char *p, size_t n)
 		h->overflow = 1;
 		return -1;
 	}
+	if (h->cap == 0 && ncache_buf > 0) {
+		h->buf = cache_buf[--ncache_buf];
+		h->cap = ARENA_FIRST;
+	}
 	if (h->len + n + 1 > h->cap) {
-		size_t	 cap = h->cap ? h->cap : 1024;
+		size_t	 cap = h->cap ? h->cap : ARENA_FIRST;
 		char	*b;
 
 		while (cap < h->len + n + 1)
@@ -101,8 +145,12 @@ http_head_field(struct http_head *h, const char *p, size_t n)
 			h->overflow = 1;
 			return -1;
 		}
+		if (h->hcap == 0 && ncache_hdrs > 0) {
+			h->hdrs = cache_hdrs[--ncache_hdrs];
+			h->hcap = HDRS_FIRST;
+		}
 		if (h->nhdrs == h->hcap) {
-			size_t cap = h->hcap ? h->hcap * 2 : 16;
+			size_t cap = h->hcap ? h->hcap * 2 : HDRS_FIRST;
 
 			hd = realloc(h->hdrs, cap * sizeof(*hd));
 			if (hd == NULL) {

@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "switchover/client.h"
+#include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
@@ -437,6 +438,7 @@ worker_main(void *arg)
 
 	log_debug("worker %d: running", w->id);
 	event_base_dispatch(w->base);
+	http_head_cache_free();
 	w->stopped = 1;
 	log_debug("worker %d: stopped", w->id);
 	return NULL;

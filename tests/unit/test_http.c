@@ -153,6 +153,32 @@ test_build_exact(void **state)
 	http_head_free(&c.h);
 }
 
+/* A released head keeps no memory; the next head on the thread reuses
+ * the same blocks and parses as before. */
+static void
+test_release_reuse(void **state)
+{
+	struct ctx	 c;
+	char		*buf;
+	struct http_hdr	*hdrs;
+
+	assert_int_equal(parse_split(&c, req, 4096), 0);
+	buf = c.h.buf;
+	hdrs = c.h.hdrs;
+	http_head_release(&c.h);
+	assert_null(c.h.buf);
+	assert_null(c.h.hdrs);
+	assert_int_equal(c.h.nhdrs, 0);
+	assert_int_equal(parse_split(&c, req, 4096), 0);
+	assert_ptr_equal(c.h.buf, buf);
+	assert_ptr_equal(c.h.hdrs, hdrs);
+	assert_int_equal(c.h.nhdrs, 9);
+	assert_string_equal(http_hdr_value(&c.h, 0), "search.example:9200");
+	http_head_release(&c.h);
+	http_head_cache_free();		/* else LeakSanitizer complains */
+	http_head_free(&c.h);
+}
+
 static void
 test_connection_cannot_strip_framing(void **state)
 {
@@ -249,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_head_split),
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_build_exact),
+		cmocka_unit_test(test_release_reuse),
 		cmocka_unit_test(test_connection_cannot_strip_framing),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_response),
