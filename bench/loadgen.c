@@ -199,6 +199,19 @@ count_err(enum err_kind k)
 		s->errs[k]++;
 }
 
+/* Append n bytes to buf (cap bytes, kept NUL-terminated).  0, or -1 if
+ * they do not fit (buf is then unchanged). */
+static int
+append(char *buf, size_t *len, size_t cap, const char *at, size_t n)
+{
+	if (*len + n >= cap)
+		return -1;
+	memcpy(buf + *len, at, n);
+	*len += n;
+	buf[*len] = '\0';
+	return 0;
+}
+
 static int
 on_message_begin(llhttp_t *p)
 {
@@ -215,11 +228,8 @@ on_header_field(llhttp_t *p, const char *at, size_t n)
 {
 	struct conn *c = p->data;
 
-	if (c->field_len + n < sizeof(c->field)) {
-		memcpy(c->field + c->field_len, at, n);
-		c->field_len += n;
-		c->field[c->field_len] = '\0';
-	} else
+	if (c->field_len < sizeof(c->field) &&
+	    append(c->field, &c->field_len, sizeof(c->field), at, n) == -1)
 		c->field_len = sizeof(c->field);	/* too long: not ours */
 	return 0;
 }
@@ -242,10 +252,8 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 {
 	struct conn *c = p->data;
 
-	if (c->is_backend && c->name_len + n < NAME_MAX_LEN) {
-		memcpy(c->name + c->name_len, at, n);
-		c->name_len += n;
-	}
+	if (c->is_backend)
+		(void)append(c->name, &c->name_len, NAME_MAX_LEN, at, n);
 	return 0;
 }
 
