@@ -4,6 +4,7 @@
  * with SigV4, so the proxy never re-spaces or re-cases what it keeps.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,6 +38,46 @@ http_head_free(struct http_head *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/*
+ * An idle keep-alive connection holds no head memory: between requests
+ * http_head_release() hands a head's arena and header array to a small
+ * per-thread cache (each worker is one thread), and the next head on the
+ * thread takes them back without malloc.  Only first-size blocks are
+ * kept; a worker empties its cache with http_head_cache_free() on exit.
+ */
+#define ARENA_FIRST	1024
+#define HDRS_FIRST	16
+#define CACHE_MAX	64
+static __thread char		*cache_buf[CACHE_MAX];
+static __thread struct http_hdr	*cache_hdrs[CACHE_MAX];
+static __thread int		 ncache_buf, ncache_hdrs;
+
+void
+http_head_release(struct http_head *h)
+{
+	if (h->cap == ARENA_FIRST && ncache_buf < CACHE_MAX)
+		cache_buf[ncache_buf++] = h->buf;
+	else
+		free(h->buf);
+	if (h->hcap == HDRS_FIRST && ncache_hdrs < CACHE_MAX)
+		cache_hdrs[ncache_hdrs++] = h->hdrs;
+	else
+		free(h->hdrs);
+	h->buf = NULL;
+	h->hdrs = NULL;
+	h->cap = h->hcap = 0;
+	http_head_reset(h);
+}
+
+void
+http_head_cache_free(void)
+{
+	while (ncache_buf > 0)
+		free(cache_buf[--ncache_buf]);
+	while (ncache_hdrs > 0)
+		free(cache_hdrs[--ncache_hdrs]);
+}
+
 /* Append bytes to the arena, NUL-terminated (the NUL is not counted). */
 static int
 arena_add(struct http_head *h, const char *p, size_t n)
@@ -45,8 +86,12 @@ arena_add(struct http_head *h, const char *p, size_t n)
 		h->overflow = 1;
 		return -1;
 	}
+	if (h->cap == 0 && ncache_buf > 0) {
+		h->buf = cache_buf[--ncache_buf];
+		h->cap = ARENA_FIRST;
+	}
 	if (h->len + n + 1 > h->cap) {
-		size_t	 cap = h->cap ? h->cap : 1024;
+		size_t	 cap = h->cap ? h->cap : ARENA_FIRST;
 		char	*b;
 
 		while (cap < h->len + n + 1)
@@ -100,8 +145,12 @@ http_head_field(struct http_head *h, const char *p, size_t n)
 			h->overflow = 1;
 			return -1;
 		}
+		if (h->hcap == 0 && ncache_hdrs > 0) {
+			h->hdrs = cache_hdrs[--ncache_hdrs];
+			h->hcap = HDRS_FIRST;
+		}
 		if (h->nhdrs == h->hcap) {
-			size_t cap = h->hcap ? h->hcap * 2 : 16;
+			size_t cap = h->hcap ? h->hcap * 2 : HDRS_FIRST;
 
 			hd = realloc(h->hdrs, cap * sizeof(*hd));
 			if (hd == NULL) {
@@ -236,14 +285,18 @@ name_is(const char *name, size_t n, const char *lit)
 int
 http_head_is_hop(const struct http_head *h, size_t i)
 {
-	static const char *const hop[] = { "connection", "keep-alive",
-	    "proxy-connection", "te", "trailer", "upgrade",
-	    "proxy-authenticate", "proxy-authorization" };
+#define HOP(s)	{ s, sizeof(s) - 1 }
+	/* Lengths kept beside the names: this runs for every header. */
+	static const struct { const char *s; size_t n; } hop[] = {
+		HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
+		HOP("te"), HOP("trailer"), HOP("upgrade"),
+		HOP("proxy-authenticate"), HOP("proxy-authorization") };
+#undef HOP
 	const char	*n = http_hdr_name(h, i);
 	size_t		 nl = h->hdrs[i].name_len;
 
 	for (size_t k = 0; k < sizeof(hop) / sizeof(hop[0]); k++)
-		if (name_is(n, nl, hop[k]))
+		if (hop[k].n == nl && strncasecmp(n, hop[k].s, nl) == 0)
 			return 1;
 	/*
 	 * Headers the client names in Connection are hop-by-hop too, but a
@@ -261,25 +314,96 @@ http_head_is_hop(const struct http_head *h, size_t i)
 	return 0;
 }
 
-/* Copy header i as "Name: value\r\n". */
+/*
+ * Heads are built in one piece of the output evbuffer's own memory and
+ * committed once: this is the per-request path, and an evbuffer_add per
+ * piece (four per header) runs the output's callbacks each time, while
+ * evbuffer_add_printf costs a vsnprintf.  head_open() reserves an upper
+ * bound; put() appends; head_close() commits what was written.
+ */
+struct headw {
+	struct evbuffer_iovec	 v;
+	char			*p;
+};
+
 static void
-add_header(struct evbuffer *out, const struct http_head *h, size_t i)
+put(struct headw *w, const void *s, size_t n)
 {
-	evbuffer_add(out, http_hdr_name(h, i), h->hdrs[i].name_len);
-	evbuffer_add(out, ": ", 2);
-	evbuffer_add(out, http_hdr_value(h, i), h->hdrs[i].val_len);
-	evbuffer_add(out, "\r\n", 2);
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+#define PUTS(w, lit)	put((w), (lit), sizeof(lit) - 1)
+
+/* Reserve max contiguous bytes of out.  0 or -1. */
+static int
+head_open(struct headw *w, struct evbuffer *out, size_t max)
+{
+	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &w->v, 1) != 1)
+		return -1;
+	w->p = w->v.iov_base;
+	return 0;
+}
+
+/* Commit what was put.  0 or -1. */
+static int
+head_close(struct headw *w, struct evbuffer *out)
+{
+	w->v.iov_len = (size_t)(w->p - (char *)w->v.iov_base);
+	return evbuffer_commit_space(out, &w->v, 1);
+}
+
+/* Bytes every header of h takes as "Name: value\r\n". */
+static size_t
+headers_size(const struct http_head *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->nhdrs; i++)
+		n += h->hdrs[i].name_len + h->hdrs[i].val_len + 4;
+	return n;
+}
+
+/* Put header i as "Name: value\r\n", leaving off the CRLF if open. */
+static void
+put_header(struct headw *w, const struct http_head *h, size_t i, int open)
+{
+	put(w, http_hdr_name(h, i), h->hdrs[i].name_len);
+	PUTS(w, ": ");
+	put(w, http_hdr_value(h, i), h->hdrs[i].val_len);
+	if (!open)
+		PUTS(w, "\r\n");
+}
+
+/* Put "Name: value\r\n" for a NUL-terminated value. */
+static void
+put_line(struct headw *w, const char *name, size_t nl, const char *value)
+{
+	put(w, name, nl);
+	put(w, value, strlen(value));
+	PUTS(w, "\r\n");
 }
 
 int
 http_build_request(struct evbuffer *out, const struct http_head *h,
     const char *method, const struct http_fwd *fwd)
 {
-	int xff_done = 0;
+	struct headw	 w;
+	int		 xff_done = 0;
+	size_t		 max, al = fwd->client_addr ? strlen(fwd->client_addr) : 0;
 
-	evbuffer_add_printf(out, "%s ", method);
-	evbuffer_add(out, h->buf + h->url_off, h->url_len);
-	evbuffer_add(out, " HTTP/1.1\r\n", 11);
+	max = strlen(method) + 1 + h->url_len + 11 + headers_size(h) +
+	    sizeof("X-Forwarded-For: , \r\n") + al +
+	    sizeof("X-Forwarded-Proto: \r\n") +
+	    (fwd->proto ? strlen(fwd->proto) : 0) +
+	    sizeof("X-Forwarded-Port: \r\n") +
+	    (fwd->port ? strlen(fwd->port) : 0) + 2;
+	if (head_open(&w, out, max) == -1)
+		return -1;
+	put(&w, method, strlen(method));
+	PUTS(&w, " ");
+	put(&w, h->buf + h->url_off, h->url_len);
+	PUTS(&w, " HTTP/1.1\r\n");
 	for (size_t i = 0; i < h->nhdrs; i++) {
 		const char	*n = http_hdr_name(h, i);
 		size_t		 nl = h->hdrs[i].name_len;
@@ -292,35 +416,52 @@ http_build_request(struct evbuffer *out, const struct http_head *h,
 		if (fwd->client_addr != NULL && !xff_done &&
 		    name_is(n, nl, "x-forwarded-for") &&
 		    http_head_count(h, "x-forwarded-for") == 1) {
-			evbuffer_add(out, n, nl);
-			evbuffer_add(out, ": ", 2);
-			evbuffer_add(out, http_hdr_value(h, i), h->hdrs[i].val_len);
-			evbuffer_add_printf(out, ", %s\r\n", fwd->client_addr);
+			put_header(&w, h, i, 1);
+			PUTS(&w, ", ");
+			put(&w, fwd->client_addr, al);
+			PUTS(&w, "\r\n");
 			xff_done = 1;
 			continue;
 		}
-		add_header(out, h, i);
+		put_header(&w, h, i, 0);
 	}
 	if (fwd->client_addr != NULL && !xff_done)
-		evbuffer_add_printf(out, "X-Forwarded-For: %s\r\n",
-		    fwd->client_addr);
+		put_line(&w, "X-Forwarded-For: ", 17, fwd->client_addr);
 	if (fwd->proto != NULL)
-		evbuffer_add_printf(out, "X-Forwarded-Proto: %s\r\n", fwd->proto);
+		put_line(&w, "X-Forwarded-Proto: ", 19, fwd->proto);
 	if (fwd->proto != NULL && fwd->port != NULL)
-		evbuffer_add_printf(out, "X-Forwarded-Port: %s\r\n", fwd->port);
-	return evbuffer_add(out, "\r\n", 2);
+		put_line(&w, "X-Forwarded-Port: ", 18, fwd->port);
+	PUTS(&w, "\r\n");
+	return head_close(&w, out);
 }
 
 int
 http_build_response(struct evbuffer *out, const struct http_head *h,
     int status, int flags)
 {
-	evbuffer_add_printf(out, "HTTP/1.1 %d ", status);
-	if (h->url_len > 0)
-		evbuffer_add(out, h->buf + h->url_off, h->url_len);
+	struct headw	 w;
+	const char	*reason = h->url_len > 0 ? NULL : http_reason(status);
+	char		 code[16];
+	int		 cl = 3;
+
+	if (status >= 100 && status <= 999) {	/* always, from llhttp */
+		code[0] = (char)('0' + status / 100);
+		code[1] = (char)('0' + status / 10 % 10);
+		code[2] = (char)('0' + status % 10);
+	} else
+		cl = snprintf(code, sizeof(code), "%d", status);
+	if (head_open(&w, out, 9 + (size_t)cl + 1 + (reason ? strlen(reason) :
+	    h->url_len) + 2 + headers_size(h) +
+	    sizeof("Connection: keep-alive\r\n") + 2) == -1)
+		return -1;
+	PUTS(&w, "HTTP/1.1 ");
+	put(&w, code, (size_t)cl);
+	PUTS(&w, " ");
+	if (reason != NULL)
+		put(&w, reason, strlen(reason));
 	else
-		evbuffer_add_printf(out, "%s", http_reason(status));
-	evbuffer_add(out, "\r\n", 2);
+		put(&w, h->buf + h->url_off, h->url_len);
+	PUTS(&w, "\r\n");
 	for (size_t i = 0; i < h->nhdrs; i++) {
 		const char	*n = http_hdr_name(h, i);
 		size_t		 nl = h->hdrs[i].name_len;
@@ -331,13 +472,14 @@ http_build_response(struct evbuffer *out, const struct http_head *h,
 			continue;
 		if ((flags & HB_DROP_CL) && name_is(n, nl, "content-length"))
 			continue;
-		add_header(out, h, i);
+		put_header(&w, h, i, 0);
 	}
 	if (flags & HB_CLOSE)
-		evbuffer_add(out, "Connection: close\r\n", 19);
+		PUTS(&w, "Connection: close\r\n");
 	else if (flags & HB_KEEPALIVE)
-		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
-	return evbuffer_add(out, "\r\n", 2);
+		PUTS(&w, "Connection: keep-alive\r\n");
+	PUTS(&w, "\r\n");
+	return head_close(&w, out);
 }
 
 /* Append s JSON-escaped. */

@@ -3,13 +3,17 @@
  * upstream pools and metrics.  See worker.h for the invariants.
  *
  * The control thread talks to a worker only through worker_post_*():
- * they fill the command slot under cmd_lock and activate cmd_ev, whose
- * callback runs on the worker's own thread.  Nothing on the request path
- * takes a lock.
+ * they fill the command slot under cmd_lock and write to the worker's
+ * eventfd, whose event runs cmd_cb on the worker's own thread.  Nothing on
+ * the request path takes a lock: the worker's event_base is made with
+ * EVENT_BASE_FLAG_NOLOCK (libevent otherwise takes the base lock dozens of
+ * times per request), which is why no other thread may touch it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -385,7 +389,11 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 	struct sw_config	*cfg;
 	int			 shutdown, spread, nworkers;
 	uint32_t		 drain;
+	uint64_t		 n;
 
+	if (read(w->cmd_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		log_warn("worker %d: command wake-up: %s", w->id,
+		    strerror(errno));
 	pthread_mutex_lock(&w->cmd_lock);
 	cfg = w->cmd_cfg;
 	w->cmd_cfg = NULL;
@@ -454,7 +462,8 @@ struct worker *
 worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
     int max_clients)
 {
-	struct worker *w;
+	struct worker		*w;
+	struct event_config	*ec = NULL;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		for (size_t i = 0; i < cfg->nlisteners; i++)
@@ -470,19 +479,27 @@ worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
 	TAILQ_INIT(&w->clients);
 	TAILQ_INIT(&w->reap_clients);
 	TAILQ_INIT(&w->reap_upstreams);
+	w->cmd_fd = -1;
 	pthread_mutex_init(&w->cmd_lock, NULL);
 	if ((w->m = aligned_alloc(64, (sizeof(*w->m) + 63) / 64 * 64)) == NULL)
 		goto fail;
 	memset(w->m, 0, sizeof(*w->m));
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (ec = event_config_new()) == NULL ||
+	    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK) == -1 ||
+	    (w->base = event_base_new_with_config(ec)) == NULL)
 		goto fail;
+	event_config_free(ec);
+	ec = NULL;
 	if ((w->gen = wgen_new(w, cfg, NULL)) == NULL)
 		goto fail;
 	w->reap_ev = event_new(w->base, -1, 0, reap_cb, w);
-	w->cmd_ev = event_new(w->base, -1, 0, cmd_cb, w);
+	w->cmd_fd_ev = event_new(w->base, w->cmd_fd, EV_READ | EV_PERSIST,
+	    cmd_cb, w);
 	w->accept_ev = evtimer_new(w->base, accept_resume_cb, w);
 	w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
-	if (!w->reap_ev || !w->cmd_ev || !w->accept_ev || !w->deadline_ev)
+	if (!w->reap_ev || !w->cmd_fd_ev || !w->accept_ev || !w->deadline_ev ||
+	    event_add(w->cmd_fd_ev, NULL) == -1)
 		goto fail;
 	if ((w->drain = drain_worker_new(w)) == NULL)
 		goto fail;
@@ -492,6 +509,8 @@ worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
 	return w;
 fail:
 	log_err("worker %d: cannot set up: out of memory", id);
+	if (ec != NULL)
+		event_config_free(ec);
 	worker_free(w);
 	return NULL;
 }
@@ -504,6 +523,7 @@ worker_main(void *arg)
 
 	log_debug("worker %d: running", w->id);
 	event_base_dispatch(w->base);
+	http_head_cache_free();
 	w->stopped = 1;
 	log_debug("worker %d: stopped", w->id);
 	return NULL;
@@ -521,6 +541,17 @@ worker_join(struct worker *w)
 	pthread_join(w->thread, NULL);
 }
 
+/* Wake the worker to read its command slot (any thread). */
+static void
+cmd_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	/* Fails only if the counter would overflow: it is awake anyway. */
+	if (write(w->cmd_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("worker %d: cannot wake: %s", w->id, strerror(errno));
+}
+
 void
 worker_post_config(struct worker *w, struct sw_config *cfg)
 {
@@ -529,7 +560,7 @@ worker_post_config(struct worker *w, struct sw_config *cfg)
 		config_unref(w->cmd_cfg);	/* superseded before applied */
 	w->cmd_cfg = config_ref(cfg);
 	pthread_mutex_unlock(&w->cmd_lock);
-	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+	cmd_wake(w);
 }
 
 void
@@ -538,7 +569,7 @@ worker_post_shutdown(struct worker *w)
 	pthread_mutex_lock(&w->cmd_lock);
 	w->cmd_shutdown = 1;
 	pthread_mutex_unlock(&w->cmd_lock);
-	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+	cmd_wake(w);
 }
 
 void
@@ -550,7 +581,7 @@ worker_post_drain(struct worker *w, uint32_t slots, int spread_ms,
 	w->cmd_drain_spread_ms = spread_ms;
 	w->cmd_nworkers = nworkers;
 	pthread_mutex_unlock(&w->cmd_lock);
-	event_active(w->cmd_ev, EV_TIMEOUT, 0);
+	cmd_wake(w);
 }
 
 void
@@ -574,8 +605,8 @@ worker_free(struct worker *w)
 	}
 	if (w->reap_ev)
 		event_free(w->reap_ev);
-	if (w->cmd_ev)
-		event_free(w->cmd_ev);
+	if (w->cmd_fd_ev)
+		event_free(w->cmd_fd_ev);
 	if (w->accept_ev)
 		event_free(w->accept_ev);
 	if (w->deadline_ev)
@@ -585,6 +616,8 @@ worker_free(struct worker *w)
 		config_unref(w->cmd_cfg);
 	if (w->base)
 		event_base_free(w->base);
+	if (w->cmd_fd != -1)
+		close(w->cmd_fd);
 	pthread_mutex_destroy(&w->cmd_lock);
 	free(w->m);
 	free(w);

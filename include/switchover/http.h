@@ -48,6 +48,11 @@ struct http_fwd {
 void	 http_head_init(struct http_head *, size_t max);
 void	 http_head_reset(struct http_head *);
 void	 http_head_free(struct http_head *);
+/* Give the head's memory to this thread's cache until it is used again
+ * (an idle keep-alive connection); the head stays valid and empty. */
+void	 http_head_release(struct http_head *);
+/* Free this thread's cache (a worker thread on its way out). */
+void	 http_head_cache_free(void);
 /* Span appenders for llhttp callbacks: 0, or -1 when over the limit. */
 int	 http_head_url(struct http_head *, const char *, size_t);
 int	 http_head_field(struct http_head *, const char *, size_t);

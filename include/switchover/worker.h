@@ -95,9 +95,13 @@ struct worker {
 	TAILQ_HEAD(, upstream)	 reap_upstreams;
 	struct event		*reap_ev;
 
-	/* Commands from the control thread. */
+	/* Commands from the control thread: the slot below, then a write
+	 * to cmd_fd (an eventfd) wakes cmd_fd_ev.  The base has no lock, so
+	 * no other thread may call libevent on it: event_active() from the
+	 * control thread would race. */
 	pthread_mutex_t		 cmd_lock;
-	struct event		*cmd_ev;
+	int			 cmd_fd;
+	struct event		*cmd_fd_ev;
 	struct sw_config	*cmd_cfg;	/* pending config, or NULL */
 	int			 cmd_shutdown;
 	uint32_t		 cmd_drain;	/* metric slots to drain */

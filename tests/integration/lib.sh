@@ -2,14 +2,16 @@
 #
 # Every test runs real processes on loopback ports it picks itself, waits
 # in bounded loops only, and kills only the PIDs it started (trap EXIT).
-# The environment gives SWITCHOVER, BACKEND, RAWCLIENT and CONNHOLD (make check sets
-# them); defaults point into the build tree for running a script by hand.
+# The environment gives SWITCHOVER, SWITCHOVERCTL, BACKEND, RAWCLIENT, CONNHOLD,
+# LOADGEN and AWS_DRIVER (make check sets them); defaults point into the
+# build tree for running a script by hand.
 
 : "${SWITCHOVER:=./switchover}"
 : "${BACKEND:=./bench/backend}"
 : "${RAWCLIENT:=./tests/rawclient}"
 : "${SWITCHOVERCTL:=./switchoverctl}"
 : "${CONNHOLD:=./tests/connhold}"
+: "${LOADGEN:=./bench/loadgen}"
 
 PASS=0
 FAIL=0

@@ -118,6 +118,67 @@ test_build_request(void **state)
 	http_head_free(&c.h);
 }
 
+/* Heads are built in one reserved piece: byte-exact output for a head
+ * of many headers, with every forwarded line added. */
+static void
+test_build_exact(void **state)
+{
+	struct ctx		 c;
+	struct evbuffer		*b = evbuffer_new(), *in = evbuffer_new();
+	struct evbuffer		*want = evbuffer_new();
+	struct http_fwd		 fwd = { "192.168.100.200", "http", "9200" };
+	char			*s, *raw, *w;
+
+	evbuffer_add_printf(in, "GET /a HTTP/1.1\r\n");
+	evbuffer_add_printf(want, "GET /a HTTP/1.1\r\n");
+	for (int i = 0; i < 100; i++) {
+		evbuffer_add_printf(in, "X-H%d: v%d  x\r\n", i, i);
+		evbuffer_add_printf(want, "X-H%d: v%d  x\r\n", i, i);
+	}
+	evbuffer_add_printf(in, "\r\n");
+	evbuffer_add_printf(want, "X-Forwarded-For: 192.168.100.200\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 9200\r\n\r\n");
+	raw = drain(in);
+	w = drain(want);
+	assert_int_equal(parse_split(&c, raw, 65536), 0);
+	http_build_request(b, &c.h, "GET", &fwd);
+	s = drain(b);
+	assert_string_equal(s, w);
+	free(s);
+	free(w);
+	free(raw);
+	evbuffer_free(b);
+	evbuffer_free(in);
+	evbuffer_free(want);
+	http_head_free(&c.h);
+}
+
+/* A released head keeps no memory; the next head on the thread reuses
+ * the same blocks and parses as before. */
+static void
+test_release_reuse(void **state)
+{
+	struct ctx	 c;
+	char		*buf;
+	struct http_hdr	*hdrs;
+
+	assert_int_equal(parse_split(&c, req, 4096), 0);
+	buf = c.h.buf;
+	hdrs = c.h.hdrs;
+	http_head_release(&c.h);
+	assert_null(c.h.buf);
+	assert_null(c.h.hdrs);
+	assert_int_equal(c.h.nhdrs, 0);
+	assert_int_equal(parse_split(&c, req, 4096), 0);
+	assert_ptr_equal(c.h.buf, buf);
+	assert_ptr_equal(c.h.hdrs, hdrs);
+	assert_int_equal(c.h.nhdrs, 9);
+	assert_string_equal(http_hdr_value(&c.h, 0), "search.example:9200");
+	http_head_release(&c.h);
+	http_head_cache_free();		/* else LeakSanitizer complains */
+	http_head_free(&c.h);
+}
+
 static void
 test_connection_cannot_strip_framing(void **state)
 {
@@ -243,6 +304,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_split),
 		cmocka_unit_test(test_build_request),
+		cmocka_unit_test(test_build_exact),
+		cmocka_unit_test(test_release_reuse),
 		cmocka_unit_test(test_connection_cannot_strip_framing),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_response),
