@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../src/drain.c"
@@ -61,25 +63,19 @@ two_backends(int ws, int wt, int on_zero)
 	return c;
 }
 
-static void
-noop_cb(evutil_socket_t fd, short what, void *arg)
-{
-}
-
-/* Two stand-in workers: a command slot and metrics, no thread. */
+/* Two stand-in workers: a command slot (its eventfd) and metrics, no thread. */
 static struct worker		 fw[2];
 static struct worker		*fwp[2] = { &fw[0], &fw[1] };
-static struct event_base	*base;
 
 static int
 setup(void **state)
 {
-	base = event_base_new();
 	for (int i = 0; i < 2; i++) {
 		memset(&fw[i], 0, sizeof(fw[i]));
 		fw[i].id = i;
 		pthread_mutex_init(&fw[i].cmd_lock, NULL);
-		fw[i].cmd_ev = event_new(base, -1, 0, noop_cb, NULL);
+		fw[i].cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		assert_true(fw[i].cmd_fd != -1);
 		fw[i].m = calloc(1, sizeof(*fw[i].m));
 	}
 	rt.workers = fwp;
@@ -91,11 +87,10 @@ static int
 teardown(void **state)
 {
 	for (int i = 0; i < 2; i++) {
-		event_free(fw[i].cmd_ev);
+		close(fw[i].cmd_fd);
 		pthread_mutex_destroy(&fw[i].cmd_lock);
 		free(fw[i].m);
 	}
-	event_base_free(base);
 	config_unref(rt.cfg);
 	rt.cfg = NULL;
 	return 0;
