@@ -13,6 +13,8 @@
 
 #include <llhttp.h>
 
+#include "switchover/config.h"
+
 #define FUZZ_ASSERT(x) do {						\
 	if (!(x)) {							\
 		fprintf(stderr, "%s:%d: invariant broken: %s\n",	\
@@ -20,6 +22,22 @@
 		abort();						\
 	}								\
 } while (0)
+
+/* A minimal valid config with the defaults (affinity on), for targets
+ * that drive client.c, which reads its settings from c->gen->cfg. */
+static inline struct sw_config *
+fuzz_config(void)
+{
+	static const char text[] = "[listener]\naddress = 127.0.0.1:1\n"
+	    "[admin]\naddress = off\n"
+	    "[backend source]\nservers = 127.0.0.1:2\nweight = 1\n";
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c = config_parse("fuzz", text, sizeof(text) - 1, &e);
+
+	FUZZ_ASSERT(c != NULL);
+	config_errors_free(&e);
+	return c;
+}
 
 /* What a strict parser saw in a head the proxy built. */
 struct reparse {

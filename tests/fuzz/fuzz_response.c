@@ -62,6 +62,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct event_base	*base;
+	static struct wgen		 gen;
 	struct client			 c;
 	const char			*d = (const char *)data;
 	size_t				 step, pos = 0;
@@ -71,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		client_global_init();
 		log_set_level(LOG_LVL_ERR);
 		FUZZ_ASSERT((base = event_base_new()) != NULL);
+		FUZZ_ASSERT(affinity_init(64) == 0);
+		gen.cfg = fuzz_config();	/* affinity on, as by default */
 	}
 	if (size < 2)
 		return 0;
@@ -83,6 +86,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.http10 = (data[1] >> 1) & 1;
 	c.keepalive = (data[1] >> 2) & 1;
 	c.req_done = (data[1] >> 3) & 1;
+	c.gen = &gen;
+	/* The request it answers: a scroll search (its id is read from the
+	 * body, the affinity path) or a plain GET. */
+	c.req.method = HTTP_GET;
+	http_head_init(&c.head, FUZZ_MAX_HEAD);
+	FUZZ_ASSERT(http_head_url(&c.head, (data[1] & 16) ?
+	    "/i/_search?scroll=1m" : "/", (data[1] & 16) ? 20 : 1) == 0);
 	d += 2;
 	size -= 2;
 	/*
@@ -138,9 +148,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_sent(&c, 1);
 		http_head_reset(&c.rhead);
 	}
+	affinity_response_end(c.aff, -1, 0, NULL);
 	bufferevent_free(c.bev);
 	/* libevent finishes freeing a bufferevent from its loop: run it. */
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	http_head_free(&c.rhead);
+	http_head_free(&c.head);
 	return 0;
 }
