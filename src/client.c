@@ -83,6 +83,7 @@ struct client {
 	unsigned		 close_asked:1;	/* close at the next safe point */
 	unsigned		 pinned:1;	/* policy connection: slot is fixed */
 	unsigned		 lingering:1;	/* FIN sent, discarding input */
+	unsigned		 notified:1;	/* TLS close_notify sent */
 	unsigned		 aff_routed:1;	/* routed by a search context id */
 	int			 aff_slot;	/* that id's backend, or -1 */
 	size_t			 aff_wait;	/* body bytes to see before routing */
@@ -599,6 +600,22 @@ client_drain(struct client *c, enum close_reason why)
 		client_close(c, why, NULL);
 }
 
+/*
+ * TLS: close_notify marks a clean end, sent once, before our FIN; a
+ * response cut short (an upstream failure, closing mid-exchange, unsent
+ * bytes) must not look whole.
+ */
+static void
+client_tls_end(struct client *c)
+{
+	if (c->tls && !c->notified && (c->state == CS_IDLE ||
+	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		c->notified = 1;
+		tls_close_notify(c->bev);
+	}
+}
+
 /* The one close path: log, count, free sockets, queue for reaping. */
 static void
 client_close(struct client *c, enum close_reason why, const char *detail)
@@ -609,15 +626,7 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 		return;
 	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
 	    detail ? ": " : "", detail ? detail : "");
-	/*
-	 * TLS: close_notify marks a clean end; a response cut short (an
-	 * upstream failure, closing mid-exchange, unsent bytes) must not
-	 * look whole.
-	 */
-	if (c->tls && (c->state == CS_IDLE ||
-	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		tls_close_notify(c->bev);
+	client_tls_end(c);
 	client_end_exchange(c, 0);
 	client_bind(c, -1);
 	client_drain_mark(c, 0);
@@ -659,8 +668,12 @@ client_flushed(struct client *c)
 {
 	if (c->lingering)
 		return;
-	if (c->peer_eof || c->why == CLOSE_CLIENT ||
-	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (c->peer_eof || c->why == CLOSE_CLIENT) {
+		client_close(c, c->why, NULL);
+		return;
+	}
+	client_tls_end(c);
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
 		client_close(c, c->why, NULL);
 		return;
 	}

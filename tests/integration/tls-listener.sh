@@ -66,7 +66,7 @@ check_match "TLS 1.3 is offered" 'TLSv1.3' "$out"
 P2=$(free_port)
 LISTENER_EXTRA="$TLS_LISTENER
 tls_min_version = 1.3" \
-WORKERS=1 proxy_conf "$TMP/sw13.conf" "$P2" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
+ADMIN_PORT=$(free_port) WORKERS=1 proxy_conf "$TMP/sw13.conf" "$P2" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 start_proxy "$TMP/sw13.conf"
 code=0; curl -s -o /dev/null --cacert "$TMP/ca.crt" --tls-max 1.2 \
     "https://127.0.0.1:$P2/" || code=$?
