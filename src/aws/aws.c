@@ -11,7 +11,8 @@
  * it ends, a newer generation starts at once; a failure waits out a
  * capped, jittered backoff and tries again, for as long as it takes.
  * Pull never runs while a push is pending, and weights adopted by pull
- * are never pushed back: the two cannot chase each other.
+ * are never pushed back: the two cannot chase each other.  Push mode
+ * reads the rule once at start, only to warn when it disagrees.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -447,6 +448,14 @@ pull_described(const struct aws_result *r, void *arg)
 		pull_end(NULL, NULL, w);
 		return;
 	}
+	if (A.a->sync != AWS_SYNC_PULL) {
+		/* Push mode's start-up look: say so, change nothing. */
+		log_warn("aws: the ALB forwards source %d / target %d but the "
+		    "proxy serves %d / %d; the next weight change is pushed",
+		    w[SRC], w[TGT], cur[SRC], cur[TGT]);
+		pull_end(NULL, NULL, w);
+		return;
+	}
 	if (config_weights_valid(w, 2) == -1) {
 		snprintf(err, sizeof(err), "the ALB has source %d / target %d: "
 		    "not adopted (no traffic could be routed)", w[SRC], w[TGT]);
@@ -792,7 +801,7 @@ aws_status_json(void)
 	    "next_retry_in_ms", retry_ms >= 0 ? json_integer(retry_ms) :
 	    json_null(), "last_ok", result_json(&A.push_ok, 1, 0),
 	    "last_error", result_json(&A.push_err, 1, 1)));
-	json_object_set_new(j, "pull", json_pack("{s:o, s:o}",
+	json_object_set_new(j, "read", json_pack("{s:o, s:o}",
 	    "last_ok", result_json(&A.pull_ok, 1, 0),
 	    "last_error", result_json(&A.pull_err, 0, 1)));
 	json_object_set_new(j, "preflight", json_pack("{s:b, s:o}",
@@ -850,13 +859,19 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 	config_pair(cfg, A.want);
 	if ((A.push_ev = evtimer_new(base, push_start, NULL)) == NULL)
 		goto fail;
-	if (a->sync == AWS_SYNC_PULL) {
+	/*
+	 * Pull polls the rule; push reads it once at start, to warn when the
+	 * ALB and the proxy disagree (pushing the file's weights at start
+	 * could undo a change made since by the admin API).
+	 */
+	if (a->sync != AWS_SYNC_OFF) {
 		tv.tv_sec = a->pull_interval_ms / 1000;
 		tv.tv_usec = (a->pull_interval_ms % 1000) * 1000;
-		if ((A.pull_ev = event_new(base, -1, EV_PERSIST, pull_tick,
-		    NULL)) == NULL || event_add(A.pull_ev, &tv) == -1)
+		if ((A.pull_ev = event_new(base, -1, a->sync == AWS_SYNC_PULL ?
+		    EV_PERSIST : 0, pull_tick, NULL)) == NULL ||
+		    (a->sync == AWS_SYNC_PULL && event_add(A.pull_ev, &tv) == -1))
 			goto fail;
-		event_active(A.pull_ev, EV_TIMEOUT, 0);	/* first poll now */
+		event_active(A.pull_ev, EV_TIMEOUT, 0);	/* first read now */
 	}
 	if (runtime_on_publish(on_publish, NULL) == -1)
 		goto fail;
