@@ -394,10 +394,33 @@ aws_push_weights(const struct sw_config *c, aws_done_cb cb, void *arg)
 	return 0;
 }
 
+/* Do two [aws] sections say the same? */
+static int
+aws_same(const struct sw_aws *x, const struct sw_aws *y)
+{
+	const char *const xs[] = { x->region, x->listener_arn, x->rule_arn,
+	    x->source_tg, x->target_tg, x->ecs_cluster, x->source_service,
+	    x->target_service };
+	const char *const ys[] = { y->region, y->listener_arn, y->rule_arn,
+	    y->source_tg, y->target_tg, y->ecs_cluster, y->source_service,
+	    y->target_service };
+
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++)
+		if ((xs[i] == NULL) != (ys[i] == NULL) ||
+		    (xs[i] != NULL && strcmp(xs[i], ys[i]) != 0))
+			return 0;
+	return x->sync == y->sync && x->pull_interval_ms == y->pull_interval_ms &&
+	    x->request_timeout_ms == y->request_timeout_ms &&
+	    x->preflight_timeout_ms == y->preflight_timeout_ms;
+}
+
 /* runtime hook: every accepted weight change goes to the ALB (push mode). */
 static void
 on_publish(const struct sw_config *old, const struct sw_config *cur, void *arg)
 {
+	if (!aws_same(A.a, &cur->aws))
+		log_warn("aws: [aws] changed; it applies at restart, the running "
+		    "module keeps the settings it started with");
 	if (A.adopting || !runtime_weights_changed(old, cur))
 		return;
 	if (A.a->sync == AWS_SYNC_PULL)
