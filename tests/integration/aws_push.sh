@@ -10,10 +10,8 @@ export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=
 check "fixture starts at source 1 / target 0, sticky 3600 s" "1 0 true 3600" \
     "$(fixture "$MOTO" weights "$LISTENER_ARN")"
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" src
-start_backend "$T" tgt
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 "$(aws_section push)"
+aws_backends
+aws_conf 1 0 push
 check "[aws] config passes -t" "configuration OK" "$("$SWITCHOVER" -t -c "$TMP/sw.conf")"
 # The ALB and the proxy disagree at start: a warning, nothing changed.
 fixture "$MOTO" set-weights "$LISTENER_ARN" 4 6
@@ -23,7 +21,7 @@ check_match "start-up warns about the disagreement" "the ALB forwards source 4 /
 check "and changes nothing" "4 6 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"
 
 # Move everything to the target by reload; the ALB follows.
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 0 "127.0.0.1:$T" 1 "$(aws_section push)"
+aws_conf 0 1 push
 kill -HUP "$SW_PID"
 for i in $(seq 100); do grep -q "ALB forward now source 0 / target 1" "$TMP/switchover.log" && break; sleep 0.1; done
 check "SIGHUP weights pushed to the ALB, stickiness kept" "0 1 true 3600" \
