@@ -11,7 +11,8 @@
  * it ends, a newer generation starts at once; a failure waits out a
  * capped, jittered backoff and tries again, for as long as it takes.
  * Pull never runs while a push is pending, and weights adopted by pull
- * are never pushed back: the two cannot chase each other.
+ * are never pushed back: the two cannot chase each other.  Push mode
+ * reads the rule once at start, only to warn when it disagrees.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -393,10 +394,33 @@ aws_push_weights(const struct sw_config *c, aws_done_cb cb, void *arg)
 	return 0;
 }
 
+/* Do two [aws] sections say the same? */
+static int
+aws_same(const struct sw_aws *x, const struct sw_aws *y)
+{
+	const char *const xs[] = { x->region, x->listener_arn, x->rule_arn,
+	    x->source_tg, x->target_tg, x->ecs_cluster, x->source_service,
+	    x->target_service };
+	const char *const ys[] = { y->region, y->listener_arn, y->rule_arn,
+	    y->source_tg, y->target_tg, y->ecs_cluster, y->source_service,
+	    y->target_service };
+
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++)
+		if ((xs[i] == NULL) != (ys[i] == NULL) ||
+		    (xs[i] != NULL && strcmp(xs[i], ys[i]) != 0))
+			return 0;
+	return x->sync == y->sync && x->pull_interval_ms == y->pull_interval_ms &&
+	    x->request_timeout_ms == y->request_timeout_ms &&
+	    x->preflight_timeout_ms == y->preflight_timeout_ms;
+}
+
 /* runtime hook: every accepted weight change goes to the ALB (push mode). */
 static void
 on_publish(const struct sw_config *old, const struct sw_config *cur, void *arg)
 {
+	if (!aws_same(A.a, &cur->aws))
+		log_warn("aws: [aws] changed; it applies at restart, the running "
+		    "module keeps the settings it started with");
 	if (A.adopting || !runtime_weights_changed(old, cur))
 		return;
 	if (A.a->sync == AWS_SYNC_PULL)
@@ -444,6 +468,14 @@ pull_described(const struct aws_result *r, void *arg)
 	elbv2_forward_free(&f);
 	config_pair(rt.cfg, cur);
 	if (memcmp(w, cur, sizeof(w)) == 0) {
+		pull_end(NULL, NULL, w);
+		return;
+	}
+	if (A.a->sync != AWS_SYNC_PULL) {
+		/* Push mode's start-up look: say so, change nothing. */
+		log_warn("aws: the ALB forwards source %d / target %d but the "
+		    "proxy serves %d / %d; the next weight change is pushed",
+		    w[SRC], w[TGT], cur[SRC], cur[TGT]);
 		pull_end(NULL, NULL, w);
 		return;
 	}
@@ -792,7 +824,7 @@ aws_status_json(void)
 	    "next_retry_in_ms", retry_ms >= 0 ? json_integer(retry_ms) :
 	    json_null(), "last_ok", result_json(&A.push_ok, 1, 0),
 	    "last_error", result_json(&A.push_err, 1, 1)));
-	json_object_set_new(j, "pull", json_pack("{s:o, s:o}",
+	json_object_set_new(j, "read", json_pack("{s:o, s:o}",
 	    "last_ok", result_json(&A.pull_ok, 1, 0),
 	    "last_error", result_json(&A.pull_err, 0, 1)));
 	json_object_set_new(j, "preflight", json_pack("{s:b, s:o}",
@@ -850,13 +882,19 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 	config_pair(cfg, A.want);
 	if ((A.push_ev = evtimer_new(base, push_start, NULL)) == NULL)
 		goto fail;
-	if (a->sync == AWS_SYNC_PULL) {
+	/*
+	 * Pull polls the rule; push reads it once at start, to warn when the
+	 * ALB and the proxy disagree (pushing the file's weights at start
+	 * could undo a change made since by the admin API).
+	 */
+	if (a->sync != AWS_SYNC_OFF) {
 		tv.tv_sec = a->pull_interval_ms / 1000;
 		tv.tv_usec = (a->pull_interval_ms % 1000) * 1000;
-		if ((A.pull_ev = event_new(base, -1, EV_PERSIST, pull_tick,
-		    NULL)) == NULL || event_add(A.pull_ev, &tv) == -1)
+		if ((A.pull_ev = event_new(base, -1, a->sync == AWS_SYNC_PULL ?
+		    EV_PERSIST : 0, pull_tick, NULL)) == NULL ||
+		    (a->sync == AWS_SYNC_PULL && event_add(A.pull_ev, &tv) == -1))
 			goto fail;
-		event_active(A.pull_ev, EV_TIMEOUT, 0);	/* first poll now */
+		event_active(A.pull_ev, EV_TIMEOUT, 0);	/* first read now */
 	}
 	if (runtime_on_publish(on_publish, NULL) == -1)
 		goto fail;

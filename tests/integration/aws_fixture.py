@@ -2,10 +2,12 @@
 """boto3 helper for the AWS integration tests, against moto_server.
 
   aws_fixture.py ENDPOINT setup                  create VPC, ALB, target groups,
-                                                 listener (source 1 / target 0),
+                                                 listener (source 1 / target 0,
+                                                 sticky 1 h), a /_bulk rule (7/3),
                                                  ECS cluster and services; print
                                                  shell assignments
   aws_fixture.py ENDPOINT weights LISTENER       print "SOURCE TARGET STICKY SECONDS"
+  aws_fixture.py ENDPOINT rule-weights RULE      the same for a listener rule
   aws_fixture.py ENDPOINT set-weights LISTENER S T
   aws_fixture.py ENDPOINT service CLUSTER NAME   print "DESIRED RUNNING"
   aws_fixture.py ENDPOINT scale CLUSTER NAME N   set desiredCount
@@ -69,9 +71,20 @@ if cmd == "setup":
                        taskDefinition="proxy", desiredCount=3)
     ecs.create_service(cluster="migration-dev", serviceName="target-proxy",
                        taskDefinition="proxy", desiredCount=0)
-    print(f"LISTENER_ARN={listener}\nSOURCE_TG_ARN={tgs[0]}\nTARGET_TG_ARN={tgs[1]}")
-elif cmd == "weights":
-    f = forward(args[0])
+    rule = elb.create_rule(
+        ListenerArn=listener, Priority=10,
+        Conditions=[{"Field": "path-pattern", "Values": ["/_bulk*"]}],
+        Actions=[{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": tgs[0], "Weight": 7},
+                             {"TargetGroupArn": tgs[1], "Weight": 3}],
+            "TargetGroupStickinessConfig": {"Enabled": False}}}])["Rules"][0]["RuleArn"]
+    print(f"LISTENER_ARN={listener}\nRULE_ARN={rule}\n"
+          f"SOURCE_TG_ARN={tgs[0]}\nTARGET_TG_ARN={tgs[1]}")
+elif cmd in ("weights", "rule-weights"):
+    if cmd == "weights":
+        f = forward(args[0])
+    else:
+        f = elb.describe_rules(RuleArns=[args[0]])["Rules"][0]["Actions"][0]["ForwardConfig"]
     w = {g["TargetGroupArn"]: g["Weight"] for g in f["TargetGroups"]}
     st = f.get("TargetGroupStickinessConfig", {})
     print(w[tg_arn("ALBSourceProxy-dev-TG")], w[tg_arn("ALBTargetProxy-dev-TG")],

@@ -88,6 +88,20 @@ ${2:-}
 CONF
 }
 
+# aws_backends: backends src and tgt on free ports S and T; the proxy's port P.
+aws_backends() {
+	P=$(free_port); S=$(free_port); T=$(free_port)
+	start_backend "$S" src
+	start_backend "$T" tgt
+}
+
+# aws_conf SOURCE_WEIGHT TARGET_WEIGHT SYNC [MORE]: (re)write $TMP/sw.conf
+# for those backends, with an [aws] section.
+aws_conf() {
+	proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" "$1" "127.0.0.1:$T" "$2" \
+	    "$(aws_section "$3" "${4:-}")"
+}
+
 # driver CONF ARGS...: run tests/aws_driver, output in OUT, status in RC.
 driver() {
 	local conf=$1

@@ -9,24 +9,21 @@ moto_fixtures
 start_stub hang:3 "$MOTO"
 export AWS_ENDPOINT_URL="$STUB" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" src
-start_backend "$T" tgt
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 \
-    "$(aws_section push "request_timeout = 2s")"
+aws_backends
+aws_conf 1 0 push "request_timeout = 2s"
 start_proxy "$TMP/sw.conf"
 
-# First change: its push hangs on the stub.
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 0 "127.0.0.1:$T" 1 \
-    "$(aws_section push "request_timeout = 2s")"
+# The start-up look at the rule hangs first; then the first change's push.
+for i in $(seq 100); do [ -s "$STUB_LOG" ] && break; sleep 0.1; done
+aws_conf 0 1 push "request_timeout = 2s"
 kill -HUP "$SW_PID"
-for i in $(seq 50); do [ -s "$STUB_LOG" ] && break; sleep 0.1; done
-check "the push reached the hanging endpoint" 1 "$(grep -c '^POST' "$STUB_LOG")"
+for i in $(seq 50); do [ "$(grep -c '^POST' "$STUB_LOG")" -ge 2 ] && break; sleep 0.1; done
+check "start-up read and push both reached the hanging endpoint" 1 \
+    "$([ "$(grep -c '^POST' "$STUB_LOG")" -ge 2 ] && echo 1 || echo 0)"
 
 # Meanwhile: requests are served and a second reload is applied.
 check_match "the proxy serves during the hang" '"name":"tgt"' "$(curl -s --max-time 20 "http://127.0.0.1:$P/")"
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 2 "127.0.0.1:$T" 3 \
-    "$(aws_section push "request_timeout = 2s")"
+aws_conf 2 3 push "request_timeout = 2s"
 kill -HUP "$SW_PID"
 for i in $(seq 100); do [ "$(grep -c 'reload done' "$TMP/switchover.log")" -ge 2 ] && break; sleep 0.1; done
 check "the second reload is done" 2 "$(grep -c 'reload done' "$TMP/switchover.log")"

@@ -7,11 +7,8 @@ source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
 moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
-P=$(free_port); S=$(free_port); T=$(free_port)
-start_backend "$S" src
-start_backend "$T" tgt
-proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$T" 0 \
-    "$(aws_section pull "pull_interval = 1s")"
+aws_backends
+aws_conf 1 0 pull "pull_interval = 1s"
 start_proxy "$TMP/sw.conf"
 check_match "starts on the source" '"name":"src"' "$(curl -s "http://127.0.0.1:$P/")"
 

@@ -54,7 +54,11 @@ int	aws_push_weights(const struct sw_config *cfg, aws_done_cb cb, void *arg);
  * module is not running, ECS is not configured, or one is running.
  */
 int	aws_preflight(aws_progress_cb progress, aws_done_cb done, void *arg);
-/* Sync mode, last push/pull/preflight result and time, pending retry. */
+/*
+ * Sync mode; the last push (state, wanted weights, last success and
+ * error, pending retry); the last read of the rule ("read": pull polls,
+ * and push mode's start-up look); the last preflight.
+ */
 json_t	*aws_status_json(void);
 
 #endif
