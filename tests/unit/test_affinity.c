@@ -245,6 +245,12 @@ test_flow(void **state)
 	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb,
 	    AFFINITY_PEEK_MAX + 1, 0, &wait), -1);
 	assert_int_equal(wait, 0);
+	/* A client waiting for 100 Continue would wait for us: no wait. */
+	struct http_head ex;
+	head(&ex, "/_search/scroll", "Expect", "100-continue");
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &ex, 40, 0, &wait), -1);
+	assert_int_equal(wait, 0);
+	http_head_free(&ex);
 	/* A compressed answer is not read. */
 	head(&gz, "OK", "Content-Encoding", "gzip");
 	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0));
