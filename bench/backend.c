@@ -47,7 +47,7 @@
 #define URL_MAX		8192
 
 enum act {
-	A_ROOT, A_SEARCH, A_SCROLL, A_PIT, A_BULK, A_OTHER, A_STATS, A_RESET, A_ECHO, A_STATUS,
+	A_ROOT, A_SEARCH, A_SCROLL, A_PIT, A_ASYNC, A_BULK, A_OTHER, A_STATS, A_RESET, A_ECHO, A_STATUS,
 	A_BYTES, A_CHUNKED, A_EOF, A_DELAY, A_HANG, A_CLOSE, A_RST, A_DIE_BODY,
 	A_DIE_CHUNKED, A_GARBAGE, A_SLOW_HEADERS, A_NOTFOUND, A_BAD
 };
@@ -261,6 +261,8 @@ route(struct conn *c, uint64_t *arg)
 	if (c->p.method == HTTP_POST && (strstr(u, "/_search/point_in_time") ||
 	    strstr(u, "/_pit")))
 		return A_PIT;
+	if (strstr(u, "/_async_search") != NULL)
+		return A_ASYNC;
 	if (strstr(u, "/_search") != NULL)
 		return A_SEARCH;
 	if (strstr(u, "/_bulk") != NULL)
@@ -390,8 +392,16 @@ search_context(struct conn *c, struct evbuffer *b, int *status)
 		    __atomic_add_fetch(&contexts, 1, __ATOMIC_RELAXED), opt_name);
 		return 0;
 	}
+	if (c->act == A_ASYNC && c->p.method == HTTP_POST) {
+		evbuffer_add_printf(b, "{\"id\":\"async-%s-%" PRIu64 "\","
+		    "\"is_partial\":false,\"is_running\":false,\"response\":"
+		    "{\"hits\":{\"hits\":[{\"_source\":{\"served_by\":\"%s\"}}]}}}\n",
+		    opt_name, __atomic_add_fetch(&contexts, 1, __ATOMIC_RELAXED),
+		    opt_name);
+		return 0;
+	}
 	n = snprintf(mine, sizeof(mine), "%s-%s-", c->act == A_SCROLL ?
-	    "scroll" : "pit", opt_name);
+	    "scroll" : c->act == A_ASYNC ? "async" : "pit", opt_name);
 	if (c->act == A_SEARCH && memmem(body, blen, "\"pit\"", 5) == NULL)
 		return -1;
 	if (memmem(body, blen, mine, (size_t)n) == NULL &&
@@ -402,7 +412,8 @@ search_context(struct conn *c, struct evbuffer *b, int *status)
 		    "search context found on %s\"},\"status\":404}\n", opt_name);
 		return 0;
 	}
-	if (c->act == A_SCROLL && c->p.method == HTTP_DELETE) {
+	if ((c->act == A_SCROLL || c->act == A_ASYNC) &&
+	    c->p.method == HTTP_DELETE) {
 		evbuffer_add_printf(b, "{\"succeeded\":true,\"num_freed\":1}\n");
 		return 0;
 	}
@@ -444,6 +455,7 @@ answer(struct conn *c)
 		break;
 	case A_SCROLL:
 	case A_PIT:
+	case A_ASYNC:
 	case A_SEARCH:
 		if (search_context(c, b, &status) == 0)
 			break;
@@ -820,6 +832,7 @@ usage(FILE *f)
 "  */_search*         a small hits answer      */_bulk*  reads the body, says its size\n"
 "  */_search?scroll=  also a _scroll_id naming -n; _search/scroll with another's: 404\n"
 "  POST */_search/point_in_time, */_pit   a pit_id naming -n; a search with another's: 404\n"
+"  POST */_async_search  an id naming -n; GET/DELETE _async_search/<another's>: 404\n"
 "  /_backend/stats    requests served          POST /_backend/reset  zero it\n"
 "  /_test/echo        method, url, headers, body length and FNV-1a hash\n"
 "  /_test/status/N  /_test/bytes/N  /_test/chunked/N  /_test/eof/N  /_test/delay/MS\n"

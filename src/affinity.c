@@ -519,10 +519,15 @@ affinity_request(const struct sw_config *cfg, int method,
 	if (id != NULL && idlen > 0 &&
 	    (n = pct_decode(id, idlen, buf, sizeof(buf))) > 0)
 		return affinity_get(buf, n, now_ms(), cfg->affinity_ttl_ms);
-	/* Only a body can tell: a small one, with a known length. */
+	/*
+	 * Only a body can tell: a small one, with a known length, and not
+	 * held back by a client waiting for 100 Continue (which the upstream
+	 * would send, and we have not picked one).
+	 */
 	if ((kind == AK_SCROLL || kind == AK_SEARCH ||
 	    (kind == AK_PIT && method == HTTP_DELETE)) && !chunked &&
-	    clen > 0 && clen <= AFFINITY_PEEK_MAX)
+	    clen > 0 && clen <= AFFINITY_PEEK_MAX &&
+	    http_head_find(h, "expect") < 0)
 		*body_wait = (size_t)clen;
 	return -1;
 }

@@ -30,6 +30,7 @@
 struct drain_worker {
 	struct worker	*w;
 	struct event	*tick;
+	uint64_t	 left;		/* marked at the last tick */
 };
 
 static uint64_t drains;		/* control thread only */
@@ -51,7 +52,7 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct drain_worker	*d = arg;
 	struct client		*c, *next;
-	uint64_t		 now = now_ms(), due, first = 0;
+	uint64_t		 now = now_ms(), due, first = 0, left = 0;
 
 	for (c = client_next(d->w, NULL); c != NULL; c = next) {
 		next = client_next(d->w, c);
@@ -59,9 +60,17 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (due <= now)
 			client_drain(c, CLOSE_DRAIN);	/* may close c */
-		else if (first == 0 || due < first)
-			first = due;
+		else {
+			left++;
+			if (first == 0 || due < first)
+				first = due;
+		}
 	}
+	/* Busy ones close after their current response, not counted here. */
+	if (left == 0 && d->left != 0)
+		log_info("worker %d: drain done: every marked connection was "
+		    "closed or asked to close", d->w->id);
+	d->left = left;
 	if (first != 0)
 		drain_arm(d, first);
 }
@@ -111,8 +120,10 @@ drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
 	}
 	log_info("worker %d: draining %" PRIu64 " client connections over "
 	    "%d ms", w->id, n, spread_ms);
-	if (n > 0)
+	if (n > 0) {
+		w->drain->left = n;
 		drain_arm(w->drain, now + 1);
+	}
 }
 
 struct drain_worker *

@@ -109,6 +109,7 @@ main(int argc, char *argv[])
 		    read_answer(pfd[i].fd, be, sizeof(be)) == -1) {
 			fprintf(stderr, "connhold: connection %d: %s\n", i,
 			    strerror(errno));
+			free(pfd);
 			return 1;
 		}
 		pfd[i].events = POLLIN;
@@ -145,5 +146,9 @@ main(int argc, char *argv[])
 		}
 		fflush(stdout);
 	}
+	for (int i = 0; i < n; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	free(pfd);
 	return open_left == 0 ? 0 : 3;
 }

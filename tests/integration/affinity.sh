@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# affinity: a scroll or a point in time started on source continues on
-# source after every weight moved to target (where it would be a 404),
-# whichever connection and worker the follow-up comes on.
+# affinity: a scroll, a point in time or an async search started on source
+# continues on source after every weight moved to target (where it would
+# be a 404), whichever connection and worker the follow-up comes on.
 set -euo pipefail
 source "$TESTLIB"
 sw_init
@@ -15,6 +15,9 @@ for i in 1 2 3 4 5; do
 	    | sed -n 's/.*"_scroll_id":"\([^"]*\)".*/\1/p' >>"$TMP/ids"
 done
 check "5 scrolls started on source" 5 "$(grep -c '^scroll-source-' "$TMP/ids")"
+async=$(curl -s -X POST "${J[@]}" -d '{"size":1}' "$U/logs/_async_search" \
+    | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+check_match "an async search submitted to source" '^async-source-' "$async"
 pit=$(curl -s -X POST "$U/logs/_search/point_in_time?keep_alive=1m" \
     | sed -n 's/.*"pit_id":"\([^"]*\)".*/\1/p')
 check_match "a PIT opened on source" '^pit-source-' "$pit"
@@ -42,6 +45,10 @@ check "clearing a scroll goes to source too" 200 \
     -d "{\"scroll_id\":[\"$(head -n 1 "$TMP/ids")\"]}" "$U/_search/scroll")"
 check_match "a search with the PIT goes to source" '"served_by":"source"' \
     "$(curl -s "${J[@]}" -d "{\"size\":1,\"pit\":{\"id\":\"$pit\",\"keep_alive\":\"1m\"}}" "$U/_search")"
+check "async search results come from source" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$U/_async_search/$async")"
+check "deleting the async search goes to source" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/_async_search/$async")"
 check "an unknown scroll id follows the weights (target: 404)" 404 \
     "$(curl -s -o /dev/null -w '%{http_code}' "${J[@]}" \
     -d '{"scroll_id":"scroll-elsewhere-1"}' "$U/_search/scroll")"

@@ -35,6 +35,12 @@ if [ "$maxq" -le 67 ]; then ok "no quarter of the window holds more than a third
 else fail "a quarter of the window holds $maxq of 200 closings"; fi
 check_match "the log names the drain" "backend source weight went to 0: draining" \
     "$(cat "$TMP/switchover.log")"
+for i in $(seq 100); do
+	[ "$(grep -c 'drain done' "$TMP/switchover.log")" -ge 2 ] && break
+	sleep 0.1
+done
+check "each worker logs the end of its drain" 2 \
+    "$(grep -c 'worker [01]: drain done' "$TMP/switchover.log")"
 check_match "new connections go to target" '"name":"target"' \
     "$(curl -s "$U/")"
 sw_finish

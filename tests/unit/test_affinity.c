@@ -100,6 +100,38 @@ test_json_cut_and_hostile(void **state)
 	}
 }
 
+/*
+ * Random texts over JSON's own characters, each in a buffer of exactly
+ * its length (ASan sees any read past the end): no crash, no id longer
+ * than the text.
+ */
+static void
+test_json_random(void **state)
+{
+	static const char	 alpha[] = "{}[]\":,\\ u0aZ_scrolpitd-1e.tnf";
+	uint32_t		 x = 2463534242u;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t	 n = round % 97;
+		char	*t = malloc(n + 1);
+		struct ids r = { .n = 0 };
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			t[i] = alpha[x % (sizeof(alpha) - 1)];
+		}
+		if (n > 0 && round % 3 == 0)
+			t[0] = '{';
+		affinity_json_ids(t, n, AFF_KEYS_RESPONSE | AFF_KEY_ID |
+		    AFF_KEYS_REQUEST, collect, &r);
+		for (int k = 0; k < r.n; k++)
+			assert_true(strlen(r.s[k]) < n);
+		free(t);
+	}
+}
+
 static enum aff_kind
 classify(const char *url, char *id, int *scroll)
 {
@@ -245,6 +277,12 @@ test_flow(void **state)
 	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb,
 	    AFFINITY_PEEK_MAX + 1, 0, &wait), -1);
 	assert_int_equal(wait, 0);
+	/* A client waiting for 100 Continue would wait for us: no wait. */
+	struct http_head ex;
+	head(&ex, "/_search/scroll", "Expect", "100-continue");
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &ex, 40, 0, &wait), -1);
+	assert_int_equal(wait, 0);
+	http_head_free(&ex);
 	/* A compressed answer is not read. */
 	head(&gz, "OK", "Content-Encoding", "gzip");
 	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0));
@@ -266,6 +304,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_ids),
 		cmocka_unit_test(test_json_cut_and_hostile),
+		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_flow),
