@@ -187,7 +187,7 @@ const char *
 metrics_error_name(enum proxy_error e)
 {
 	static const char *const names[PERR_MAX] = { "connect", "timeout",
-	    "reset", "bad_response", "no_server" };
+	    "reset", "bad_response", "no_server", "tls" };
 
 	return e < PERR_MAX && names[e] != NULL ? names[e] : "unknown";
 }
@@ -197,7 +197,8 @@ metrics_close_name(enum close_reason r)
 {
 	static const char *const names[CLOSE_MAX] = { "client",
 	    "keepalive_timeout", "header_timeout", "io_timeout", "bad_request",
-	    "upstream_error", "connection_close", "shutdown", "drain", "error" };
+	    "upstream_error", "connection_close", "shutdown", "drain", "error",
+	    "recycled" };
 
 	return r < CLOSE_MAX && names[r] != NULL ? names[r] : "unknown";
 }
