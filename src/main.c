@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +285,7 @@ main(int argc, char *argv[])
 	struct sw_config	*cfg;
 	struct event		*sigs[4];
 	const int		 signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	sigset_t		 held;
 	enum log_level		 lvl = LOG_LVL_INFO;
 	int			 ch, test_only = 0, debug = 0, nworkers;
 	static int		 fds[256][SW_MAX_LISTENERS];
@@ -323,6 +325,17 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+
+	/*
+	 * Until the loop's handlers are in, a SIGHUP would kill the process
+	 * and a SIGTERM would skip the graceful stop: hold them pending.
+	 * Worker threads inherit the mask, so these signals always reach
+	 * the control thread.
+	 */
+	sigemptyset(&held);
+	for (int i = 0; signums[i] != 0; i++)
+		sigaddset(&held, signums[i]);
+	pthread_sigmask(SIG_BLOCK, &held, NULL);
 
 	if ((cfg = load(config_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -422,6 +435,7 @@ main(int argc, char *argv[])
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
+	pthread_sigmask(SIG_UNBLOCK, &held, NULL);	/* to signal_cb now */
 	log_info("switchover %s with %d workers", PACKAGE_VERSION, nworkers);
 	for (size_t j = 0; j < cfg->nlisteners; j++)
 		log_info("listening on %s (%s%s%s)", cfg->listeners[j].address,
