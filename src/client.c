@@ -117,6 +117,7 @@ struct client {
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
 	unsigned		 tls:1;		/* accepted on a TLS listener */
 	size_t			 in_high;	/* unparsed input kept at most */
+	int			 to_read, to_write;	/* bev timeouts set, ms */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	unsigned char		 rscan_prev;	/* the same, response head */
 	enum close_reason	 why;		/* reason for a CLOSING close */
@@ -190,13 +191,21 @@ client_idle_timer(struct client *c)
 	client_timer(c, ms);
 }
 
-/* Set the client socket's I/O timeouts in ms (0 = none). */
+/*
+ * Set the client socket's I/O timeouts in ms (0 = none).  Only a change
+ * reaches libevent: bufferevent_set_timeouts re-adds both events (bench:
+ * a tenth of a request's instructions when called every phase).
+ */
 static void
 client_timeouts(struct client *c, int read_ms, int write_ms)
 {
 	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
 	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
 
+	if (read_ms == c->to_read && write_ms == c->to_write)
+		return;
+	c->to_read = read_ms;
+	c->to_write = write_ms;
 	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
 	    write_ms > 0 ? &wt : NULL);
 }
@@ -799,7 +808,11 @@ client_finish(struct client *c)
 	/* Idle connections hold no head memory (bench: idle-10k). */
 	http_head_release(&c->head);
 	http_head_release(&c->rhead);
-	client_timeouts(c, 0, 0);
+	/*
+	 * No read timeout while idle (the keep-alive timer rules); the write
+	 * timeout stays: an answer still queued must be read in time.
+	 */
+	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 	client_idle_timer(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
@@ -921,6 +934,13 @@ client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
 	return NULL;
 }
 
+/* Does the request head announce a body (chunked, or a length)? */
+static int
+client_has_body(const llhttp_t *p)
+{
+	return (p->flags & F_CHUNKED) || p->content_length > 0;
+}
+
 /* Validate a complete request head and start its exchange. 0 or -1. */
 static int
 client_start_request(struct client *c)
@@ -950,8 +970,12 @@ client_start_request(struct client *c)
 
 	client_set_state(c, CS_PROXY);
 	client_timer(c, 0);
-	/* Mid-request, a silent client is an I/O timeout. */
-	client_timeouts(c, cfg->client_timeout_ms, cfg->client_timeout_ms);
+	/*
+	 * Mid-request, a silent client is an I/O timeout; a request with no
+	 * body is whole already, and gets the timeouts of that phase now.
+	 */
+	client_timeouts(c, client_has_body(p) ? cfg->client_timeout_ms : 0,
+	    cfg->client_timeout_ms);
 
 	if ((cfg->max_requests_per_conn > 0 &&
 	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
@@ -1007,9 +1031,13 @@ client_connect(struct client *c)
 	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
-	/* No first-byte clock while the body is still on its way. */
+	/*
+	 * No first-byte clock while the body is still on its way; with no
+	 * body, the request is whole and the clock starts now.
+	 */
 	if (c->up->state != US_CONNECTING)
-		upstream_timeouts(c->up, 0, cfg->io_timeout_ms);
+		upstream_timeouts(c->up, client_has_body(p) ? 0 :
+		    cfg->first_byte_timeout_ms, cfg->io_timeout_ms);
 	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
 	c->resp.data = c;
 	http_head_reset(&c->rhead);

@@ -40,11 +40,16 @@ ms_tv(int ms, struct timeval *tv)
 	return tv;
 }
 
+/* Only a change reaches libevent, as in client_timeouts. */
 void
 upstream_timeouts(struct upstream *u, int read_ms, int write_ms)
 {
 	struct timeval r, w;
 
+	if (read_ms == u->to_read && write_ms == u->to_write)
+		return;
+	u->to_read = read_ms;
+	u->to_write = write_ms;
 	bufferevent_set_timeouts(u->bev, ms_tv(read_ms, &r), ms_tv(write_ms, &w));
 }
 

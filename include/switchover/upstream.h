@@ -34,6 +34,7 @@ struct upstream {
 	enum upstream_state	 state;
 	int			 reused;	/* came from the pool */
 	unsigned		 nreq;
+	int			 to_read, to_write;	/* bev timeouts set, ms */
 };
 
 /*
