@@ -48,6 +48,10 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
+/* A read this long may have left more behind (libevent's read cap). */
+#define READ_MIN_MORE	4096
+/* ... and at most this much more is taken at once. */
+#define READ_MORE	(64 * 1024)
 /* After our FIN, how long a client's late bytes are read and discarded. */
 #define LINGER_MS	2000
 
@@ -235,6 +239,36 @@ client_out_flush(struct bufferevent *bev, int plain)
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(bev, EV_WRITE);
+}
+
+/*
+ * libevent 2.1 reads at most 4 KiB per readiness (EVBUFFER_MAX_READ), so
+ * a body arriving at loopback speed cost an ioctl, a read, a write and
+ * an epoll round per 4 KiB.  After a read that got that much, take what
+ * else is already there, up to room bytes, with one more recv.  EOF and
+ * errors are left for libevent's next read to find and report.
+ */
+static void
+client_read_more(struct bufferevent *bev, size_t room)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (evbuffer_get_length(in) < READ_MIN_MORE || room == 0)
+		return;
+	if (room > READ_MORE)
+		room = READ_MORE;
+	/* The bufferevent holds the input's end frozen, as for output. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) == 1) {
+		if (v.iov_len > room)
+			v.iov_len = room;
+		n = recv(bufferevent_getfd(bev), v.iov_base, v.iov_len, 0);
+		v.iov_len = n > 0 ? (size_t)n : 0;
+		evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
+	}
+	evbuffer_freeze(in, 0);
 }
 
 /* Flush the client's output (see client_out_flush). */
@@ -1307,6 +1341,11 @@ client_readcb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
+	/* A request body streaming in: read in bigger bites. */
+	if (!c->tls && c->state == CS_PROXY && !c->req_done && !c->in_paused &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) < c->in_high)
+		client_read_more(bev, c->in_high -
+		    evbuffer_get_length(bufferevent_get_input(bev)));
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
@@ -1602,7 +1641,14 @@ client_upstream_read(struct client *c)
 void
 client_upstream_readcb(struct bufferevent *bev, void *arg)
 {
-	client_upstream_read(arg);
+	struct client *c = arg;
+	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
+
+	/* A response body streaming in: read in bigger bites. */
+	if (c->state == CS_PROXY && c->up != NULL && !c->up->tls &&
+	    c->resp_head_sent && !c->up_paused && len < READ_MORE)
+		client_read_more(bev, READ_MORE - len);
+	client_upstream_read(c);
 }
 
 void
