@@ -795,12 +795,18 @@ client_linger(struct client *c, enum close_reason why)
 	client_end_exchange(c, 0);
 	client_set_state(c, CS_CLOSING);
 	client_timer(c, 0);
-	bufferevent_disable(c->bev, EV_READ);
-	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 	c->why = why;
 	client_out(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	/*
+	 * All sent already: straight to the FIN, with reading left on for
+	 * the linger (turning it off and on again cost two epoll_ctl).
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		client_flushed(c);
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 }
 
 void
