@@ -48,6 +48,10 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
+/* A read this long may have left more behind (libevent's read cap). */
+#define READ_MIN_MORE	4096
+/* ... and at most this much more is taken at once. */
+#define READ_MORE	(64 * 1024)
 /* After our FIN, how long a client's late bytes are read and discarded. */
 #define LINGER_MS	2000
 
@@ -117,6 +121,7 @@ struct client {
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
 	unsigned		 tls:1;		/* accepted on a TLS listener */
 	size_t			 in_high;	/* unparsed input kept at most */
+	int			 to_read, to_write;	/* bev timeouts set, ms */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	unsigned char		 rscan_prev;	/* the same, response head */
 	enum close_reason	 why;		/* reason for a CLOSING close */
@@ -136,6 +141,7 @@ static void	client_writecb(struct bufferevent *, void *);
 static void	client_eventcb(struct bufferevent *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
+static void	client_linger(struct client *, enum close_reason);
 static void	client_flushed(struct client *);
 static int	client_connect(struct client *);
 static void	client_process(struct client *);
@@ -190,15 +196,95 @@ client_idle_timer(struct client *c)
 	client_timer(c, ms);
 }
 
-/* Set the client socket's I/O timeouts in ms (0 = none). */
+/*
+ * Set the client socket's I/O timeouts in ms (0 = none).  Only a change
+ * reaches libevent: bufferevent_set_timeouts re-adds both events (bench:
+ * a tenth of a request's instructions when called every phase).
+ */
 static void
 client_timeouts(struct client *c, int read_ms, int write_ms)
 {
 	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
 	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
 
+	if (read_ms == c->to_read && write_ms == c->to_write)
+		return;
+	c->to_read = read_ms;
+	c->to_write = write_ms;
 	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
 	    write_ms > 0 ? &wt : NULL);
+}
+
+/*
+ * Send what is queued on a plain socket now, and wait for EV_WRITE only
+ * for what the kernel would not take.  A plain bufferevent left with
+ * EV_WRITE enabled is armed in epoll for every answer and disarmed after
+ * it, a loop iteration later (bench: 4 epoll_ctl per keep-alive GET);
+ * here EV_WRITE is enabled only while bytes wait, and the writecbs turn
+ * it off once the output is empty.  TLS, and a connect under way, keep
+ * libevent's own writes.  A failed write is left to libevent too: it
+ * retries it and reports the error through the event callback.
+ */
+static void
+client_out_flush(struct bufferevent *bev, int plain)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (!plain || evbuffer_get_length(out) == 0 ||
+	    (bufferevent_get_enabled(bev) & EV_WRITE))
+		return;
+	/* Held frozen by the bufferevent; its own writecb thaws it so too. */
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(bev));
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+}
+
+/*
+ * libevent 2.1 reads at most 4 KiB per readiness (EVBUFFER_MAX_READ), so
+ * a body arriving at loopback speed cost an ioctl, a read, a write and
+ * an epoll round per 4 KiB.  After a read that got that much, take what
+ * else is already there, up to room bytes, with one more recv.  EOF and
+ * errors are left for libevent's next read to find and report.
+ */
+static void
+client_read_more(struct bufferevent *bev, size_t room)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (evbuffer_get_length(in) < READ_MIN_MORE || room == 0)
+		return;
+	if (room > READ_MORE)
+		room = READ_MORE;
+	/* The bufferevent holds the input's end frozen, as for output. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) == 1) {
+		if (v.iov_len > room)
+			v.iov_len = room;
+		n = recv(bufferevent_getfd(bev), v.iov_base, v.iov_len, 0);
+		v.iov_len = n > 0 ? (size_t)n : 0;
+		evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
+	}
+	evbuffer_freeze(in, 0);
+}
+
+/* Flush the client's output (see client_out_flush). */
+static void
+client_out(struct client *c)
+{
+	if (c->state != CS_DEAD)
+		client_out_flush(c->bev, !c->tls);
+}
+
+/* Flush the upstream's output, once it is connected. */
+static void
+client_up_out(struct client *c)
+{
+	if (c->state != CS_DEAD && c->up != NULL && c->up->state == US_BUSY)
+		client_out_flush(c->up->bev, !c->up->tls);
 }
 
 /* ---- request parser callbacks ---------------------------------------- */
@@ -475,7 +561,16 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	 */
 	if (!c->tls)
 		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/*
+	 * Plain: EV_WRITE only while output waits (client_out_flush); a new
+	 * bufferevent starts with it enabled.
+	 */
+	if (c->tls)
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	else {
+		bufferevent_disable(c->bev, EV_WRITE);
+		bufferevent_enable(c->bev, EV_READ);
+	}
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
@@ -596,8 +691,13 @@ client_drain(struct client *c, enum close_reason why)
 	if (c->state == CS_DEAD || c->state == CS_CLOSING)
 		return;
 	client_ask_close(c, why);
-	if (c->state == CS_IDLE && client_close_now_ok(c))
-		client_close(c, why, NULL);
+	/* An answer still queued is delivered first. */
+	if (c->state == CS_IDLE && client_close_now_ok(c)) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			client_linger(c, why);
+		else
+			client_close(c, why, NULL);
+	}
 }
 
 /*
@@ -695,11 +795,18 @@ client_linger(struct client *c, enum close_reason why)
 	client_end_exchange(c, 0);
 	client_set_state(c, CS_CLOSING);
 	client_timer(c, 0);
+	c->why = why;
+	client_out(c);
+	/*
+	 * All sent already: straight to the FIN, with reading left on for
+	 * the linger (turning it off and on again cost two epoll_ctl).
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		client_flushed(c);
+		return;
+	}
 	bufferevent_disable(c->bev, EV_READ);
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
-	c->why = why;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		client_flushed(c);
 }
 
 void
@@ -766,6 +873,8 @@ client_finish(struct client *c)
 	uint64_t		 dur = now_us() - c->t_start;
 	int			 reusable;
 
+	client_out(c);
+	client_up_out(c);
 	if (c->be != NULL) {
 		struct backend_metrics *m = c->be->m;
 
@@ -799,7 +908,11 @@ client_finish(struct client *c)
 	/* Idle connections hold no head memory (bench: idle-10k). */
 	http_head_release(&c->head);
 	http_head_release(&c->rhead);
-	client_timeouts(c, 0, 0);
+	/*
+	 * No read timeout while idle (the keep-alive timer rules); the write
+	 * timeout stays: an answer still queued must be read in time.
+	 */
+	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 	client_idle_timer(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
@@ -858,6 +971,7 @@ client_error(struct client *c, int status, const char *type,
 		flags |= HB_KEEPALIVE;
 	http_error_response(bufferevent_get_output(c->bev), status, type,
 	    reason, flags);
+	client_out(c);
 	log_info("client %s: %d %s", c->addr, status, reason);
 	c->status = status;
 	c->up_byte = 0;
@@ -921,6 +1035,13 @@ client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
 	return NULL;
 }
 
+/* Does the request head announce a body (chunked, or a length)? */
+static int
+client_has_body(const llhttp_t *p)
+{
+	return (p->flags & F_CHUNKED) || p->content_length > 0;
+}
+
 /* Validate a complete request head and start its exchange. 0 or -1. */
 static int
 client_start_request(struct client *c)
@@ -950,8 +1071,12 @@ client_start_request(struct client *c)
 
 	client_set_state(c, CS_PROXY);
 	client_timer(c, 0);
-	/* Mid-request, a silent client is an I/O timeout. */
-	client_timeouts(c, cfg->client_timeout_ms, cfg->client_timeout_ms);
+	/*
+	 * Mid-request, a silent client is an I/O timeout; a request with no
+	 * body is whole already, and gets the timeouts of that phase now.
+	 */
+	client_timeouts(c, client_has_body(p) ? cfg->client_timeout_ms : 0,
+	    cfg->client_timeout_ms);
 
 	if ((cfg->max_requests_per_conn > 0 &&
 	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
@@ -1007,9 +1132,13 @@ client_connect(struct client *c)
 	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
-	/* No first-byte clock while the body is still on its way. */
+	/*
+	 * No first-byte clock while the body is still on its way; with no
+	 * body, the request is whole and the clock starts now.
+	 */
 	if (c->up->state != US_CONNECTING)
-		upstream_timeouts(c->up, 0, cfg->io_timeout_ms);
+		upstream_timeouts(c->up, client_has_body(p) ? 0 :
+		    cfg->first_byte_timeout_ms, cfg->io_timeout_ms);
 	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
 	c->resp.data = c;
 	http_head_reset(&c->rhead);
@@ -1066,7 +1195,7 @@ client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 
 /* Parse and forward as much client input as the state allows. */
 static void
-client_process(struct client *c)
+client_process_in(struct client *c)
 {
 	struct evbuffer	*in;
 	llhttp_errno_t	 e;
@@ -1141,6 +1270,9 @@ client_process(struct client *c)
 		}
 		/* Body: stop while the upstream is behind. */
 		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		    OUT_HIGH)
+			client_up_out(c);
+		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
 		    OUT_HIGH) {
 			if (!c->in_paused) {
 				c->in_paused = 1;
@@ -1197,6 +1329,14 @@ client_process(struct client *c)
 	}
 }
 
+/* Parse and forward client input, then send what that queued upstream. */
+static void
+client_process(struct client *c)
+{
+	client_process_in(c);
+	client_up_out(c);
+}
+
 static void
 client_readcb(struct bufferevent *bev, void *arg)
 {
@@ -1207,6 +1347,11 @@ client_readcb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
+	/* A request body streaming in: read in bigger bites. */
+	if (!c->tls && c->state == CS_PROXY && !c->req_done && !c->in_paused &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) < c->in_high)
+		client_read_more(bev, c->in_high -
+		    evbuffer_get_length(bufferevent_get_input(bev)));
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
@@ -1221,6 +1366,9 @@ client_writecb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
+	/* All written: back to writing at once (client_out_flush). */
+	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	if (c->state == CS_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			client_flushed(c);
@@ -1390,7 +1538,7 @@ client_send_interim(struct client *c)
 
 /* Parse and forward as much upstream input as the client can take. */
 static void
-client_upstream_read(struct client *c)
+client_upstream_in(struct client *c)
 {
 	struct evbuffer		*in, *out;
 	struct evbuffer_iovec	 v;
@@ -1406,6 +1554,8 @@ client_upstream_read(struct client *c)
 		 */
 		if (evbuffer_get_length(in) == 0 && !c->resp_kick)
 			return;
+		if (evbuffer_get_length(out) >= OUT_HIGH)
+			client_out(c);
 		if (evbuffer_get_length(out) >= OUT_HIGH) {
 			if (!c->up_paused) {
 				c->up_paused = 1;
@@ -1486,10 +1636,25 @@ client_upstream_read(struct client *c)
 	}
 }
 
+/* Forward upstream input, then send what that queued to the client. */
+static void
+client_upstream_read(struct client *c)
+{
+	client_upstream_in(c);
+	client_out(c);
+}
+
 void
 client_upstream_readcb(struct bufferevent *bev, void *arg)
 {
-	client_upstream_read(arg);
+	struct client *c = arg;
+	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
+
+	/* A response body streaming in: read in bigger bites. */
+	if (c->state == CS_PROXY && c->up != NULL && !c->up->tls &&
+	    c->resp_head_sent && !c->up_paused && len < READ_MORE)
+		client_read_more(bev, READ_MORE - len);
+	client_upstream_read(c);
 }
 
 void
@@ -1497,6 +1662,10 @@ client_upstream_writecb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
+	/* All written: back to writing at once (client_out_flush). */
+	if (c->up != NULL && c->up->state == US_BUSY && !c->up->tls &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	/* The upstream drained what we sent: read the client again. */
 	if (c->in_paused && c->state == CS_PROXY) {
 		c->in_paused = 0;

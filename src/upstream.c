@@ -40,11 +40,16 @@ ms_tv(int ms, struct timeval *tv)
 	return tv;
 }
 
+/* Only a change reaches libevent, as in client_timeouts. */
 void
 upstream_timeouts(struct upstream *u, int read_ms, int write_ms)
 {
 	struct timeval r, w;
 
+	if (read_ms == u->to_read && write_ms == u->to_write)
+		return;
+	u->to_read = read_ms;
+	u->to_write = write_ms;
 	bufferevent_set_timeouts(u->bev, ms_tv(read_ms, &r), ms_tv(write_ms, &w));
 }
 
@@ -70,7 +75,8 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		    client_upstream_writecb, client_upstream_eventcb, c);
 		upstream_timeouts(u, cfg->first_byte_timeout_ms,
 		    cfg->io_timeout_ms);
-		bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+		/* Plain: the client module writes, EV_WRITE only when full. */
+		bufferevent_enable(u->bev, u->tls ? EV_READ | EV_WRITE : EV_READ);
 		return u;
 	}
 	if (!srv->conf->resolved) {
@@ -96,6 +102,7 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		}
 		u->bev = tls_connect(w->base, fd, tls, srv->conf->host,
 		    srv->tls_session);
+		u->tls = 1;
 	} else
 		u->bev = bufferevent_socket_new(w->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
@@ -177,7 +184,9 @@ upstream_release(struct upstream *u, int reusable)
 	 */
 	if (!reusable || w->shutting_down || srv->gen != w->gen ||
 	    srv->backend->conf->weight == 0 || srv->nidle >= cfg->pool_max_idle ||
-	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0) {
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(u->bev)) > 0) {
+		/* Unsent request bytes would go out ahead of the next one. */
 		srv->active++;	/* upstream_close decrements */
 		upstream_close(u);
 		return;

@@ -33,7 +33,9 @@ struct upstream {
 	struct client		*c;
 	enum upstream_state	 state;
 	int			 reused;	/* came from the pool */
+	int			 tls;		/* a TLS bufferevent */
 	unsigned		 nreq;
+	int			 to_read, to_write;	/* bev timeouts set, ms */
 };
 
 /*

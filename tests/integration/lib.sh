@@ -23,14 +23,15 @@ sw_init() {
 }
 
 sw_cleanup() {
-	local p
+	local rc=$? p
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	if [ "$FAIL" -gt 0 ] && [ -n "${TMP:-}" ]; then
+	# A script stopped by set -e failed too: keep its logs as well.
+	if { [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "${TMP:-}" ]; then
 		echo "--- logs kept in $TMP"
 		for f in "$TMP"/*.log; do
 			[ -f "$f" ] || continue
