@@ -15,6 +15,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "switchover/aws/aws.h"
+#include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -159,6 +161,16 @@ rate(uint64_t n, double secs)
 	return secs > 0 ? (double)n / secs : 0;
 }
 
+/*
+ * A gauge kept as two counters (opened - closed).  They are read one
+ * after the other while workers run, so the later may be a step ahead.
+ */
+static uint64_t
+gauge(uint64_t up, uint64_t down)
+{
+	return up > down ? up - down : 0;
+}
+
 /* {"count":N,"p50":ms,"p90":ms,"p99":ms,"max":ms} */
 static json_t *
 latency_json(const struct hist *h)
@@ -193,7 +205,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 	const struct backend_metrics	*a = &v->all->b[be->metric_slot];
 	const struct backend_metrics	*w = &v->w10->b[be->metric_slot];
 	const struct backend_metrics	*w60 = &v->w60->b[be->metric_slot];
-	json_t				*errs = json_object();
+	json_t				*errs = json_object(), *o;
 	uint64_t			 nerr = 0;
 
 	for (int e = 0; errs != NULL && e < PERR_MAX; e++) {
@@ -201,7 +213,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		    json_integer((json_int_t)a->errors[e]));
 		nerr += w->errors[e];
 	}
-	return json_pack("{s:i, s:f, s:I, s:o, s:o, s:I,"
+	o = json_pack("{s:i, s:f, s:I, s:o, s:o, s:I,"
 	    " s:{s:o, s:o},"
 	    " s:{s:I, s:I, s:I},"
 	    " s:{s:I, s:I},"
@@ -229,6 +241,14 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		"errors", rate(nerr, v->s10),
 		"connections_opened", rate(w->conns_opened, v->s10),
 		"connections_reused", rate(w->conns_reused, v->s10));
+	/* Client connections whose backend this is (drain moves them). */
+	json_object_set_new(o, "client_connections", json_integer((json_int_t)
+	    gauge(a->clients_bound, a->clients_unbound)));
+	json_object_set_new(o, "affinity_hits",
+	    json_integer((json_int_t)a->affinity_hits));
+	json_object_set_new(o, "tls_failures",
+	    json_integer((json_int_t)a->tls_failures));
+	return o;
 }
 
 /* {"source":0.75,...}: each backend's share of requests in m, or null. */
@@ -259,7 +279,8 @@ listener_json(const struct view *v)
 	for (int r = 0; closed != NULL && r < CLOSE_MAX; r++)
 		json_object_set_new(closed, metrics_close_name(r),
 		    json_integer((json_int_t)l->closed_by[r]));
-	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
+	    " s:I, s:o}",
 	    "address", v->listen,
 	    "connections_active", (json_int_t)(l->conns_accepted -
 		l->conns_closed),
@@ -270,6 +291,10 @@ listener_json(const struct view *v)
 	    "requests_reused", (json_int_t)l->requests_reused,
 	    "bad_requests", (json_int_t)l->bad_requests,
 	    "accept_paused", (json_int_t)l->accept_paused,
+	    "tls_handshake_failures", (json_int_t)l->tls_handshake_failures,
+	    "connections_pending_drain", (json_int_t)gauge(l->drain_marked,
+		l->drain_unmarked),
+	    "affinity_ids_learned", (json_int_t)l->affinity_learned,
 	    "closed", closed);
 }
 
@@ -278,7 +303,8 @@ static json_t *
 view_json(const struct view *v)
 {
 	const struct sw_config	*c = v->c;
-	json_t			*bes = json_object(), *conf = json_object();
+	json_t			*bes = json_object(), *conf = json_object(), *doc;
+	struct drain_stats	 ds;
 	int			 wsum = 0;
 
 	for (size_t i = 0; i < c->nbackends; i++)
@@ -291,7 +317,9 @@ view_json(const struct view *v)
 		json_object_set_new(conf, be->name,
 		    json_real(wsum ? (double)be->weight / wsum : 0));
 	}
-	return json_pack("{s:f, s:o, s:[o], s:{s:o, s:o, s:o, s:f, s:f}}",
+	drain_stats(&ds);
+	doc = json_pack("{s:f, s:o, s:[o], s:{s:o, s:o, s:o, s:f, s:f},"
+	    " s:{s:i, s:I, s:I}}",
 	    "uptime_seconds", v->uptime,
 	    "backends", bes,
 	    "listeners", listener_json(v),
@@ -300,7 +328,15 @@ view_json(const struct view *v)
 		"last_10s", split_json(c, v->w10),
 		"last_60s", split_json(c, v->w60),
 		"window_10s", v->s10,
-		"window_60s", v->s60);
+		"window_60s", v->s60,
+	    "drain",
+		"spread_ms", c->drain_spread_ms,
+		"drains", (json_int_t)ds.drains,
+		"connections_pending", (json_int_t)ds.pending);
+	/* Only with [aws]: switchoverctl learns from it that AWS is on. */
+	if (doc != NULL && aws_enabled())
+		json_object_set_new(doc, "aws", aws_status_json());
+	return doc;
 }
 
 json_t *
@@ -411,12 +447,49 @@ prom_listener(struct evbuffer *out, const struct view *v)
 	prom_listener_value(out, "listener_bad_requests_total", "counter",
 	    "Requests refused as malformed, too slow or too large.", a,
 	    l->bad_requests);
+	prom_listener_value(out, "listener_tls_handshake_failures_total",
+	    "counter", "Client TLS handshakes that failed.", a,
+	    l->tls_handshake_failures);
+	prom_listener_value(out, "listener_drain_pending_connections", "gauge",
+	    "Client connections marked by a drain, not yet closed.", a,
+	    gauge(l->drain_marked, l->drain_unmarked));
+	prom_listener_value(out, "listener_affinity_ids_learned_total",
+	    "counter", "Search context ids remembered.", a,
+	    l->affinity_learned);
 	prom_family(out, "listener_connections_closed_total", "counter",
 	    "Client connections closed, by reason.");
 	for (int r = 0; r < CLOSE_MAX; r++)
 		evbuffer_add_printf(out, "switchover_listener_connections_"
 		    "closed_total{listener=\"%s\",reason=\"%s\"} %llu\n", a,
 		    metrics_close_name(r), (unsigned long long)l->closed_by[r]);
+}
+
+/* Drains, and the ALB push when AWS is configured. */
+static void
+prom_drain_aws(struct evbuffer *out)
+{
+	struct drain_stats	 ds;
+	json_t			*aws, *push;
+	const char		*state;
+
+	drain_stats(&ds);
+	prom_family(out, "drains_total", "counter",
+	    "Drains started (by hand or by a weight dropping to 0).");
+	evbuffer_add_printf(out, "switchover_drains_total %llu\n",
+	    (unsigned long long)ds.drains);
+	if (!aws_enabled() || (aws = aws_status_json()) == NULL)
+		return;
+	push = json_object_get(aws, "push");
+	prom_family(out, "aws_push_failures", "gauge",
+	    "ALB pushes that failed in a row (0 once one succeeds).");
+	evbuffer_add_printf(out, "switchover_aws_push_failures %lld\n",
+	    (long long)json_integer_value(json_object_get(push, "failures")));
+	prom_family(out, "aws_push_retry_pending", "gauge",
+	    "1 while a failed ALB push waits to be retried.");
+	state = json_string_value(json_object_get(push, "state"));
+	evbuffer_add_printf(out, "switchover_aws_push_retry_pending %d\n",
+	    state != NULL && strcmp(state, "retry_wait") == 0);
+	json_decref(aws);
 }
 
 /* The /metrics text for a filled view. */
@@ -477,6 +550,22 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 	prom_backend_counter(out, v, "backend_upstream_connections_reused_total",
 	    "Requests sent on a pooled upstream connection.",
 	    BOFF(conns_reused));
+	prom_family(out, "backend_client_connections", "gauge",
+	    "Client connections bound to the backend now (a drain moves them).");
+	for (size_t i = 0; i < c->nbackends; i++) {
+		const struct backend_metrics *b =
+		    &v->all->b[c->backends[i].metric_slot];
+
+		evbuffer_add_printf(out, "switchover_backend_client_connections"
+		    "{backend=\"%s\"} %llu\n", c->backends[i].name,
+		    (unsigned long long)gauge(b->clients_bound,
+		    b->clients_unbound));
+	}
+	prom_backend_counter(out, v, "backend_affinity_hits_total",
+	    "Requests routed by a search context id.", BOFF(affinity_hits));
+	prom_backend_counter(out, v, "backend_tls_failures_total",
+	    "TLS handshakes with the backend's servers that failed.",
+	    BOFF(tls_failures));
 	prom_backend_counter(out, v, "backend_sent_bytes_total",
 	    "Request bytes sent to the backend.", BOFF(bytes_up));
 	prom_backend_counter(out, v, "backend_received_bytes_total",
@@ -484,6 +573,7 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 #undef BOFF
 	prom_histogram(out, v);
 	prom_listener(out, v);
+	prom_drain_aws(out);
 	prom_family(out, "uptime_seconds", "gauge",
 	    "Seconds since the proxy started.");
 	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);

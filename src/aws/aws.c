@@ -253,7 +253,8 @@ push_notify(unsigned gen, const struct aws_outcome *o)
 static void
 push_end_final(const char *code, const char *msg, int final)
 {
-	struct aws_outcome	o = { code == NULL, code, msg };
+	struct aws_outcome	o = { code == NULL, code, msg,
+				    code != NULL && !final };
 	struct timeval		tv = { 0, 0 };
 	long			ms;
 	unsigned int		r;
@@ -546,7 +547,7 @@ static void
 pf_end(const char *code, const char *msg)
 {
 	struct preflight	*pf = A.pf;
-	struct aws_outcome	 o = { code == NULL, code, msg };
+	struct aws_outcome	 o = { code == NULL, code, msg, 0 };
 
 	A.pf = NULL;
 	A.pf_ran = 1;
@@ -840,6 +841,12 @@ int
 aws_enabled(void)
 {
 	return A.base != NULL;
+}
+
+int
+aws_push_enabled(void)
+{
+	return A.base != NULL && A.a->sync == AWS_SYNC_PUSH;
 }
 
 int
