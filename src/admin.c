@@ -519,10 +519,13 @@ h_drain(struct evhttp_request *req, const char *who)
 		    "backend? POST /drain?backend=NAME");
 		goto done;
 	}
-	if ((be = config_backend(rt.cfg, name)) == NULL ||
-	    drain_backend(name, err, sizeof(err)) == -1) {
+	if ((be = config_backend(rt.cfg, name)) == NULL) {
 		reply_error(req, 404, "resource_not_found_exception", "no "
 		    "backend named \"%.64s\"", name);
+		goto done;
+	}
+	if (drain_backend(name, err, sizeof(err)) == -1) {
+		reply_error(req, 500, "drain_exception", "%s", err);
 		goto done;
 	}
 	log_info("admin: %s drains backend %s", who, name);
