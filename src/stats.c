@@ -228,7 +228,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		"last_60s", latency_json(&w60->latency),
 		"since_start", latency_json(&a->latency),
 	    "upstream_connections",
-		"active", (json_int_t)(a->conns_opened - a->conns_closed),
+		"active", (json_int_t)gauge(a->conns_opened, a->conns_closed),
 		"opened", (json_int_t)a->conns_opened,
 		"reused", (json_int_t)a->conns_reused,
 	    "bytes",
@@ -282,7 +282,7 @@ listener_json(const struct view *v)
 	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
 	    " s:I, s:o}",
 	    "address", v->listen,
-	    "connections_active", (json_int_t)(l->conns_accepted -
+	    "connections_active", (json_int_t)gauge(l->conns_accepted,
 		l->conns_closed),
 	    "connections_new", (json_int_t)l->conns_accepted,
 	    "connections_new_per_second_10s", rate(v->w10->l.conns_accepted,
@@ -360,19 +360,38 @@ prom_family(struct evbuffer *out, const char *name, const char *type,
 	    "# TYPE switchover_%s %s\n", name, help, name, type);
 }
 
+/* The backend_metrics counter at offset off of backend be. */
+static uint64_t
+backend_field(const struct view *v, const struct sw_backend *be, size_t off)
+{
+	return *(const uint64_t *)(const void *)
+	    ((const char *)&v->all->b[be->metric_slot] + off);
+}
+
 /* One backend-labelled counter family, one line per backend. */
 static void
 prom_backend_counter(struct evbuffer *out, const struct view *v,
     const char *name, const char *help, size_t off)
 {
 	prom_family(out, name, "counter", help);
+	for (size_t i = 0; i < v->c->nbackends; i++)
+		evbuffer_add_printf(out, "switchover_%s{backend=\"%s\"} %llu\n",
+		    name, v->c->backends[i].name, (unsigned long long)
+		    backend_field(v, &v->c->backends[i], off));
+}
+
+/* A backend-labelled gauge kept as counters up - down. */
+static void
+prom_backend_gauge(struct evbuffer *out, const struct view *v,
+    const char *name, const char *help, size_t up, size_t down)
+{
+	prom_family(out, name, "gauge", help);
 	for (size_t i = 0; i < v->c->nbackends; i++) {
 		const struct sw_backend *be = &v->c->backends[i];
-		const uint64_t *val = (const uint64_t *)(const void *)
-		    ((const char *)&v->all->b[be->metric_slot] + off);
 
 		evbuffer_add_printf(out, "switchover_%s{backend=\"%s\"} %llu\n",
-		    name, be->name, (unsigned long long)*val);
+		    name, be->name, (unsigned long long)gauge(backend_field(v,
+		    be, up), backend_field(v, be, down)));
 	}
 }
 
@@ -436,7 +455,7 @@ prom_listener(struct evbuffer *out, const struct view *v)
 
 	prom_listener_value(out, "listener_connections", "gauge",
 	    "Client connections open now.", a,
-	    l->conns_accepted - l->conns_closed);
+	    gauge(l->conns_accepted, l->conns_closed));
 	prom_listener_value(out, "listener_connections_accepted_total",
 	    "counter", "Client connections accepted.", a, l->conns_accepted);
 	prom_listener_value(out, "listener_requests_total", "counter",
@@ -535,32 +554,17 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 			    v->all->b[c->backends[i].metric_slot].errors[e]);
 	prom_backend_counter(out, v, "backend_retries_total",
 	    "Requests sent once more on a fresh connection.", BOFF(retries));
-	prom_family(out, "backend_upstream_connections", "gauge",
-	    "Upstream connections open now.");
-	for (size_t i = 0; i < c->nbackends; i++) {
-		const struct backend_metrics *b =
-		    &v->all->b[c->backends[i].metric_slot];
-
-		evbuffer_add_printf(out, "switchover_backend_upstream_"
-		    "connections{backend=\"%s\"} %llu\n", c->backends[i].name,
-		    (unsigned long long)(b->conns_opened - b->conns_closed));
-	}
+	prom_backend_gauge(out, v, "backend_upstream_connections",
+	    "Upstream connections open now.", BOFF(conns_opened),
+	    BOFF(conns_closed));
 	prom_backend_counter(out, v, "backend_upstream_connections_opened_total",
 	    "Upstream connections opened.", BOFF(conns_opened));
 	prom_backend_counter(out, v, "backend_upstream_connections_reused_total",
 	    "Requests sent on a pooled upstream connection.",
 	    BOFF(conns_reused));
-	prom_family(out, "backend_client_connections", "gauge",
-	    "Client connections bound to the backend now (a drain moves them).");
-	for (size_t i = 0; i < c->nbackends; i++) {
-		const struct backend_metrics *b =
-		    &v->all->b[c->backends[i].metric_slot];
-
-		evbuffer_add_printf(out, "switchover_backend_client_connections"
-		    "{backend=\"%s\"} %llu\n", c->backends[i].name,
-		    (unsigned long long)gauge(b->clients_bound,
-		    b->clients_unbound));
-	}
+	prom_backend_gauge(out, v, "backend_client_connections",
+	    "Client connections bound to the backend now (a drain moves them).",
+	    BOFF(clients_bound), BOFF(clients_unbound));
 	prom_backend_counter(out, v, "backend_affinity_hits_total",
 	    "Requests routed by a search context id.", BOFF(affinity_hits));
 	prom_backend_counter(out, v, "backend_tls_failures_total",

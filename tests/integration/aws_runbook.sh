@@ -29,10 +29,7 @@ check "/stats shows the AWS sync mode" push "$(st .aws.sync)"
 
 # Clients: 10 idle keep-alive connections on source, and a steady trickle
 # of new connections (bounded: 20 s at most).
-"$CONNHOLD" -p "$P" -n 10 -t 90 >"$TMP/hold.out" 2>"$TMP/hold.log" &
-hold=$!
-PIDS+=($hold)
-wait_line "$TMP/hold.out" '^ready 10' 30 || true
+hold_clients 10 90
 check "10 keep-alive clients on source" "backend src 10" "$(grep '^backend' "$TMP/hold.out")"
 check "/stats: 10 client connections bound to source" 10 "$(st .backends.source.client_connections)"
 ( for i in $(seq 200); do curl -s -o /dev/null "$U/"; sleep 0.1; done ) &
@@ -54,7 +51,7 @@ check_match "then watched until it served nothing" $'\n'"watch: source [0-9.]+ r
 check "ECS: the target proxy service was scaled (boto3)" "3 3" "$(fixture "$MOTO" service migration-dev target-proxy)"
 check "ALB: source 0 / target 1, stickiness kept (boto3)" "0 1 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"
 check "proxy: source 0 / target 1" "source=0 target=1" "$(ctl weights)"
-wait_exit "$hold" 30 || true
+wait_exit "$HOLD" 30 || true
 check "every keep-alive client on source was closed" 10 "$(grep -c '^closed' "$TMP/hold.out")"
 check "/stats: 0 client connections bound to source" 0 "$(st .backends.source.client_connections)"
 n=$(backend_requests "$S")

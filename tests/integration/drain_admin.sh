@@ -17,10 +17,7 @@ ctl() { "$SWITCHOVERCTL" -a "$A" "$@"; }
 rc() { local r=0; "$@" >"$TMP/out" 2>"$TMP/err" || r=$?; echo "$r"; }
 st() { curl -s "$A/stats" | jq -r "$1"; }
 
-"$CONNHOLD" -p "$P" -n 20 -t 60 >"$TMP/hold.out" 2>"$TMP/hold.log" &
-hold=$!
-PIDS+=($hold)
-wait_line "$TMP/hold.out" '^ready 20' 30 || true
+hold_clients 20 60
 check "20 idle connections, all on source" "backend source 20" "$(grep '^backend' "$TMP/hold.out")"
 check "/stats: 20 client connections bound to source" 20 "$(st .backends.source.client_connections)"
 check "/stats: none bound to target" 0 "$(st .backends.target.client_connections)"
@@ -54,7 +51,7 @@ check "POST /drain answers what was asked" "source 2000" "$(jq -r '"\(.backend) 
 check "  and the 21 connections bound to source" 21 "$(jq -r .client_connections "$TMP/drain.json")"
 check "  and counts this drain" 1 "$(jq -r .drains "$TMP/drain.json")"
 
-wait_exit "$hold" 60 || true
+wait_exit "$HOLD" 60 || true
 check "every held connection was closed" 0 "$WAIT_RC"
 check "20 closings seen" 20 "$(grep -c '^closed' "$TMP/hold.out")"
 span=$(awk '/^closed/ { t = $3; if (n++ == 0 || t < lo) lo = t; if (t > hi) hi = t }
