@@ -84,6 +84,7 @@ static struct {
 	struct timeval		 retry_at;
 	struct waiter		*waiters;
 	struct result		 push_ok, push_err;
+	struct resolve		*resolving;	/* DescribeTargetGroups calls */
 
 	struct event		*pull_ev;
 	int			 pulling, adopting;
@@ -118,10 +119,26 @@ config_pair(const struct sw_config *c, int w[2])
 
 /* ---- target group names -> ARNs ---------------------------------------- */
 
+/* A DescribeTargetGroups in flight: in A.resolving until it answers. */
 struct resolve {
-	step_fn	 then;
-	void	*arg;
+	step_fn		 then;
+	void		*arg;
+	struct resolve	*next;
 };
+
+/*
+ * Take rs off A.resolving.  awsreq drops calls at shutdown without
+ * calling back, so aws_stop() frees whatever is still listed.
+ */
+static void
+resolve_unlink(struct resolve *rs)
+{
+	for (struct resolve **pp = &A.resolving; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rs) {
+			*pp = rs->next;
+			break;
+		}
+}
 
 /* DescribeTargetGroups answered. */
 static void
@@ -132,6 +149,7 @@ resolved(const struct aws_result *r, void *arg)
 	char		*arns[2] = { NULL, NULL }, err[300];
 	size_t		 n = 0, idx[2];
 
+	resolve_unlink(rs);
 	if (!r->ok) {
 		rs->then(r->code, r->message, rs->arg);
 		free(rs);
@@ -186,8 +204,11 @@ resolve_tgs(step_fn then, void *arg)
 	}
 	rs->then = then;
 	rs->arg = arg;
+	rs->next = A.resolving;
+	A.resolving = rs;
 	if (awsreq_call(AWS_ELBV2, "DescribeTargetGroups", body, resolved,
 	    rs) == -1) {
+		resolve_unlink(rs);
 		free(rs);
 		then("InternalError", "cannot queue DescribeTargetGroups", arg);
 	}
@@ -924,6 +945,12 @@ aws_stop(void)
 
 		free(A.waiters);
 		A.waiters = next;
+	}
+	while (A.resolving != NULL) {
+		struct resolve *next = A.resolving->next;
+
+		free(A.resolving);
+		A.resolving = next;
 	}
 	if (A.pf != NULL) {
 		event_free(A.pf->timer);

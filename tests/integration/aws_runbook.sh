@@ -93,6 +93,22 @@ if [ "$steps" -ge 4 ]; then ok "  with each step on its own line ($steps)"
 else fail "  only $steps step lines"; fi
 check "it ends with the result" '{"done":true,"ok":false,"code":"PreflightTimeout"}' \
     "$(tail -n 1 "$TMP/pf1.ndjson" | jq -c '{done, ok, code}')"
+
+# A client that leaves mid-stream: the preflight runs its course, the
+# lines for nobody go nowhere, the slot frees up.
+n=$(grep -c 'preflight failed' "$TMP/switchover.log")
+set +e
+curl -s -m 1 -X POST "$A/preflight" >/dev/null
+rc=$?
+set -e
+check "a client that gives up mid-preflight" 28 "$rc"
+for i in $(seq 200); do
+	[ "$(grep -c 'preflight failed' "$TMP/switchover.log")" -gt "$n" ] && break
+	sleep 0.1
+done
+check "its preflight still ran to its end" $((n + 1)) "$(grep -c 'preflight failed' "$TMP/switchover.log")"
+check "the admin API still answers" ok "$(curl -s "$A/healthz" | jq -r .status)"
+
 set +e
 ctl switchover >"$TMP/runbook2.out" 2>"$TMP/runbook2.err"
 rc=$?
