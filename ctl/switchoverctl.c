@@ -3,7 +3,10 @@
  * over its admin API (libcurl), for people and scripts alike.
  *
  * Exit codes: 0 done, 1 refused by the proxy (its reason on stderr),
- * 2 usage error, 3 the admin API cannot be reached or answered nonsense.
+ * 2 usage error, 3 the admin API cannot be reached or answered nonsense,
+ * 4 the proxy changed but the ALB did not accept (yet), or the source
+ * still served requests when the watch ended, 5 the preflight failed
+ * (nothing changed).
  * Commands live in one table, cmds[]: a new one is a function and a line.
  */
 #define _GNU_SOURCE
@@ -23,15 +26,30 @@
 #define EXIT_REFUSED	1
 #define EXIT_USAGE	2
 #define EXIT_UNREACH	3
+#define EXIT_BEHIND	4	/* proxy moved; ALB or source not in step */
+#define EXIT_PREFLIGHT	5
 #define DEFAULT_URL	"http://127.0.0.1:9901"
 #define REPLY_MAX	(8 * 1024 * 1024)
+#define TIMEOUT_S	10	/* a plain admin call */
+#define TIMEOUT_ALB_S	300	/* a weight change waits for the ALB */
+#define TIMEOUT_PF_S	3600	/* a preflight waits for ECS and health */
 
 struct ctl {
 	const char	*url;
 	const char	*reason;	/* -r, sent with changes */
 	char		*auth;		/* "Authorization: Bearer ..." */
 	int		 count;		/* top -n: refreshes, 0 = forever */
+	int		 watch_s;	/* switchover -w: 0 = spread + 30 s */
 	CURL		*curl;
+};
+
+/* What one admin call collects; on_line takes NDJSON lines as they come. */
+struct reply {
+	char	*buf;
+	size_t	 len;
+	CURL	*curl;
+	void	(*on_line)(json_t *, void *);
+	void	*arg;
 };
 
 struct cmd {
@@ -59,13 +77,38 @@ say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Hand the complete lines of a 2xx stream to on_line, keep the rest. */
+static void
+split_lines(struct reply *r)
+{
+	long	 code = 0;
+	char	*nl, *start = r->buf;
+
+	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code > 299)
+		return;		/* an error: one JSON document, read at the end */
+	while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->buf))) !=
+	    NULL) {
+		json_t *line;
+
+		*nl = '\0';
+		if ((line = json_loads(start, 0, NULL)) != NULL) {
+			r->on_line(line, r->arg);
+			json_decref(line);
+		}
+		start = nl + 1;
+	}
+	r->len -= (size_t)(start - r->buf);
+	memmove(r->buf, start, r->len + 1);
+}
+
 /* libcurl write callback: collect the answer, up to REPLY_MAX. */
 static size_t
 collect(char *p, size_t size, size_t n, void *arg)
 {
-	struct { char *buf; size_t len; } *r = arg;
-	size_t	 add = size * n;
-	char	*nb;
+	struct reply	*r = arg;
+	size_t		 add = size * n;
+	char		*nb;
 
 	if (r->len + add > REPLY_MAX ||
 	    (nb = realloc(r->buf, r->len + add + 1)) == NULL)
@@ -74,19 +117,22 @@ collect(char *p, size_t size, size_t n, void *arg)
 	r->buf = nb;
 	r->len += add;
 	r->buf[r->len] = '\0';
+	if (r->on_line != NULL)
+		split_lines(r);
 	return add;
 }
 
 /*
- * One admin call: METHOD PATH with an optional JSON body.  On 2xx, *out
- * is the parsed answer (may be NULL when not asked for).  Returns an
- * exit code, after saying what went wrong.
+ * One admin call: METHOD PATH with an optional JSON body, for at most
+ * timeout_s.  On 2xx, *out is the parsed answer (may be NULL when not
+ * asked for), or, with on_line, each line of the answer went there as it
+ * came.  Returns an exit code, after saying what went wrong.
  */
 static int
-call(struct ctl *c, const char *method, const char *path, json_t *body,
-    json_t **out)
+call_full(struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out, long timeout_s, void (*on_line)(json_t *, void *), void *arg)
 {
-	struct { char *buf; size_t len; } r = { NULL, 0 };
+	struct reply		 r = { NULL, 0, c->curl, on_line, arg };
 	struct curl_slist	*h = NULL;
 	char			*url = NULL, *text = NULL, errbuf[CURL_ERROR_SIZE];
 	json_t			*doc = NULL;
@@ -118,7 +164,7 @@ call(struct ctl *c, const char *method, const char *path, json_t *body,
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 3L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	if ((cc = curl_easy_perform(c->curl)) != CURLE_OK) {
 		say("cannot reach %s: %s", c->url, errbuf[0] ? errbuf :
@@ -126,7 +172,9 @@ call(struct ctl *c, const char *method, const char *path, json_t *body,
 		goto fail;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
-	doc = r.buf ? json_loads(r.buf, 0, &jerr) : NULL;
+	/* A stream's lines are gone already; an error is one document. */
+	if (r.buf != NULL && (on_line == NULL || code < 200 || code > 299))
+		doc = json_loads(r.buf, 0, &jerr);
 	if (code < 200 || code > 299) {
 		const char *reason = json_string_value(json_object_get(
 		    json_object_get(doc, "error"), "reason"));
@@ -155,6 +203,14 @@ fail:
 	return rc;
 }
 
+/* An admin call that answers at once. */
+static int
+call(struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out)
+{
+	return call_full(c, method, path, body, out, TIMEOUT_S, NULL, NULL);
+}
+
 /* {"reason": -r} when given, else {}. */
 static json_t *
 reason_body(const struct ctl *c)
@@ -172,11 +228,56 @@ print_weights(const json_t *w)
 	int		 first = 1;
 
 	json_object_foreach((json_t *)w, k, v) {
+		if (!json_is_integer(v))
+			continue;	/* "alb" */
 		printf("%s%s=%lld", first ? "" : " ", k,
 		    (long long)json_integer_value(v));
 		first = 0;
 	}
 	printf("\n");
+}
+
+/*
+ * Say what the ALB made of a weight change ([aws] sync = push puts an
+ * "alb" object in the answer): 0 when it accepted or there is no ALB,
+ * else EXIT_BEHIND.
+ */
+static int
+report_alb(const json_t *answer)
+{
+	const json_t	*alb = json_object_get(answer, "alb");
+	const char	*code, *msg;
+
+	if (alb == NULL)
+		return 0;
+	if (json_is_true(json_object_get(alb, "accepted"))) {
+		printf("alb: accepted\n");
+		return 0;
+	}
+	code = json_string_value(json_object_get(alb, "code"));
+	msg = json_string_value(json_object_get(alb, "message"));
+	printf("alb: not accepted: %s: %s\n", code ? code : "?", msg ? msg : "");
+	say("the proxy moved, the ALB did not: %s: %s; %s", code ? code : "?",
+	    msg ? msg : "", json_is_true(json_object_get(alb, "retrying")) ?
+	    "the proxy keeps retrying (switchoverctl status shows it)" :
+	    "not retried: fix it and set the weights again");
+	return EXIT_BEHIND;
+}
+
+/* A weight change: print the new weights and the ALB's word. */
+static int
+change(struct ctl *c, const char *method, const char *path, json_t *body)
+{
+	json_t	*w;
+	int	 rc;
+
+	if ((rc = call_full(c, method, path, body, &w, TIMEOUT_ALB_S, NULL,
+	    NULL)) != 0)
+		return rc;
+	print_weights(w);
+	rc = report_alb(w);
+	json_decref(w);
+	return rc;
 }
 
 /* A number from a path of keys in doc; 0 when absent. */
@@ -300,7 +401,7 @@ cmd_top(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 static int
 cmd_set(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 {
-	json_t	*body = reason_body(c), *w;
+	json_t	*body = reason_body(c);
 	int	 rc;
 
 	for (int i = 0; i < argc; i++) {
@@ -321,57 +422,208 @@ cmd_set(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 		json_object_set_new(body, argv[i], json_integer(n));
 		*eq = '=';
 	}
-	if ((rc = call(c, "PUT", "/weights", body, &w)) == 0) {
-		print_weights(w);
-		json_decref(w);
-	}
+	rc = change(c, "PUT", "/weights", body);
 	json_decref(body);
 	return rc;
 }
 
-/* Is every value of the object an integer (a weights answer)? */
+/* switchover, fallback: POST cmd->path, a weight change. */
 static int
-is_weights(const json_t *doc)
+cmd_move(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const char	*k;
-	json_t		*v;
+	json_t	*body = reason_body(c);
+	int	 rc;
 
-	json_object_foreach((json_t *)doc, k, v)
-		if (!json_is_integer(v))
-			return 0;
-	return json_is_object(doc);
+	rc = change(c, "POST", cmd->path, body);
+	json_decref(body);
+	return rc;
 }
 
-/*
- * POST cmd->path and print the answer: weights as NAME=N, anything else
- * as JSON.  A path with "%s" takes the command's one argument, escaped
- * (so "drain BACKEND" would be { ..., 1, 1, cmd_post, "/drain?backend=%s" }).
- */
+/* drain NAME: close that backend's client connections, spread out. */
 static int
-cmd_post(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+drain(struct ctl *c, const char *name)
 {
-	json_t	*body = reason_body(c), *w;
-	char	*arg = NULL, *path = NULL;
+	json_t	*doc = NULL;
+	char	*arg, *path = NULL;
 	int	 rc = EXIT_UNREACH;
 
-	if (argc > 0 && (arg = curl_easy_escape(c->curl, argv[0], 0)) == NULL)
-		goto done;
-	if (asprintf(&path, cmd->path, arg ? arg : "") == -1) {
+	if ((arg = curl_easy_escape(c->curl, name, 0)) == NULL ||
+	    asprintf(&path, "/drain?backend=%s", arg) == -1) {
 		path = NULL;
 		goto done;
 	}
-	if ((rc = call(c, "POST", path, body, &w)) == 0) {
-		if (is_weights(w))
-			print_weights(w);
-		else if (json_dumpf(w, stdout, JSON_INDENT(2)) == 0)
-			putchar('\n');
-		json_decref(w);
-	}
+	if ((rc = call(c, "POST", path, NULL, &doc)) == 0)
+		printf("drain %s: %.0f client connections, closed over %.0f ms\n",
+		    name, num(doc, "client_connections", NULL),
+		    num(doc, "spread_ms", NULL));
 done:
+	json_decref(doc);
 	curl_free(arg);
 	free(path);
-	json_decref(body);
 	return rc;
+}
+
+/* drain NAME. */
+static int
+cmd_drain(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	return drain(c, argv[0]);
+}
+
+/* What the last line of a preflight stream said. */
+struct preflight {
+	int	 done, ok;
+	char	 code[128], message[600];
+};
+
+/* One NDJSON line of POST /preflight: print a step, keep the result. */
+static void
+preflight_line(json_t *line, void *arg)
+{
+	struct preflight	*pf = arg;
+	const char		*code, *msg;
+
+	if (json_is_true(json_object_get(line, "done"))) {
+		code = json_string_value(json_object_get(line, "code"));
+		msg = json_string_value(json_object_get(line, "message"));
+		pf->done = 1;
+		pf->ok = json_is_true(json_object_get(line, "ok"));
+		snprintf(pf->code, sizeof(pf->code), "%s", code ? code : "");
+		snprintf(pf->message, sizeof(pf->message), "%s", msg ? msg : "");
+		return;
+	}
+	printf("preflight: %s%s\n", json_is_true(json_object_get(line, "warn")) ?
+	    "warning: " : "", json_string_value(json_object_get(line, "step")));
+	fflush(stdout);
+}
+
+/* Run the preflight, printing each step as it comes.  0 if it passed. */
+static int
+preflight(struct ctl *c)
+{
+	struct preflight	 pf = { 0 };
+	json_t			*body = json_object();
+	int			 rc;
+
+	rc = call_full(c, "POST", "/preflight", body, NULL, TIMEOUT_PF_S,
+	    preflight_line, &pf);
+	json_decref(body);
+	if (rc != 0)
+		return rc;
+	if (!pf.done) {
+		say("the preflight's answer ended before its result");
+		return EXIT_UNREACH;
+	}
+	if (!pf.ok) {
+		say("preflight failed: %s: %s", pf.code, pf.message);
+		return EXIT_PREFLIGHT;
+	}
+	printf("preflight passed: %s\n", pf.message);
+	return 0;
+}
+
+/* preflight. */
+static int
+cmd_preflight(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	return preflight(c);
+}
+
+/* Seconds on the monotonic clock. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep one second, or less when interrupted. */
+static void
+one_second(void)
+{
+	struct timespec one = { 1, 0 };
+
+	while (nanosleep(&one, &one) == -1 && errno == EINTR && !interrupted)
+		;
+}
+
+/*
+ * Watch the source each second until it serves no request and holds no
+ * client connection, for at most timeout_s.  0, EXIT_BEHIND when time
+ * ran out (or ^C), or the exit code of a failed call.
+ */
+static int
+watch_source(struct ctl *c, int timeout_s)
+{
+	struct sigaction	 sa = { .sa_handler = on_signal };
+	double			 t0 = mono(), t, last_t = 0, last = -1;
+	int			 rc;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (;;) {
+		json_t	*st;
+		double	 req, conns;
+
+		if ((rc = call(c, "GET", "/stats", NULL, &st)) != 0)
+			return rc;
+		t = mono();
+		req = num(st, "backends", "source", "requests", NULL);
+		conns = num(st, "backends", "source", "client_connections",
+		    NULL);
+		json_decref(st);
+		if (last >= 0) {
+			printf("watch: source %.1f req/s, %.0f client "
+			    "connections\n", (req - last) / (t - last_t), conns);
+			fflush(stdout);
+			if (req == last && conns == 0) {
+				printf("source serves no requests: switchover "
+				    "done\n");
+				return 0;
+			}
+		}
+		if (t - t0 >= timeout_s || interrupted) {
+			say("the source still serves after %.0f s", t - t0);
+			return EXIT_BEHIND;
+		}
+		last = req;
+		last_t = t;
+		one_second();
+	}
+}
+
+/*
+ * switchover: all traffic to target.  With AWS, the console's runbook:
+ * preflight (when ECS is configured; stop if it fails), proxy and ALB
+ * together, drain the source, watch it until it serves nothing.
+ */
+static int
+cmd_switchover(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	json_t	*st, *aws;
+	int	 rc, moved, ecs, timeout;
+
+	if ((rc = call(c, "GET", "/stats", NULL, &st)) != 0)
+		return rc;
+	aws = json_object_get(st, "aws");
+	ecs = json_object_get(aws, "ecs_cluster") != NULL;
+	timeout = c->watch_s ? c->watch_s :
+	    (int)(num(st, "drain", "spread_ms", NULL) / 1000) + 30;
+	json_decref(st);
+	if (aws == NULL)
+		return cmd_move(c, cmd, argc, argv);
+	if (ecs && (rc = preflight(c)) != 0)
+		return rc;
+	moved = cmd_move(c, cmd, argc, argv);
+	if (moved != 0 && moved != EXIT_BEHIND)
+		return moved;
+	/* on_weight_zero may have started it already: a second is harmless. */
+	if ((rc = drain(c, "source")) != 0)
+		return rc;
+	rc = watch_source(c, timeout);
+	return rc != 0 ? rc : moved;
 }
 
 static const struct cmd cmds[] = {
@@ -383,27 +635,40 @@ static const struct cmd cmds[] = {
 	    0, 0, cmd_get, "/weights", print_weights },
 	{ "set", "NAME=N ...", "set weights (0-999) at once; others keep theirs",
 	    1, -1, cmd_set, NULL, NULL },
-	{ "switchover", "", "all traffic to target",
-	    0, 0, cmd_post, "/switchover", NULL },
-	{ "fallback", "", "all traffic back to source",
-	    0, 0, cmd_post, "/fallback", NULL },
+	{ "switchover", "", "all traffic to target; with AWS the runbook: "
+	    "preflight,\n"
+	    "                         proxy and ALB, drain source, watch it "
+	    "reach 0 req/s",
+	    0, 0, cmd_switchover, "/switchover", NULL },
+	{ "fallback", "", "all traffic back to source (proxy and ALB at once)",
+	    0, 0, cmd_move, "/fallback", NULL },
+	{ "drain", "NAME", "close NAME's client connections over [drain] spread",
+	    1, 1, cmd_drain, NULL, NULL },
+	{ "preflight", "", "AWS: scale the target proxy, wait until healthy",
+	    0, 0, cmd_preflight, NULL, NULL },
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: switchoverctl [-a URL] [-t TOKEN_FILE] [-r REASON] "
-	    "[-n COUNT] COMMAND [ARGS]\n\n"
+	    "[-n COUNT] [-w SECONDS] COMMAND [ARGS]\n\n"
 	    "  -a URL         admin API (default %s)\n"
 	    "  -t TOKEN_FILE  send the bearer token in this file\n"
 	    "  -r REASON      reason recorded in the audit log with a change\n"
 	    "  -n COUNT       top: stop after COUNT refreshes\n"
+	    "  -w SECONDS     switchover with AWS: watch the source this long "
+	    "at most\n"
+	    "                 (default [drain] spread + 30 s)\n"
 	    "  -h             this help\n\ncommands:\n", DEFAULT_URL);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %-11s %s\n", cmds[i].name, cmds[i].args,
 		    cmds[i].help);
 	fprintf(f, "\nexit status: 0 done, 1 refused by the proxy, 2 usage, "
-	    "3 cannot reach the proxy\n");
+	    "3 cannot reach the proxy,\n"
+	    "  4 the proxy moved but the ALB did not accept (yet), or the "
+	    "source still\n    served requests when the watch ended, "
+	    "5 the preflight failed (nothing changed)\n");
 }
 
 /* Read a token file into an Authorization header line.  0, or -1. */
@@ -444,7 +709,7 @@ main(int argc, char *argv[])
 	int			 ch, rc, nargs;
 	size_t			 ulen;
 
-	while ((ch = getopt(argc, argv, "+a:t:r:n:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:t:r:n:w:h")) != -1) {
 		switch (ch) {
 		case 'a':
 			c.url = optarg;
@@ -460,6 +725,14 @@ main(int argc, char *argv[])
 			if (*end != '\0' || c.count < 1) {
 				say("-n: \"%s\" is not a positive count",
 				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			c.watch_s = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || c.watch_s < 1) {
+				say("-w: \"%s\" is not a positive number of "
+				    "seconds", optarg);
 				return EXIT_USAGE;
 			}
 			break;

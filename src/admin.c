@@ -1,11 +1,23 @@
 /*
  * admin: the admin HTTP API (libevent evhttp) on the control thread.
  *
- * Every handler runs on the control thread's event_base and answers
- * before it returns; none touches worker state: weights change through
- * runtime_set_weights() (which publishes a new config to the workers),
- * and stats read the workers' counters with relaxed loads.  A request is
- * bounded (head, body, time) by evhttp before a handler sees it.
+ * Every handler runs on the control thread's event_base; none touches
+ * worker state: weights change through runtime_set_weights() (which
+ * publishes a new config to the workers), drains are posted to them by
+ * drain_backend(), and stats read the workers' counters with relaxed
+ * loads.  A request is bounded (head, body, time) by evhttp before a
+ * handler sees it.
+ *
+ * Most handlers answer before they return.  Two wait on AWS, never
+ * blocking the loop: a weight change with [aws] sync = push answers when
+ * the ALB has said yes or no, and /preflight streams its steps as they
+ * come.  Such a request is parked in a struct pending until AWS's
+ * callback (which runs exactly once) finishes it.  libevent stops
+ * reading a connection while its request waits, so a client that leaves
+ * is noticed only when the answer is written, and libevent then frees
+ * the request itself; the one way it frees a parked request under us is
+ * evhttp_free() at shutdown, which the connection's close callback
+ * reports first (pending_gone).
  *
  * To add an endpoint, add a handler and one line to the routes[] table.
  */
@@ -17,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <event2/buffer.h>
@@ -28,7 +41,9 @@
 #include <openssl/evp.h>
 
 #include "switchover/admin.h"
+#include "switchover/aws/aws.h"
 #include "switchover/config.h"
+#include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
@@ -53,6 +68,8 @@ static void	h_fallback(struct evhttp_request *, const char *);
 static void	h_stats(struct evhttp_request *, const char *);
 static void	h_metrics(struct evhttp_request *, const char *);
 static void	h_healthz(struct evhttp_request *, const char *);
+static void	h_drain(struct evhttp_request *, const char *);
+static void	h_preflight(struct evhttp_request *, const char *);
 
 static const struct route routes[] = {
 	{ "/weights", EVHTTP_REQ_GET | EVHTTP_REQ_PUT, "GET, PUT", 0,
@@ -62,12 +79,23 @@ static const struct route routes[] = {
 	{ "/stats", EVHTTP_REQ_GET, "GET", 0, h_stats },
 	{ "/metrics", EVHTTP_REQ_GET, "GET", 0, h_metrics },
 	{ "/healthz", EVHTTP_REQ_GET, "GET", 1, h_healthz },
+	{ "/drain", EVHTTP_REQ_POST, "POST", 0, h_drain },
+	{ "/preflight", EVHTTP_REQ_POST, "POST", 0, h_preflight },
+};
+
+/* A request whose answer waits on AWS. */
+struct pending {
+	struct evhttp_request	*req;	/* NULL: freed by evhttp_free() */
+	json_t			*doc;	/* weights answer, completed by push */
+	struct pending		*prev, *next;
 };
 
 static struct {
 	struct evhttp	*http;
 	unsigned char	 token_hash[32];	/* SHA-256 of the token */
 	int		 have_token;
+	struct pending	*pending;	/* every parked request */
+	struct pending	*preflight;	/* the one preflight running */
 } adm;
 
 /* ---- answers ------------------------------------------------------------- */
@@ -207,6 +235,125 @@ body_reason(struct evhttp_request *req, json_t *body, const char **reason)
 	return 0;
 }
 
+/* ---- answers that wait on AWS ------------------------------------------ */
+
+/* Connection close callback: evhttp is about to free p's request. */
+static void
+pending_gone(struct evhttp_connection *evcon, void *arg)
+{
+	struct pending *p = arg;
+
+	/* Detached by a failed write (a stream), the request is still ours. */
+	if (p->req != NULL && evhttp_request_get_connection(p->req) == evcon)
+		p->req = NULL;
+}
+
+/* Park req until AWS answers.  NULL (after answering 500) when out of memory. */
+static struct pending *
+pending_new(struct evhttp_request *req)
+{
+	struct pending *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		reply_error(req, 500, "out_of_memory", "out of memory");
+		return NULL;
+	}
+	p->req = req;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    pending_gone, p);
+	if ((p->next = adm.pending) != NULL)
+		p->next->prev = p;
+	adm.pending = p;
+	return p;
+}
+
+/*
+ * The request of p, to be answered now, with the close callback undone
+ * (the connection may outlive p); NULL when the client is gone.
+ */
+static struct evhttp_request *
+pending_req(struct pending *p)
+{
+	struct evhttp_connection *evcon;
+
+	if (p->req != NULL &&
+	    (evcon = evhttp_request_get_connection(p->req)) != NULL)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	return p->req;
+}
+
+/* Forget p (its request answered or gone). */
+static void
+pending_free(struct pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		adm.pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	if (adm.preflight == p)
+		adm.preflight = NULL;
+	json_decref(p->doc);
+	free(p);
+}
+
+/*
+ * The ALB's answer to a push, verbatim: {"accepted":true}, or
+ * {"accepted":false,"code":...,"message":...,"retrying":...}.
+ */
+static json_t *
+alb_json(const struct aws_outcome *o)
+{
+	if (o->ok)
+		return json_pack("{s:b}", "accepted", 1);
+	return json_pack("{s:b, s:s, s:s, s:b}", "accepted", 0,
+	    "code", o->code ? o->code : "", "message", o->message ?
+	    o->message : "", "retrying", o->retrying);
+}
+
+/* aws_push_weights callback: answer with the weights and the ALB's word. */
+static void
+push_done(const struct aws_outcome *o, void *arg)
+{
+	struct pending		*p = arg;
+	struct evhttp_request	*req = pending_req(p);
+
+	if (req != NULL) {
+		json_object_set_new(p->doc, "alb", alb_json(o));
+		reply_json(req, 200, json_incref(p->doc));
+	} else
+		log_info("admin: the ALB %s the weights after the client left",
+		    o->ok ? "accepted" : "did not accept");
+	pending_free(p);
+}
+
+/*
+ * Answer a weight change just applied: at once, or with [aws] sync =
+ * push once the ALB has answered (the proxy has moved already: it is the
+ * source of truth and never waits on AWS to move traffic).
+ */
+static void
+reply_weights(struct evhttp_request *req)
+{
+	struct aws_outcome	 o = { 0, "InternalError", "cannot queue the "
+				    "push to the ALB", 0 };
+	struct pending		*p;
+	json_t			*doc = weights_json(rt.cfg);
+
+	if (!aws_push_enabled() || doc == NULL) {
+		reply_json(req, 200, doc);
+		return;
+	}
+	if ((p = pending_new(req)) == NULL) {
+		json_decref(doc);
+		return;
+	}
+	p->doc = doc;
+	if (aws_push_weights(rt.cfg, push_done, p) == -1)
+		push_done(&o, p);
+}
+
 /* Apply w through the runtime and answer with the new weights. */
 static void
 apply_weights(struct evhttp_request *req, const int *w, const char *who,
@@ -225,7 +372,7 @@ apply_weights(struct evhttp_request *req, const int *w, const char *who,
 		    "%s", err);
 		return;
 	}
-	reply_json(req, 200, weights_json(rt.cfg));
+	reply_weights(req);
 }
 
 /* ---- handlers -------------------------------------------------------------- */
@@ -350,6 +497,128 @@ h_healthz(struct evhttp_request *req, const char *who)
 		reply_error(req, 503, "shutting_down", "the proxy is stopping");
 	else
 		reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* POST /drain?backend=NAME: close that backend's client connections. */
+static void
+h_drain(struct evhttp_request *req, const char *who)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*q = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char		*name;
+	const struct sw_backend	*be;
+	struct evkeyvalq	 args;
+	struct drain_stats	 ds;
+	char			 err[256];
+
+	TAILQ_INIT(&args);
+	if (q == NULL || evhttp_parse_query_str(q, &args) == -1 ||
+	    (name = evhttp_find_header(&args, "backend")) == NULL ||
+	    *name == '\0') {
+		reply_error(req, 400, "illegal_argument_exception", "which "
+		    "backend? POST /drain?backend=NAME");
+		goto done;
+	}
+	if ((be = config_backend(rt.cfg, name)) == NULL) {
+		reply_error(req, 404, "resource_not_found_exception", "no "
+		    "backend named \"%.64s\"", name);
+		goto done;
+	}
+	if (drain_backend(name, err, sizeof(err)) == -1) {
+		reply_error(req, 500, "drain_exception", "%s", err);
+		goto done;
+	}
+	log_info("admin: %s drains backend %s", who, name);
+	/* The workers mark their connections a moment from now: these
+	 * counters are from just before. */
+	drain_stats(&ds);
+	reply_json(req, 200, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}",
+	    "backend", name, "spread_ms", rt.cfg->drain_spread_ms,
+	    "client_connections", (json_int_t)ds.backend[be->metric_slot].bound,
+	    "drains", (json_int_t)ds.drains,
+	    "connections_pending_drain", (json_int_t)ds.pending,
+	    "closed_by_drain", (json_int_t)ds.closed_by_drain));
+done:
+	evhttp_clear_headers(&args);
+}
+
+/* Send one NDJSON line of a preflight stream (a reference this takes). */
+static void
+stream_line(struct pending *p, json_t *line)
+{
+	struct evbuffer	*b;
+	char		*text;
+
+	if (line == NULL)
+		return;
+	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(line);
+	if (text == NULL || p->req == NULL || (b = evbuffer_new()) == NULL) {
+		free(text);
+		return;
+	}
+	evbuffer_add_printf(b, "%s\n", text);
+	evhttp_send_reply_chunk(p->req, b);
+	evbuffer_free(b);
+	free(text);
+}
+
+/* aws_preflight progress: one line per step, as it happens. */
+static void
+preflight_step(const char *step, int warn, void *arg)
+{
+	stream_line(arg, json_pack("{s:s, s:b}", "step", step, "warn", warn));
+}
+
+/* aws_preflight done: the last line, and the end of the stream. */
+static void
+preflight_done(const struct aws_outcome *o, void *arg)
+{
+	struct pending		*p = arg;
+	struct evhttp_request	*req;
+
+	stream_line(p, json_pack("{s:b, s:b, s:s?, s:s?}", "done", 1, "ok",
+	    o->ok, "code", o->code, "message", o->message));
+	if ((req = pending_req(p)) != NULL)
+		evhttp_send_reply_end(req);
+	pending_free(p);
+}
+
+/*
+ * POST /preflight: the console's checks before a switchover (AWS only),
+ * streamed as NDJSON: {"step":...,"warn":...} lines, then
+ * {"done":true,"ok":...,"code":...,"message":...}.
+ */
+static void
+h_preflight(struct evhttp_request *req, const char *who)
+{
+	struct pending *p;
+
+	if (!aws_enabled()) {
+		reply_error(req, 409, "illegal_state_exception", "preflight "
+		    "needs AWS: there is no [aws] section");
+		return;
+	}
+	if (adm.preflight != NULL) {
+		reply_error(req, 409, "illegal_state_exception", "a preflight "
+		    "is running already");
+		return;
+	}
+	if ((p = pending_new(req)) == NULL)
+		return;
+	if (aws_preflight(preflight_step, preflight_done, p) == -1) {
+		pending_req(p);
+		pending_free(p);
+		reply_error(req, 409, "illegal_state_exception", "cannot start "
+		    "a preflight: it needs [aws] ecs_cluster, source_service, "
+		    "target_service and target_target_group, and none running");
+		return;
+	}
+	log_info("admin: %s starts a preflight", who);
+	adm.preflight = p;
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/x-ndjson");
+	evhttp_send_reply_start(req, 200, "OK");
 }
 
 /* ---- dispatch and auth ---------------------------------------------------- */
@@ -581,7 +850,15 @@ fail:
 void
 admin_stop(void)
 {
+	/* Parked requests lose their request here; AWS, stopped after us,
+	 * never calls back, so the rest of them is freed here too. */
 	if (adm.http != NULL)
 		evhttp_free(adm.http);
+	while (adm.pending != NULL) {
+		/* A stream whose client left mid-way: detached, ours. */
+		if (adm.pending->req != NULL)
+			evhttp_request_free(adm.pending->req);
+		pending_free(adm.pending);
+	}
 	OPENSSL_cleanse(&adm, sizeof(adm));
 }

@@ -69,11 +69,13 @@ usage(FILE *f)
 "\n"
 "Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
-"  GET /metrics (Prometheus)  GET /healthz\n"
+"  GET /metrics (Prometheus)  GET /healthz  POST /drain?backend=NAME\n"
+"  POST /preflight (AWS; streams its steps as JSON lines)\n"
 "Weight changes are saved to [state] file before they are acknowledged\n"
 "and win over the configuration file at start.\n"
 "\n"
-"With an [aws] section, ALB weights and ECS services follow the proxy;\n"
+"With an [aws] section, ALB weights and ECS services follow the proxy\n"
+"(with sync = push a weight change answers with the ALB's word);\n"
 "credentials and endpoints come from the AWS SDKs' environment variables\n"
 "(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n",
 	    SYSCONFDIR "/switchover.conf");

@@ -15,6 +15,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "switchover/aws/aws.h"
+#include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -159,6 +161,16 @@ rate(uint64_t n, double secs)
 	return secs > 0 ? (double)n / secs : 0;
 }
 
+/*
+ * A gauge kept as two counters (opened - closed).  They are read one
+ * after the other while workers run, so the later may be a step ahead.
+ */
+static uint64_t
+gauge(uint64_t up, uint64_t down)
+{
+	return up > down ? up - down : 0;
+}
+
 /* {"count":N,"p50":ms,"p90":ms,"p99":ms,"max":ms} */
 static json_t *
 latency_json(const struct hist *h)
@@ -193,7 +205,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 	const struct backend_metrics	*a = &v->all->b[be->metric_slot];
 	const struct backend_metrics	*w = &v->w10->b[be->metric_slot];
 	const struct backend_metrics	*w60 = &v->w60->b[be->metric_slot];
-	json_t				*errs = json_object();
+	json_t				*errs = json_object(), *o;
 	uint64_t			 nerr = 0;
 
 	for (int e = 0; errs != NULL && e < PERR_MAX; e++) {
@@ -201,7 +213,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		    json_integer((json_int_t)a->errors[e]));
 		nerr += w->errors[e];
 	}
-	return json_pack("{s:i, s:f, s:I, s:o, s:o, s:I,"
+	o = json_pack("{s:i, s:f, s:I, s:o, s:o, s:I,"
 	    " s:{s:o, s:o},"
 	    " s:{s:I, s:I, s:I},"
 	    " s:{s:I, s:I},"
@@ -216,7 +228,7 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		"last_60s", latency_json(&w60->latency),
 		"since_start", latency_json(&a->latency),
 	    "upstream_connections",
-		"active", (json_int_t)(a->conns_opened - a->conns_closed),
+		"active", (json_int_t)gauge(a->conns_opened, a->conns_closed),
 		"opened", (json_int_t)a->conns_opened,
 		"reused", (json_int_t)a->conns_reused,
 	    "bytes",
@@ -229,6 +241,14 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 		"errors", rate(nerr, v->s10),
 		"connections_opened", rate(w->conns_opened, v->s10),
 		"connections_reused", rate(w->conns_reused, v->s10));
+	/* Client connections whose backend this is (drain moves them). */
+	json_object_set_new(o, "client_connections", json_integer((json_int_t)
+	    gauge(a->clients_bound, a->clients_unbound)));
+	json_object_set_new(o, "affinity_hits",
+	    json_integer((json_int_t)a->affinity_hits));
+	json_object_set_new(o, "tls_failures",
+	    json_integer((json_int_t)a->tls_failures));
+	return o;
 }
 
 /* {"source":0.75,...}: each backend's share of requests in m, or null. */
@@ -259,9 +279,10 @@ listener_json(const struct view *v)
 	for (int r = 0; closed != NULL && r < CLOSE_MAX; r++)
 		json_object_set_new(closed, metrics_close_name(r),
 		    json_integer((json_int_t)l->closed_by[r]));
-	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
+	    " s:I, s:o}",
 	    "address", v->listen,
-	    "connections_active", (json_int_t)(l->conns_accepted -
+	    "connections_active", (json_int_t)gauge(l->conns_accepted,
 		l->conns_closed),
 	    "connections_new", (json_int_t)l->conns_accepted,
 	    "connections_new_per_second_10s", rate(v->w10->l.conns_accepted,
@@ -270,6 +291,10 @@ listener_json(const struct view *v)
 	    "requests_reused", (json_int_t)l->requests_reused,
 	    "bad_requests", (json_int_t)l->bad_requests,
 	    "accept_paused", (json_int_t)l->accept_paused,
+	    "tls_handshake_failures", (json_int_t)l->tls_handshake_failures,
+	    "connections_pending_drain", (json_int_t)gauge(l->drain_marked,
+		l->drain_unmarked),
+	    "affinity_ids_learned", (json_int_t)l->affinity_learned,
 	    "closed", closed);
 }
 
@@ -278,7 +303,8 @@ static json_t *
 view_json(const struct view *v)
 {
 	const struct sw_config	*c = v->c;
-	json_t			*bes = json_object(), *conf = json_object();
+	json_t			*bes = json_object(), *conf = json_object(), *doc;
+	struct drain_stats	 ds;
 	int			 wsum = 0;
 
 	for (size_t i = 0; i < c->nbackends; i++)
@@ -291,7 +317,9 @@ view_json(const struct view *v)
 		json_object_set_new(conf, be->name,
 		    json_real(wsum ? (double)be->weight / wsum : 0));
 	}
-	return json_pack("{s:f, s:o, s:[o], s:{s:o, s:o, s:o, s:f, s:f}}",
+	drain_stats(&ds);
+	doc = json_pack("{s:f, s:o, s:[o], s:{s:o, s:o, s:o, s:f, s:f},"
+	    " s:{s:i, s:I, s:I}}",
 	    "uptime_seconds", v->uptime,
 	    "backends", bes,
 	    "listeners", listener_json(v),
@@ -300,7 +328,15 @@ view_json(const struct view *v)
 		"last_10s", split_json(c, v->w10),
 		"last_60s", split_json(c, v->w60),
 		"window_10s", v->s10,
-		"window_60s", v->s60);
+		"window_60s", v->s60,
+	    "drain",
+		"spread_ms", c->drain_spread_ms,
+		"drains", (json_int_t)ds.drains,
+		"connections_pending", (json_int_t)ds.pending);
+	/* Only with [aws]: switchoverctl learns from it that AWS is on. */
+	if (doc != NULL && aws_enabled())
+		json_object_set_new(doc, "aws", aws_status_json());
+	return doc;
 }
 
 json_t *
@@ -324,19 +360,38 @@ prom_family(struct evbuffer *out, const char *name, const char *type,
 	    "# TYPE switchover_%s %s\n", name, help, name, type);
 }
 
+/* The backend_metrics counter at offset off of backend be. */
+static uint64_t
+backend_field(const struct view *v, const struct sw_backend *be, size_t off)
+{
+	return *(const uint64_t *)(const void *)
+	    ((const char *)&v->all->b[be->metric_slot] + off);
+}
+
 /* One backend-labelled counter family, one line per backend. */
 static void
 prom_backend_counter(struct evbuffer *out, const struct view *v,
     const char *name, const char *help, size_t off)
 {
 	prom_family(out, name, "counter", help);
+	for (size_t i = 0; i < v->c->nbackends; i++)
+		evbuffer_add_printf(out, "switchover_%s{backend=\"%s\"} %llu\n",
+		    name, v->c->backends[i].name, (unsigned long long)
+		    backend_field(v, &v->c->backends[i], off));
+}
+
+/* A backend-labelled gauge kept as counters up - down. */
+static void
+prom_backend_gauge(struct evbuffer *out, const struct view *v,
+    const char *name, const char *help, size_t up, size_t down)
+{
+	prom_family(out, name, "gauge", help);
 	for (size_t i = 0; i < v->c->nbackends; i++) {
 		const struct sw_backend *be = &v->c->backends[i];
-		const uint64_t *val = (const uint64_t *)(const void *)
-		    ((const char *)&v->all->b[be->metric_slot] + off);
 
 		evbuffer_add_printf(out, "switchover_%s{backend=\"%s\"} %llu\n",
-		    name, be->name, (unsigned long long)*val);
+		    name, be->name, (unsigned long long)gauge(backend_field(v,
+		    be, up), backend_field(v, be, down)));
 	}
 }
 
@@ -400,7 +455,7 @@ prom_listener(struct evbuffer *out, const struct view *v)
 
 	prom_listener_value(out, "listener_connections", "gauge",
 	    "Client connections open now.", a,
-	    l->conns_accepted - l->conns_closed);
+	    gauge(l->conns_accepted, l->conns_closed));
 	prom_listener_value(out, "listener_connections_accepted_total",
 	    "counter", "Client connections accepted.", a, l->conns_accepted);
 	prom_listener_value(out, "listener_requests_total", "counter",
@@ -411,12 +466,49 @@ prom_listener(struct evbuffer *out, const struct view *v)
 	prom_listener_value(out, "listener_bad_requests_total", "counter",
 	    "Requests refused as malformed, too slow or too large.", a,
 	    l->bad_requests);
+	prom_listener_value(out, "listener_tls_handshake_failures_total",
+	    "counter", "Client TLS handshakes that failed.", a,
+	    l->tls_handshake_failures);
+	prom_listener_value(out, "listener_drain_pending_connections", "gauge",
+	    "Client connections marked by a drain, not yet closed.", a,
+	    gauge(l->drain_marked, l->drain_unmarked));
+	prom_listener_value(out, "listener_affinity_ids_learned_total",
+	    "counter", "Search context ids remembered.", a,
+	    l->affinity_learned);
 	prom_family(out, "listener_connections_closed_total", "counter",
 	    "Client connections closed, by reason.");
 	for (int r = 0; r < CLOSE_MAX; r++)
 		evbuffer_add_printf(out, "switchover_listener_connections_"
 		    "closed_total{listener=\"%s\",reason=\"%s\"} %llu\n", a,
 		    metrics_close_name(r), (unsigned long long)l->closed_by[r]);
+}
+
+/* Drains, and the ALB push when AWS is configured. */
+static void
+prom_drain_aws(struct evbuffer *out)
+{
+	struct drain_stats	 ds;
+	json_t			*aws, *push;
+	const char		*state;
+
+	drain_stats(&ds);
+	prom_family(out, "drains_total", "counter",
+	    "Drains started (by hand or by a weight dropping to 0).");
+	evbuffer_add_printf(out, "switchover_drains_total %llu\n",
+	    (unsigned long long)ds.drains);
+	if (!aws_enabled() || (aws = aws_status_json()) == NULL)
+		return;
+	push = json_object_get(aws, "push");
+	prom_family(out, "aws_push_failures", "gauge",
+	    "ALB pushes that failed in a row (0 once one succeeds).");
+	evbuffer_add_printf(out, "switchover_aws_push_failures %lld\n",
+	    (long long)json_integer_value(json_object_get(push, "failures")));
+	prom_family(out, "aws_push_retry_pending", "gauge",
+	    "1 while a failed ALB push waits to be retried.");
+	state = json_string_value(json_object_get(push, "state"));
+	evbuffer_add_printf(out, "switchover_aws_push_retry_pending %d\n",
+	    state != NULL && strcmp(state, "retry_wait") == 0);
+	json_decref(aws);
 }
 
 /* The /metrics text for a filled view. */
@@ -462,21 +554,22 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 			    v->all->b[c->backends[i].metric_slot].errors[e]);
 	prom_backend_counter(out, v, "backend_retries_total",
 	    "Requests sent once more on a fresh connection.", BOFF(retries));
-	prom_family(out, "backend_upstream_connections", "gauge",
-	    "Upstream connections open now.");
-	for (size_t i = 0; i < c->nbackends; i++) {
-		const struct backend_metrics *b =
-		    &v->all->b[c->backends[i].metric_slot];
-
-		evbuffer_add_printf(out, "switchover_backend_upstream_"
-		    "connections{backend=\"%s\"} %llu\n", c->backends[i].name,
-		    (unsigned long long)(b->conns_opened - b->conns_closed));
-	}
+	prom_backend_gauge(out, v, "backend_upstream_connections",
+	    "Upstream connections open now.", BOFF(conns_opened),
+	    BOFF(conns_closed));
 	prom_backend_counter(out, v, "backend_upstream_connections_opened_total",
 	    "Upstream connections opened.", BOFF(conns_opened));
 	prom_backend_counter(out, v, "backend_upstream_connections_reused_total",
 	    "Requests sent on a pooled upstream connection.",
 	    BOFF(conns_reused));
+	prom_backend_gauge(out, v, "backend_client_connections",
+	    "Client connections bound to the backend now (a drain moves them).",
+	    BOFF(clients_bound), BOFF(clients_unbound));
+	prom_backend_counter(out, v, "backend_affinity_hits_total",
+	    "Requests routed by a search context id.", BOFF(affinity_hits));
+	prom_backend_counter(out, v, "backend_tls_failures_total",
+	    "TLS handshakes with the backend's servers that failed.",
+	    BOFF(tls_failures));
 	prom_backend_counter(out, v, "backend_sent_bytes_total",
 	    "Request bytes sent to the backend.", BOFF(bytes_up));
 	prom_backend_counter(out, v, "backend_received_bytes_total",
@@ -484,6 +577,7 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 #undef BOFF
 	prom_histogram(out, v);
 	prom_listener(out, v);
+	prom_drain_aws(out);
 	prom_family(out, "uptime_seconds", "gauge",
 	    "Seconds since the proxy started.");
 	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);

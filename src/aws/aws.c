@@ -84,6 +84,7 @@ static struct {
 	struct timeval		 retry_at;
 	struct waiter		*waiters;
 	struct result		 push_ok, push_err;
+	struct resolve		*resolving;	/* DescribeTargetGroups calls */
 
 	struct event		*pull_ev;
 	int			 pulling, adopting;
@@ -118,10 +119,26 @@ config_pair(const struct sw_config *c, int w[2])
 
 /* ---- target group names -> ARNs ---------------------------------------- */
 
+/* A DescribeTargetGroups in flight: in A.resolving until it answers. */
 struct resolve {
-	step_fn	 then;
-	void	*arg;
+	step_fn		 then;
+	void		*arg;
+	struct resolve	*next;
 };
+
+/*
+ * Take rs off A.resolving.  awsreq drops calls at shutdown without
+ * calling back, so aws_stop() frees whatever is still listed.
+ */
+static void
+resolve_unlink(struct resolve *rs)
+{
+	for (struct resolve **pp = &A.resolving; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rs) {
+			*pp = rs->next;
+			break;
+		}
+}
 
 /* DescribeTargetGroups answered. */
 static void
@@ -132,6 +149,7 @@ resolved(const struct aws_result *r, void *arg)
 	char		*arns[2] = { NULL, NULL }, err[300];
 	size_t		 n = 0, idx[2];
 
+	resolve_unlink(rs);
 	if (!r->ok) {
 		rs->then(r->code, r->message, rs->arg);
 		free(rs);
@@ -186,8 +204,11 @@ resolve_tgs(step_fn then, void *arg)
 	}
 	rs->then = then;
 	rs->arg = arg;
+	rs->next = A.resolving;
+	A.resolving = rs;
 	if (awsreq_call(AWS_ELBV2, "DescribeTargetGroups", body, resolved,
 	    rs) == -1) {
+		resolve_unlink(rs);
 		free(rs);
 		then("InternalError", "cannot queue DescribeTargetGroups", arg);
 	}
@@ -253,7 +274,8 @@ push_notify(unsigned gen, const struct aws_outcome *o)
 static void
 push_end_final(const char *code, const char *msg, int final)
 {
-	struct aws_outcome	o = { code == NULL, code, msg };
+	struct aws_outcome	o = { code == NULL, code, msg,
+				    code != NULL && !final };
 	struct timeval		tv = { 0, 0 };
 	long			ms;
 	unsigned int		r;
@@ -546,7 +568,7 @@ static void
 pf_end(const char *code, const char *msg)
 {
 	struct preflight	*pf = A.pf;
-	struct aws_outcome	 o = { code == NULL, code, msg };
+	struct aws_outcome	 o = { code == NULL, code, msg, 0 };
 
 	A.pf = NULL;
 	A.pf_ran = 1;
@@ -843,6 +865,12 @@ aws_enabled(void)
 }
 
 int
+aws_push_enabled(void)
+{
+	return A.base != NULL && A.a->sync == AWS_SYNC_PUSH;
+}
+
+int
 aws_start(struct event_base *base, struct sw_config *cfg)
 {
 	const struct sw_aws	*a = &cfg->aws;
@@ -917,6 +945,12 @@ aws_stop(void)
 
 		free(A.waiters);
 		A.waiters = next;
+	}
+	while (A.resolving != NULL) {
+		struct resolve *next = A.resolving->next;
+
+		free(A.resolving);
+		A.resolving = next;
 	}
 	if (A.pf != NULL) {
 		event_free(A.pf->timer);

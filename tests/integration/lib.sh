@@ -205,6 +205,17 @@ start_pair() {
 	U="http://127.0.0.1:$P"
 }
 
+# hold_clients N SECONDS: tests/connhold opens N keep-alive connections to
+# the proxy on P (one answer each) and holds them up to SECONDS; waits
+# (30 s at most) until they are ready.  Sets HOLD (its PID); its output is
+# in $TMP/hold.out ("backend NAME COUNT", "closed I T" lines).
+hold_clients() {
+	"$CONNHOLD" -p "$P" -n "$1" -t "$2" >"$TMP/hold.out" 2>"$TMP/hold.log" &
+	HOLD=$!
+	PIDS+=($HOLD)
+	wait_line "$TMP/hold.out" "^ready $1" 30 || true
+}
+
 # proc_fds PID: open file descriptors of a process.
 proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 

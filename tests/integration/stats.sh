@@ -64,8 +64,10 @@ m() { sed -n "s/^switchover_$1 //p" "$TMP/metrics.txt"; }
 check "metrics: target 5xx" "$n503" "$(m 'backend_responses_total{backend="target",code_class="5xx"}')"
 check "metrics: source requests" "$nS" "$(m 'backend_requests_total{backend="source"}')"
 check "metrics: histogram count" "$nS" "$(m 'backend_request_duration_seconds_count{backend="source"}')"
-check "metrics: nothing in the source's buckets below 16 ms" 0 \
-    "$(m 'backend_request_duration_seconds_bucket{backend="source",le="0.016383"}')"
+# The backend arms its 20 ms timer from libevent's cached loop time, so
+# on a busy machine an answer can leave a few ms early: leave room.
+check "metrics: nothing in the source's buckets below 8 ms" 0 \
+    "$(m 'backend_request_duration_seconds_bucket{backend="source",le="0.008191"}')"
 check "metrics: all of it by 1 s" "$nS" \
     "$(m 'backend_request_duration_seconds_bucket{backend="source",le="1.048575"}')"
 if command -v promtool >/dev/null; then

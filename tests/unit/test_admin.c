@@ -1,4 +1,7 @@
-/* Unit tests for admin: which addresses count as loopback, token rules. */
+/*
+ * Unit tests for admin: which addresses count as loopback, token rules,
+ * the ALB's word in a weight change's answer.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +99,39 @@ test_token_file(void **state)
 	assert_non_null(strstr(err, path));
 }
 
+/* An outcome as the answer's "alb" object, compact. */
+static char *
+alb_text(const struct aws_outcome *o)
+{
+	json_t	*j = alb_json(o);
+	char	*t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	return t;
+}
+
+static void
+test_alb_json(void **state)
+{
+	struct aws_outcome	 ok = { 1, NULL, "the ALB accepted", 0 };
+	struct aws_outcome	 no = { 0, "Throttling", "Rate \"exceeded\"", 1 };
+	struct aws_outcome	 final = { 0, "InvalidParameterValue", NULL, 0 };
+	char			*t;
+
+	/* Accepted says only that: no message to parse. */
+	assert_string_equal(t = alb_text(&ok), "{\"accepted\":true}");
+	free(t);
+	/* AWS's code and message verbatim, escaped as JSON. */
+	assert_string_equal(t = alb_text(&no), "{\"accepted\":false,"
+	    "\"code\":\"Throttling\",\"message\":\"Rate \\\"exceeded\\\"\","
+	    "\"retrying\":true}");
+	free(t);
+	assert_string_equal(t = alb_text(&final), "{\"accepted\":false,"
+	    "\"code\":\"InvalidParameterValue\",\"message\":\"\","
+	    "\"retrying\":false}");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -103,6 +139,7 @@ main(void)
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_token_rules),
 		cmocka_unit_test(test_token_file),
+		cmocka_unit_test(test_alb_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

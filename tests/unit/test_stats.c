@@ -48,6 +48,19 @@ fill(struct worker_metrics *m, const struct sw_config *c, int k)
 	m->l.conns_accepted = 3 * (uint64_t)k;
 	m->l.conns_closed = 3 * (uint64_t)k - 4;
 	m->l.closed_by[CLOSE_KEEPALIVE_TIMEOUT] = 3 * (uint64_t)k - 4;
+	/* 7 clients bound to source now; target's counters caught mid-way
+	 * (unbound read a step ahead of bound) must not wrap around. */
+	s->clients_bound = 2 * (uint64_t)k + 7;
+	s->clients_unbound = 2 * (uint64_t)k;
+	t->clients_bound = (uint64_t)k;
+	t->clients_unbound = (uint64_t)k + 1;
+	s->affinity_hits = 4;
+	t->tls_failures = 3;
+	m->l.tls_handshake_failures = 2;
+	m->l.drain_marked = 9;
+	m->l.drain_unmarked = 5;
+	m->l.affinity_learned = 6;
+	m->l.closed_by[CLOSE_DRAIN] = 5;
 }
 
 struct fixture {
@@ -156,6 +169,20 @@ test_json(void **state)
 	assert_int_equal(at(s, "connections_active", NULL), 4);
 	assert_int_equal(at(s, "connections_new", NULL), 213);
 	assert_int_equal(at(s, "closed", "keepalive_timeout", NULL), 209);
+	assert_int_equal(at(s, "closed", "drain", NULL), 5);
+	assert_int_equal(at(s, "tls_handshake_failures", NULL), 2);
+	assert_int_equal(at(s, "connections_pending_drain", NULL), 4);
+	assert_int_equal(at(s, "affinity_ids_learned", NULL), 6);
+	s = json_object_get(d, "backends");
+	assert_int_equal(at(s, "source", "client_connections", NULL), 7);
+	assert_int_equal(at(s, "target", "client_connections", NULL), 0);
+	assert_int_equal(at(s, "source", "affinity_hits", NULL), 4);
+	assert_int_equal(at(s, "target", "tls_failures", NULL), 3);
+	/* No workers here: no drain ran; no [aws]: no "aws" object. */
+	assert_int_equal(at(d, "drain", "drains", NULL), 0);
+	assert_non_null(json_object_get(json_object_get(d, "drain"),
+	    "spread_ms"));
+	assert_null(json_object_get(d, "aws"));
 	json_decref(d);
 }
 
@@ -211,6 +238,22 @@ test_prometheus(void **state)
 	assert_true(metric(text, "switchover_listener_connections_closed_total{"
 	    "listener=\"127.0.0.1:9200\",reason=\"keepalive_timeout\"}") ==
 	    209);
+	assert_true(metric(text, "switchover_backend_client_connections{"
+	    "backend=\"source\"}") == 7);
+	assert_true(metric(text, "switchover_backend_client_connections{"
+	    "backend=\"target\"}") == 0);
+	assert_true(metric(text, "switchover_backend_affinity_hits_total{"
+	    "backend=\"source\"}") == 4);
+	assert_true(metric(text, "switchover_backend_tls_failures_total{"
+	    "backend=\"target\"}") == 3);
+	assert_true(metric(text, "switchover_listener_tls_handshake_failures_"
+	    "total{listener=\"127.0.0.1:9200\"}") == 2);
+	assert_true(metric(text, "switchover_listener_drain_pending_"
+	    "connections{listener=\"127.0.0.1:9200\"}") == 4);
+	assert_true(metric(text, "switchover_listener_affinity_ids_learned_"
+	    "total{listener=\"127.0.0.1:9200\"}") == 6);
+	assert_true(metric(text, "switchover_drains_total") == 0);
+	assert_true(metric(text, "switchover_aws_push_failures") == -1);
 	/* Buckets never decrease and end in +Inf = _count. */
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {

@@ -20,6 +20,7 @@ struct aws_outcome {
 	int		 ok;
 	const char	*code;		/* AWS's error code verbatim, or ours */
 	const char	*message;	/* AWS's message verbatim, or ours */
+	int		 retrying;	/* a failed push: tried again later */
 };
 
 typedef void (*aws_done_cb)(const struct aws_outcome *, void *arg);
@@ -37,6 +38,8 @@ int	aws_start(struct event_base *base, struct sw_config *cfg);
 void	aws_stop(void);
 /* Is [aws] configured (sync on, or ECS services named)? */
 int	aws_enabled(void);
+/* Does every weight change go to the ALB ([aws] sync = push)? */
+int	aws_push_enabled(void);
 /*
  * Set the ALB rule's source/target weights to cfg's, keeping every other
  * setting of the forward action (stickiness, other target groups).
