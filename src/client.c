@@ -54,6 +54,14 @@
 #define READ_MORE	(64 * 1024)
 /* After our FIN, how long a client's late bytes are read and discarded. */
 #define LINGER_MS	2000
+/*
+ * A drain (or shutdown) closes an idle keep-alive connection only once it
+ * has been quiet this long.  One that answered a moment ago is likely
+ * sending its next request right now: closing it would race that request
+ * (lost in flight, or an RST), so it is left to end after its next
+ * response, which says Connection: close.
+ */
+#define DRAIN_QUIET_MS	1000
 
 enum client_state {
 	CS_IDLE = 0,	/* between requests, keep-alive timer running */
@@ -85,6 +93,7 @@ struct client {
 	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
 	enum close_reason	 ask_why;	/* why close_asked */
 	unsigned		 close_asked:1;	/* close at the next safe point */
+	uint64_t		 idle_at;	/* ms: became idle (or connected) */
 	unsigned		 pinned:1;	/* policy connection: slot is fixed */
 	unsigned		 lingering:1;	/* FIN sent, discarding input */
 	unsigned		 notified:1;	/* TLS close_notify sent */
@@ -547,6 +556,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	fd = -1;
 	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
 		goto fail;
+	c->idle_at = now_ms();
 	http_head_init(&c->head, cfg->max_header_size);
 	http_head_init(&c->rhead, cfg->max_header_size);
 	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
@@ -691,12 +701,20 @@ client_drain(struct client *c, enum close_reason why)
 	if (c->state == CS_DEAD || c->state == CS_CLOSING)
 		return;
 	client_ask_close(c, why);
-	/* An answer still queued is delivered first. */
 	if (c->state == CS_IDLE && client_close_now_ok(c)) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		uint64_t quiet = now_ms() - c->idle_at;
+
+		/*
+		 * An answer still queued is delivered first; a connection
+		 * quiet long enough ends now (FIN, then late input is
+		 * discarded, never answered with an RST); a busy one ends
+		 * after its next response, or once quiet (client_timercb).
+		 */
+		if (quiet >= DRAIN_QUIET_MS ||
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 			client_linger(c, why);
 		else
-			client_close(c, why, NULL);
+			client_timer(c, (int)(DRAIN_QUIET_MS - quiet));
 	}
 }
 
@@ -905,6 +923,7 @@ client_finish(struct client *c)
 		return;
 	}
 	client_set_state(c, CS_IDLE);
+	c->idle_at = now_ms();
 	/* Idle connections hold no head memory (bench: idle-10k). */
 	http_head_release(&c->head);
 	http_head_release(&c->rhead);
@@ -1448,7 +1467,9 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *c = arg;
 
-	if (c->state == CS_IDLE)
+	if (c->state == CS_IDLE && c->close_asked)
+		client_linger(c, c->ask_why);	/* drained, and now quiet */
+	else if (c->state == CS_IDLE)
 		client_close(c, c->expire_at != 0 && now_ms() >= c->expire_at ?
 		    CLOSE_RECYCLE : CLOSE_KEEPALIVE_TIMEOUT, NULL);
 	else if (c->state == CS_HEAD)
