@@ -172,47 +172,79 @@ weights_json(const struct sw_config *c)
 
 /* ---- request bodies -------------------------------------------------------- */
 
+/* An error answer not sent yet, from the parsers below (no I/O there). */
+struct admin_err {
+	int		 code;
+	const char	*type;
+	char		 reason[512];
+};
+
+/* Fill e; returns -1 for the callers' convenience. */
+static int __attribute__((format(printf, 4, 5)))
+admin_err(struct admin_err *e, int code, const char *type, const char *fmt,
+    ...)
+{
+	va_list	ap;
+
+	e->code = code;
+	e->type = type;
+	va_start(ap, fmt);
+	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /*
- * The body as a JSON object (an empty body is an empty object when
- * empty_ok).  NULL after answering 400/413 itself.
+ * Bytes p[0..len) as a JSON object (an empty body is an empty object when
+ * empty_ok); NULL with e filled (400, 413).
  */
 static json_t *
-body_object(struct evhttp_request *req, int empty_ok)
+body_parse(const char *p, size_t len, int empty_ok, struct admin_err *e)
 {
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	size_t		 len = evbuffer_get_length(in);
 	json_error_t	 jerr;
 	json_t		*doc;
 
 	if (len > ADMIN_BODY_MAX) {
-		reply_error(req, 413, "payload_too_large", "request body is "
+		admin_err(e, 413, "payload_too_large", "request body is "
 		    "larger than %d bytes", ADMIN_BODY_MAX);
 		return NULL;
 	}
 	if (len == 0 && empty_ok)
 		return json_object();
-	doc = json_loadb((const char *)evbuffer_pullup(in, -1), len,
-	    JSON_REJECT_DUPLICATES, &jerr);
+	doc = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL) {
-		reply_error(req, 400, "parse_exception", "body is not JSON: "
+		admin_err(e, 400, "parse_exception", "body is not JSON: "
 		    "%s at character %d", jerr.text, jerr.position);
 		return NULL;
 	}
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		reply_error(req, 400, "parse_exception", "body must be a JSON "
+		admin_err(e, 400, "parse_exception", "body must be a JSON "
 		    "object");
 		return NULL;
 	}
 	return doc;
 }
 
-/*
- * The optional "reason": a short string without control characters (it
- * goes into the log and audit trail).  0, or -1 after answering 400.
- */
+/* The request's body as a JSON object; NULL after answering 400/413. */
+static json_t *
+body_object(struct evhttp_request *req, int empty_ok)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	size_t			 len = evbuffer_get_length(in);
+	struct admin_err	 e;
+	json_t			*doc;
+
+	doc = body_parse(len > ADMIN_BODY_MAX ? NULL :
+	    (const char *)evbuffer_pullup(in, -1), len, empty_ok, &e);
+	if (doc == NULL)
+		reply_error(req, e.code, e.type, "%s", e.reason);
+	return doc;
+}
+
+/* The optional "reason": a short string without control bytes. */
 static int
-body_reason(struct evhttp_request *req, json_t *body, const char **reason)
+reason_parse(json_t *body, const char **reason, struct admin_err *e)
 {
 	json_t		*r = json_object_get(body, "reason");
 	const char	*s;
@@ -220,19 +252,27 @@ body_reason(struct evhttp_request *req, json_t *body, const char **reason)
 	*reason = NULL;
 	if (r == NULL)
 		return 0;
-	if (!json_is_string(r) || json_string_length(r) > REASON_MAX) {
-		reply_error(req, 400, "illegal_argument_exception", "reason "
+	if (!json_is_string(r) || json_string_length(r) > REASON_MAX)
+		return admin_err(e, 400, "illegal_argument_exception", "reason "
 		    "must be a string of at most %d bytes", REASON_MAX);
-		return -1;
-	}
 	for (s = json_string_value(r); *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-			reply_error(req, 400, "illegal_argument_exception",
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return admin_err(e, 400, "illegal_argument_exception",
 			    "reason must not contain control characters");
-			return -1;
-		}
 	*reason = json_string_value(r);
 	return 0;
+}
+
+/* reason_parse for a request: 0, or -1 after answering 400. */
+static int
+body_reason(struct evhttp_request *req, json_t *body, const char **reason)
+{
+	struct admin_err e;
+
+	if (reason_parse(body, reason, &e) == 0)
+		return 0;
+	reply_error(req, e.code, e.type, "%s", e.reason);
+	return -1;
 }
 
 /* ---- answers that wait on AWS ------------------------------------------ */
@@ -377,14 +417,54 @@ apply_weights(struct evhttp_request *req, const int *w, const char *who,
 
 /* ---- handlers -------------------------------------------------------------- */
 
+/*
+ * A PUT /weights body checked against c: w[] starts as c's weights and
+ * takes every backend the body names; the "reason" key is skipped.  0, or
+ * -1 with e filled (nothing named, unknown backend, not 0-999).
+ */
+static int
+weights_parse(const struct sw_config *c, json_t *body, int *w,
+    struct admin_err *e)
+{
+	json_t		*v;
+	const char	*key;
+	int		 named = 0;
+
+	for (size_t i = 0; i < c->nbackends; i++)
+		w[i] = c->backends[i].weight;
+	json_object_foreach(body, key, v) {
+		struct sw_backend	*be;
+		json_int_t		 n;
+
+		if (strcmp(key, "reason") == 0 && json_is_string(v))
+			continue;
+		if ((be = config_backend(c, key)) == NULL)
+			return admin_err(e, 400, "illegal_argument_exception",
+			    "unknown backend \"%.64s\"", key);
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
+		    n > SW_WEIGHT_MAX)
+			return admin_err(e, 400, "illegal_argument_exception",
+			    "weight of %s must be an integer 0-%d", key,
+			    SW_WEIGHT_MAX);
+		w[be - c->backends] = (int)n;
+		named++;
+	}
+	if (named == 0)
+		return admin_err(e, 400, "illegal_argument_exception", "no "
+		    "weight given: expected {\"BACKEND\": 0-%d, ...}",
+		    SW_WEIGHT_MAX);
+	return 0;
+}
+
 /* GET: the weights.  PUT: set some or all of them at once. */
 static void
 h_weights(struct evhttp_request *req, const char *who)
 {
 	const struct sw_config	*c = rt.cfg;
-	json_t			*body, *v;
-	const char		*key, *reason;
-	int			 w[SW_MAX_BACKENDS], named = 0;
+	struct admin_err	 e;
+	json_t			*body;
+	const char		*reason;
+	int			 w[SW_MAX_BACKENDS];
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		reply_json(req, 200, weights_json(c));
@@ -394,32 +474,8 @@ h_weights(struct evhttp_request *req, const char *who)
 		return;
 	if (body_reason(req, body, &reason) == -1)
 		goto done;
-	for (size_t i = 0; i < c->nbackends; i++)
-		w[i] = c->backends[i].weight;
-	json_object_foreach(body, key, v) {
-		struct sw_backend	*be;
-		json_int_t		 n;
-
-		if (strcmp(key, "reason") == 0 && json_is_string(v))
-			continue;
-		if ((be = config_backend(c, key)) == NULL) {
-			reply_error(req, 400, "illegal_argument_exception",
-			    "unknown backend \"%.64s\"", key);
-			goto done;
-		}
-		if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
-		    n > SW_WEIGHT_MAX) {
-			reply_error(req, 400, "illegal_argument_exception",
-			    "weight of %s must be an integer 0-%d", key,
-			    SW_WEIGHT_MAX);
-			goto done;
-		}
-		w[be - c->backends] = (int)n;
-		named++;
-	}
-	if (named == 0)
-		reply_error(req, 400, "illegal_argument_exception", "no weight "
-		    "given: expected {\"BACKEND\": 0-%d, ...}", SW_WEIGHT_MAX);
+	if (weights_parse(c, body, w, &e) == -1)
+		reply_error(req, e.code, e.type, "%s", e.reason);
 	else
 		apply_weights(req, w, who, reason);
 done:
