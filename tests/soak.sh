@@ -2,8 +2,10 @@
 # soak: SOAK_SECONDS (default 180) of mixed traffic through one proxy -
 # keep-alive GETs, a new connection per request, POST bodies, requests
 # that make the backend fail on purpose - while the weights move every
-# 3 s by SIGHUP.  At the end: no 5xx but the injected ones, RSS flat
-# between warm-up and end, and the descriptors the proxy started with.
+# 3 s by SIGHUP (each move to 0 drains that backend, and every fifth move
+# also drains target through the admin API).  At the end: no 5xx but the
+# injected ones, RSS flat between warm-up and end, and the descriptors the
+# proxy started with.
 # `make soak`; not part of `make check`.
 set -euo pipefail
 source "$TESTLIB"
@@ -63,6 +65,10 @@ weights() {
 		read -r ws wt <<<"${w[i % 5]}"
 		sed -i "/^\[backend source\]/,/^\[/ s/^weight = .*/weight = $ws/; /^\[backend target\]/,\$ s/^weight = .*/weight = $wt/" "$TMP/sw.conf"
 		kill -HUP "$SW_PID"
+		# Weight 0 drains by itself (on_weight_zero); also drain a
+		# backend that keeps its weight, through the admin API.
+		[ $((i % 5)) -eq 1 ] && curl -s -o /dev/null -X POST \
+		    "http://127.0.0.1:$ADMIN_PORT/drain?backend=target"
 		i=$((i + 1))
 	done
 	echo "$i" >"$TMP/reloads"
@@ -89,6 +95,8 @@ echo "normal requests: $n_ok answered 200, $bad otherwise; reloads: $(cat "$TMP/
 if [ "$n_ok" -ge $((SECS * 10)) ]; then ok "served $n_ok normal requests"; else fail "only $n_ok normal requests in $SECS s"; fi
 check "no normal request failed (5xx, timeout, reset)" 0 "$bad"
 check "the weights moved at least 5 times" 1 "$(( $(cat "$TMP/reloads") >= 5 ))"
+drains=$(curl -s "http://127.0.0.1:$ADMIN_PORT/stats" | jq -r '.drain.drains // 0')
+check "drains ran (weight 0 and POST /drain): $drains" 1 "$(( drains >= 2 ))"
 # Injected faults: 502 for close/reset/garbage, a cut body for die-mid-body
 # (curl 18), 200 for the big answers between them.
 unexplained=$(grep -vEc '^(502|curl-18|200)$' "$TMP/gen-faults" || true)
