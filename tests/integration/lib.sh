@@ -66,7 +66,22 @@ sw_finish() {
 	[ "$FAIL" -eq 0 ]
 }
 
-free_port() { "$RAWCLIENT" -P; }
+free_port() {
+	# Never a port this test was given before: a port picked but not yet
+	# bound is free again to the kernel, which may hand it out twice
+	# (the admin API once got the port of a backend still starting).
+	local p i
+	for i in $(seq 20); do
+		p=$("$RAWCLIENT" -P) || return 1
+		[ -n "${TMP:-}" ] || { echo "$p"; return 0; }
+		if ! grep -qx "$p" "$TMP/.ports" 2>/dev/null; then
+			echo "$p" >>"$TMP/.ports"
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "$p"
+}
 
 # wait_port PORT: up to 10 s for something to listen on 127.0.0.1:PORT.
 wait_port() {
