@@ -23,14 +23,16 @@
 	}								\
 } while (0)
 
-/* A minimal valid config with the defaults (affinity on), for targets
- * that drive client.c, which reads its settings from c->gen->cfg. */
+/* A small valid config with the defaults (affinity on) and backends
+ * source (weight 3) and target (weight 1), for targets that drive
+ * client.c (settings from c->gen->cfg) or the admin API's parsers. */
 static inline struct sw_config *
 fuzz_config(void)
 {
 	static const char text[] = "[listener]\naddress = 127.0.0.1:1\n"
 	    "[admin]\naddress = off\n"
-	    "[backend source]\nservers = 127.0.0.1:2\nweight = 1\n";
+	    "[backend source]\nservers = 127.0.0.1:2\nweight = 3\n"
+	    "[backend target]\nservers = 127.0.0.1:3\nweight = 1\n";
 	struct config_errors	 e = { 0 };
 	struct sw_config	*c = config_parse("fuzz", text, sizeof(text) - 1, &e);
 

@@ -20,21 +20,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct sw_config *
-two_backends(void)
-{
-	static const char text[] = "[listener]\naddress = 127.0.0.1:1\n"
-	    "[admin]\naddress = off\n"
-	    "[backend source]\nservers = 127.0.0.1:2\nweight = 3\n"
-	    "[backend target]\nservers = 127.0.0.1:3\nweight = 1\n";
-	struct config_errors	 e = { 0 };
-	struct sw_config	*c = config_parse("fuzz", text, sizeof(text) - 1, &e);
-
-	FUZZ_ASSERT(c != NULL);
-	config_errors_free(&e);
-	return c;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			 w[SW_MAX_BACKENDS];
 
 	if (c == NULL)
-		c = two_backends();
+		c = fuzz_config();
 	memset(&e, 0, sizeof(e));
 	if ((body = body_parse((const char *)data, size, size > 0 &&
 	    data[0] == ' ', &e)) == NULL) {
