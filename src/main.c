@@ -40,6 +40,7 @@
 
 static const char *config_path = SYSCONFDIR "/switchover.conf";
 static int access_fd = -1;
+static struct event *stop_ev;	/* while stopping: are the workers done? */
 
 static void
 usage(FILE *f)
@@ -60,7 +61,8 @@ usage(FILE *f)
 "  -V        print the version\n"
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
-"[proxy] shutdown_timeout) and exit 0; SIGHUP re-reads the configuration\n"
+"[proxy] shutdown_timeout) and exit 0, meanwhile GET /healthz answers\n"
+"503; a second SIGTERM/SIGINT exits at once (status 1); SIGHUP re-reads the configuration\n"
 "and its certificates and applies them without dropping connections, or\n"
 "keeps the old ones.  A backend whose weight drops to 0 has its client\n"
 "connections drained over [drain] spread ([drain] on_weight_zero);\n"
@@ -200,23 +202,46 @@ reload(void)
 	log_info("reload done");
 }
 
+/*
+ * While stopping: end the control loop once every worker's loop has
+ * ended.  Until then the control thread keeps serving (the admin API's
+ * /healthz says 503, a second signal is heard).
+ */
+static void
+stop_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	for (size_t i = 0; i < rt.nworkers; i++)
+		if (!__atomic_load_n(&rt.workers[i]->stopped, __ATOMIC_ACQUIRE))
+			return;
+	event_base_loopexit(rt.base, NULL);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
+	const struct timeval	 tick = { 0, 50 * 1000 };
+
 	if (sig == SIGHUP) {
 		reload();
 		return;
 	}
 	if (rt.stopping) {
-		log_warn("second signal: exiting now");
-		exit(1);
+		/* At once: no atexit work while workers still run. */
+		log_warn("second signal %d: exiting now, in-flight requests "
+		    "are cut off", (int)sig);
+		_exit(1);
 	}
 	rt.stopping = 1;
 	log_info("signal %d: stopping: finishing in-flight requests (up to %d ms)",
 	    (int)sig, rt.cfg->shutdown_timeout_ms);
 	for (size_t i = 0; i < rt.nworkers; i++)
 		worker_post_shutdown(rt.workers[i]);
-	event_base_loopexit(rt.base, NULL);
+	if ((stop_ev = event_new(rt.base, -1, EV_PERSIST, stop_poll_cb,
+	    NULL)) == NULL || event_add(stop_ev, &tick) == -1) {
+		log_warn("cannot watch the workers stop: the admin API stops "
+		    "now");
+		event_base_loopexit(rt.base, NULL);
+	}
 }
 
 /*
@@ -465,6 +490,8 @@ main(int argc, char *argv[])
 	affinity_free();
 	for (int i = 0; signums[i] != 0; i++)
 		event_free(sigs[i]);
+	if (stop_ev != NULL)
+		event_free(stop_ev);
 	config_unref(rt.cfg);
 	event_base_free(rt.base);
 	if (access_fd != -1)
