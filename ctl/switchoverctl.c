@@ -275,6 +275,9 @@ change(struct ctl *c, const char *method, const char *path, json_t *body)
 	    NULL)) != 0)
 		return rc;
 	print_weights(w);
+	if (json_is_string(json_object_get(w, "warning")))
+		say("warning: %s", json_string_value(json_object_get(w,
+		    "warning")));
 	rc = report_alb(w);
 	json_decref(w);
 	return rc;

@@ -384,12 +384,15 @@ push_done(const struct aws_outcome *o, void *arg)
  * source of truth and never waits on AWS to move traffic).
  */
 static void
-reply_weights(struct evhttp_request *req)
+reply_weights(struct evhttp_request *req, const char *warn)
 {
 	struct aws_outcome	 o = { 0, "InternalError", "cannot queue the "
 				    "push to the ALB", 0 };
 	struct pending		*p;
 	json_t			*doc = weights_json(rt.cfg);
+
+	if (doc != NULL && warn != NULL && *warn != '\0')
+		json_object_set_new(doc, "warning", json_string(warn));
 
 	if (!aws_push_enabled() || doc == NULL) {
 		reply_json(req, 200, doc);
@@ -404,25 +407,30 @@ reply_weights(struct evhttp_request *req)
 		push_done(&o, p);
 }
 
-/* Apply w through the runtime and answer with the new weights. */
+/*
+ * Apply w through the runtime and answer with the new weights (and a
+ * "warning" when the state file was not written: must_apply, a fallback,
+ * is never refused for it).
+ */
 static void
 apply_weights(struct evhttp_request *req, const int *w, const char *who,
-    const char *reason)
+    const char *reason, int must_apply)
 {
-	char err[512];
+	char err[512], warn[512];
 
 	if (config_weights_valid(w, rt.cfg->nbackends) == -1) {
 		reply_error(req, 400, "illegal_argument_exception", "every "
 		    "weight would be 0: no request could be routed");
 		return;
 	}
-	if (runtime_set_weights(w, who, reason, err, sizeof(err)) == -1) {
+	if (runtime_set_weights_warn(w, who, reason, must_apply, warn,
+	    sizeof(warn), err, sizeof(err)) == -1) {
 		log_err("admin: weight change by %s failed: %s", who, err);
 		reply_error(req, 500, "state_exception", "weights not changed: "
 		    "%s", err);
 		return;
 	}
-	reply_weights(req);
+	reply_weights(req, warn);
 }
 
 /* ---- handlers -------------------------------------------------------------- */
@@ -487,14 +495,15 @@ h_weights(struct evhttp_request *req, const char *who)
 	if (weights_parse(c, body, w, &e) == -1)
 		reply_error(req, e.code, e.type, "%s", e.reason);
 	else
-		apply_weights(req, w, who, reason);
+		apply_weights(req, w, who, reason, 0);
 done:
 	json_decref(body);
 }
 
 /* All weight to the backend called name, none to the others. */
 static void
-all_to(struct evhttp_request *req, const char *who, const char *name)
+all_to(struct evhttp_request *req, const char *who, const char *name,
+    int must_apply)
 {
 	const struct sw_config	*c = rt.cfg;
 	struct sw_backend	*be = config_backend(c, name);
@@ -512,7 +521,7 @@ all_to(struct evhttp_request *req, const char *who, const char *name)
 		goto done;
 	}
 	w[be - c->backends] = 1;
-	apply_weights(req, w, who, reason);
+	apply_weights(req, w, who, reason, must_apply);
 done:
 	json_decref(body);
 }
@@ -521,14 +530,14 @@ done:
 static void
 h_switchover(struct evhttp_request *req, const char *who)
 {
-	all_to(req, who, "target");
+	all_to(req, who, "target", 0);
 }
 
-/* POST /fallback: everything back to the source. */
+/* POST /fallback: everything back to the source, even without a disk. */
 static void
 h_fallback(struct evhttp_request *req, const char *who)
 {
-	all_to(req, who, "source");
+	all_to(req, who, "source", 1);
 }
 
 /* GET /stats: counters, latency, connections and split as JSON. */

@@ -161,11 +161,23 @@ int
 runtime_set_weights(const int *w, const char *who, const char *reason,
     char *err, size_t errlen)
 {
+	char warn[512];
+
+	return runtime_set_weights_warn(w, who, reason, 0, warn, sizeof(warn),
+	    err, errlen);
+}
+
+int
+runtime_set_weights_warn(const int *w, const char *who, const char *reason,
+    int must_apply, char *warn, size_t warnlen, char *err, size_t errlen)
+{
 	struct sw_config	*cur = rt.cfg, *next;
 	struct state_weights	 old, now;
-	char			 aerr[256], desc[512];
-	int			 changed = 0;
+	char			 aerr[256], desc[512], serr[384];
+	int			 changed = 0, r;
 
+	if (warnlen > 0)
+		warn[0] = '\0';
 	if (weights_check(cur, w, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < cur->nbackends; i++)
@@ -180,13 +192,32 @@ runtime_set_weights(const int *w, const char *who, const char *reason,
 		next->backends[i].weight = w[i];
 	state_from_config(&old, cur);
 	state_from_config(&now, next);
-	/* Durable before it is served: a crash never forgets an ack'ed change. */
-	if (cur->state_file != NULL &&
-	    state_save(cur->state_file, &now, err, errlen) == -1) {
+	weights_str(&now, desc, sizeof(desc));
+	/*
+	 * Durable before it is served: a crash never forgets an ack'ed
+	 * change.  Except a fallback (must_apply): the way back to safety
+	 * is never refused for want of a disk, it is served from memory and
+	 * the caller says so.  Written but not durable: served, with a
+	 * warning, since the file already says so.
+	 */
+	r = cur->state_file == NULL ? 0 : state_save(cur->state_file, &now,
+	    serr, sizeof(serr));
+	if (r == -1 && !must_apply) {
+		snprintf(err, errlen, "%s", serr);
 		config_unref(next);
 		return -1;
 	}
-	weights_str(&now, desc, sizeof(desc));
+	if (r == -1) {
+		log_err("STATE FILE NOT WRITTEN: %s: weights %s applied in "
+		    "memory only; a restart brings back the old ones",
+		    serr, desc);
+		snprintf(warn, warnlen, "applied in memory only, the state file "
+		    "was not written (a restart brings back the old weights): "
+		    "%s", serr);
+	} else if (r == 1) {
+		log_warn("state file: %s", serr);
+		snprintf(warn, warnlen, "state file: %s", serr);
+	}
 	log_info("weights set by %s: %s%s%s", who, desc,
 	    reason ? ": " : "", reason ? reason : "");
 	/* cur may be freed by the publish: only rt.cfg is ours after it. */

@@ -130,9 +130,19 @@ state_save(const char *path, const struct state_weights *sw, char *err,
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* The temp file lives beside the target: rename must not cross fs. */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640)) == -1) {
+	/*
+	 * The temp file lives beside the target: rename must not cross fs.
+	 * It is always a new file: a symlink planted at its name is not
+	 * followed (O_EXCL fails on it, O_NOFOLLOW too).  One left by a
+	 * crash, or planted, is removed (the link, never what it points at)
+	 * and creation tried once more.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0640);
+	if (fd == -1) {
 		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -151,9 +161,11 @@ state_save(const char *path, const struct state_weights *sw, char *err,
 		seterr(err, errlen, "rename %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	/* From here on the file holds the new weights: never "not saved". */
 	if (fsync_dir(path) == -1) {
-		seterr(err, errlen, "fsync directory of %s: %s", path,
-		    strerror(errno));
+		seterr(err, errlen, "saved, but a crash may lose it: fsync of "
+		    "the directory of %s: %s", path, strerror(errno));
+		rc = 1;
 		goto fail;
 	}
 	rc = 0;

@@ -61,6 +61,15 @@ void	runtime_metrics(struct worker_metrics *out);
 int	runtime_set_weights(const int *w, const char *who, const char *reason,
 	    char *err, size_t errlen);
 /*
+ * The same, with what went wrong short of a refusal in warn (empty when
+ * nothing did).  With must_apply (a fallback) a state file that cannot
+ * be written does not stop the change: it is served from memory, logged
+ * loudly and said in warn.
+ */
+int	runtime_set_weights_warn(const int *w, const char *who,
+	    const char *reason, int must_apply, char *warn, size_t warnlen,
+	    char *err, size_t errlen);
+/*
  * Start-up: remember c's weights as the file's, then let the weights saved
  * in c's [state] file override them.  -1 with err when the state file is
  * unreadable or corrupt.

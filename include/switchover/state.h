@@ -28,7 +28,11 @@ struct state_weights {
 
 /* Weights of a config, in its backend order. */
 void	state_from_config(struct state_weights *, const struct sw_config *);
-/* Replace PATH with sw, durably.  0, or -1 with err filled. */
+/*
+ * Replace PATH with sw, durably.  0; -1 with err filled when PATH is
+ * unchanged; 1 with err filled when PATH holds sw but the rename may not
+ * survive a crash (the directory's fsync failed).
+ */
 int	state_save(const char *path, const struct state_weights *sw,
 	    char *err, size_t errlen);
 /*

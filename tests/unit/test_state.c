@@ -7,11 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <cmocka.h>
 
 #include "switchover/state.h"
 
 static char dir[] = "/tmp/sw-state-test.XXXXXX";
+
+/*
+ * fsync(2) as state.c sees it: this definition in the test program wins
+ * over libc's, so a test can make the directory's fsync fail (EIO), the
+ * one step after the rename.
+ */
+static int fail_dir_fsync;
+
+int
+fsync(int fd)
+{
+	struct stat st;
+
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 /* path of NAME in the test's directory (static buffer). */
 static const char *
@@ -126,6 +148,53 @@ test_save_fails_cleanly(void **state)
 	assert_non_null(strstr(err, "/nonexistent-dir/state.json"));
 }
 
+/* An error after the rename is not "unchanged": the file has the weights. */
+static void
+test_error_after_rename(void **state)
+{
+	struct state_weights	 a = { 0 }, b;
+	char			 err[256] = "", p[256];
+
+	snprintf(p, sizeof(p), "%s", in_dir("after.json"));
+	strcpy(a.w[0].name, "source");
+	a.w[0].weight = 4;
+	a.n = 1;
+	fail_dir_fsync = 1;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 1);
+	fail_dir_fsync = 0;
+	assert_non_null(strstr(err, "saved, but"));
+	assert_non_null(strstr(err, "fsync of the directory"));
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.w[0].weight, 4);
+	assert_int_equal(access(in_dir("after.json.tmp"), F_OK), -1);
+	unlink(p);
+}
+
+/* The temporary is always a new file: a planted symlink is not followed. */
+static void
+test_tmp_symlink(void **state)
+{
+	struct state_weights	 a = { 0 }, b;
+	char			 err[256], p[256], victim[256], buf[32] = "";
+	FILE			*f;
+
+	snprintf(p, sizeof(p), "%s", in_dir("link.json"));
+	snprintf(victim, sizeof(victim), "%s", put("victim", "keep me\n"));
+	assert_int_equal(symlink(victim, in_dir("link.json.tmp")), 0);
+	strcpy(a.w[0].name, "target");
+	a.w[0].weight = 9;
+	a.n = 1;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "keep me\n");
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.w[0].weight, 9);
+	unlink(p);
+	unlink(victim);
+}
+
 static void
 test_audit_lines(void **state)
 {
@@ -180,6 +249,8 @@ main(void)
 		cmocka_unit_test(test_missing_is_not_an_error),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_save_fails_cleanly),
+		cmocka_unit_test(test_error_after_rename),
+		cmocka_unit_test(test_tmp_symlink),
 		cmocka_unit_test(test_audit_lines),
 	};
 
