@@ -473,9 +473,8 @@ static void
 pull_described(const struct aws_result *r, void *arg)
 {
 	struct elbv2_forward	 f;
-	struct sw_config	*c;
-	char			 err[400];
-	int			 idx[2], w[2], cur[2];
+	char			 err[400], serr[300];
+	int			 idx[2], w[2], cur[2], all[SW_MAX_BACKENDS], rc;
 
 	if (!r->ok) {
 		pull_end(r->code, r->message, NULL);
@@ -507,17 +506,23 @@ pull_described(const struct aws_result *r, void *arg)
 		pull_end("InvalidWeights", err, NULL);
 		return;
 	}
-	if ((c = config_clone(rt.cfg)) == NULL) {
-		pull_end("InternalError", "out of memory", NULL);
-		return;
-	}
-	config_backend(c, "source")->weight = w[SRC];
-	config_backend(c, "target")->weight = w[TGT];
+	/* Through the one door: saved to the state file, then audited. */
+	for (size_t i = 0; i < rt.cfg->nbackends; i++)
+		all[i] = rt.cfg->backends[i].weight;
+	all[config_backend(rt.cfg, "source") - rt.cfg->backends] = w[SRC];
+	all[config_backend(rt.cfg, "target") - rt.cfg->backends] = w[TGT];
 	log_info("aws: adopting the ALB's weights source %d / target %d",
 	    w[SRC], w[TGT]);
 	A.adopting = 1;
-	runtime_publish(c);
+	rc = runtime_set_weights(all, "aws-pull", "adopted from the ALB rule",
+	    serr, sizeof(serr));
 	A.adopting = 0;
+	if (rc == -1) {
+		snprintf(err, sizeof(err), "the ALB's source %d / target %d not "
+		    "adopted: %s", w[SRC], w[TGT], serr);
+		pull_end("StateError", err, NULL);
+		return;
+	}
 	pull_end(NULL, NULL, w);
 }
 

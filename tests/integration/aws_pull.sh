@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # aws_pull: with sync = pull, a weight change made on the ALB with boto3
-# is adopted by the proxy (its traffic follows) and not pushed back.
+# is adopted by the proxy (its traffic follows) and not pushed back; the
+# adopted weights go through the one door for weights: saved to the state
+# file and audited, so a restart keeps them.
 set -euo pipefail
 source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
 
@@ -8,7 +10,11 @@ moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
 aws_backends
-aws_conf 1 0 pull "pull_interval = 1s"
+STATE="
+[state]
+file = $TMP/state.json
+audit_log = $TMP/audit.log"
+aws_conf 1 0 pull "pull_interval = 1s$STATE"
 start_proxy "$TMP/sw.conf"
 check_match "starts on the source" '"name":"src"' "$(curl -s "http://127.0.0.1:$P/")"
 
@@ -17,6 +23,8 @@ for i in $(seq 150); do grep -q "adopting the ALB's weights source 0 / target 5"
 check_match "the ALB's change is adopted" "adopting the ALB's weights source 0 / target 5" "$(cat "$TMP/switchover.log")"
 check_match "the proxy now serves the target" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
 check_match "the runtime logged the weight move" "backend target: weight 0 -> 5" "$(cat "$TMP/switchover.log")"
+check_match "the state file holds the adopted weights" '"weights": *\{"source": *0, *"target": *5\}' "$(cat "$TMP/state.json" 2>/dev/null)"
+check_match "the audit log names the ALB pull" '"who":"aws-pull","reason":"adopted from the ALB rule","old":\{"source":1,"target":0\},"new":\{"source":0,"target":5\}' "$(cat "$TMP/audit.log" 2>/dev/null)"
 
 # A later poll sees the same weights: nothing adopted twice, nothing pushed.
 sleep 2.5
@@ -29,4 +37,15 @@ fixture "$MOTO" set-weights "$LISTENER_ARN" 0 0
 for i in $(seq 150); do grep -q "not adopted" "$TMP/switchover.log" && break; sleep 0.1; done
 check_match "all-zero weights are not adopted" "source 0 / target 0: not adopted" "$(cat "$TMP/switchover.log")"
 check_match "the proxy still serves" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
+check "one change audited" 1 "$(wc -l <"$TMP/audit.log")"
+
+# A restart without AWS (sync = off) serves what was adopted, from the state file.
+kill -TERM "$SW_PID"
+wait_exit "$SW_PID" 20 || true
+aws_conf 1 0 off "$STATE"
+start_proxy "$TMP/sw.conf"
+wait_port "$ADMIN_PORT"
+check "after a restart the adopted weights serve" '{"source":0,"target":5}' \
+    "$(curl -s "http://127.0.0.1:$ADMIN_PORT/weights" | tr -d ' \n')"
+check_match "  and traffic goes to the target" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
 sw_finish
