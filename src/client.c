@@ -941,6 +941,9 @@ client_finish(struct client *c)
 		client_linger(c, CLOSE_CLIENT);
 }
 
+/* A client can cause one of these per request: rate-limited. */
+static struct log_limit client_err_limit;
+
 /*
  * Answer with a proxy-made error.  If a response head already went out,
  * all we can do is close.  Returns -1: the caller must stop.
@@ -956,8 +959,8 @@ client_error(struct client *c, int status, const char *type,
 		M_INC(c->be->m->errors[perr]);
 	if (c->resp_head_sent) {
 		/* Deliver what did arrive; the short body tells the client. */
-		log_info("client %s: %s after the response began: closing",
-		    c->addr, reason);
+		log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %s "
+		    "after the response began: closing", c->addr, reason);
 		client_linger(c, CLOSE_UPSTREAM_ERROR);
 		return -1;
 	}
@@ -991,7 +994,8 @@ client_error(struct client *c, int status, const char *type,
 	http_error_response(bufferevent_get_output(c->bev), status, type,
 	    reason, flags);
 	client_out(c);
-	log_info("client %s: %d %s", c->addr, status, reason);
+	log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %d %s",
+	    c->addr, status, reason);
 	c->status = status;
 	c->up_byte = 0;
 	c->resp_head_sent = 1;

@@ -5,8 +5,10 @@
  * threads need no lock and an external rotator may rename the file at any
  * time (log_reopen() then starts a new one).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +23,31 @@ static enum log_level	 log_level = LOG_LVL_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-/* Open (or reopen) the configured log file. */
+/*
+ * Open (or reopen) the configured log file.  A reopen puts the new file
+ * on the descriptor in use (dup2 swaps it atomically): closing it instead
+ * would let a thread write to a closed descriptor, or to whatever socket
+ * takes its number next.
+ */
 static int
 log_open_path(const char *path)
 {
-	int fd;
+	int fd, e;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
-	log_fd = fd;
+	if (log_fd == STDERR_FILENO) {
+		log_fd = fd;
+		return 0;
+	}
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -129,6 +144,36 @@ log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+	struct timespec		 ts;
+	unsigned long long	 now, cur;
+	unsigned		 n;
+	va_list			 ap;
+
+	if (!log_enabled(level))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec;
+	cur = __atomic_load_n(&l->window, __ATOMIC_RELAXED);
+	if (now != cur && __atomic_compare_exchange_n(&l->window, &cur, now, 0,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&l->logged, 0, __ATOMIC_RELAXED);
+		if ((n = __atomic_exchange_n(&l->held, 0, __ATOMIC_RELAXED)) > 0)
+			log_msg(level, "suppressed %u more such lines (at most "
+			    "%d a second)", n, LOG_LIMIT_BURST);
+	}
+	if (__atomic_fetch_add(&l->logged, 1, __ATOMIC_RELAXED) >=
+	    LOG_LIMIT_BURST) {
+		__atomic_add_fetch(&l->held, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);

@@ -6,6 +6,7 @@
  * configured) the admin API.  Workers are started last, once every
  * listening socket is bound, so a bad address fails before any traffic.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -62,9 +63,9 @@ usage(FILE *f)
 "\n"
 "Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to\n"
 "[proxy] shutdown_timeout) and exit 0, meanwhile GET /healthz answers\n"
-"503; a second SIGTERM/SIGINT exits at once (status 1); SIGHUP re-reads the configuration\n"
-"and its certificates and applies them without dropping connections, or\n"
-"keeps the old ones.  A backend whose weight drops to 0 has its client\n"
+"503; a second SIGTERM/SIGINT exits at once (status 1).  SIGHUP re-reads\n"
+"the configuration and its certificates and applies them without dropping\n"
+"connections, or keeps the old ones, and reopens the log files.  A backend whose weight drops to 0 has its client\n"
 "connections drained over [drain] spread ([drain] on_weight_zero);\n"
 "scrolls, PITs and async searches stay on the backend that created them\n"
 "([affinity]).\n"
@@ -136,6 +137,37 @@ fail:
 	return -1;
 }
 
+/*
+ * SIGHUP: reopen the access log (after rotation), or open c's changed
+ * access_log, on the descriptor the workers write to (dup2): they never
+ * see it closed.  Off at start: workers do not format lines at all, so
+ * turning it on waits for a restart; turned off, lines go to /dev/null.
+ */
+static void
+access_reopen(const struct sw_config *c)
+{
+	const char	*path = c->access_log;
+	int		 off = path == NULL || strcmp(path, "off") == 0, fd;
+
+	if (access_fd == -1) {
+		if (!off)
+			log_warn("reload: access_log %s applies only at restart "
+			    "(it was off)", path);
+		return;
+	}
+	fd = open(off ? "/dev/null" : path, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_err("reload: cannot open access log %s: %s: still writing "
+		    "to the old one", path, strerror(errno));
+		return;
+	}
+	if (dup3(fd, access_fd, O_CLOEXEC) == -1)
+		log_err("reload: cannot switch the access log to %s: %s",
+		    off ? "off" : path, strerror(errno));
+	close(fd);
+}
+
 /* Print every error of a failed load. */
 static void
 print_errors(struct config_errors *e)
@@ -196,7 +228,10 @@ reload(void)
 		if (log_level_parse(c->log_level, &lvl) == 0)
 			log_set_level(lvl);
 	}
-	log_reopen();
+	if (log_reopen() == -1)
+		log_err("reload: cannot reopen the log file: %s",
+		    strerror(errno));
+	access_reopen(c);
 	runtime_publish(c);
 	dns_refresh();
 	log_info("reload done");

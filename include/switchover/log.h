@@ -23,7 +23,10 @@ int	 log_init(const char *path, enum log_level level);
 int	 log_level_parse(const char *s, enum log_level *out);
 void	 log_set_level(enum log_level level);
 int	 log_enabled(enum log_level level);
-/* Reopen the log file (after rotation, on SIGHUP). */
+/*
+ * Reopen the log file (after rotation, on SIGHUP) on the same descriptor
+ * (dup2): threads writing meanwhile never see a closed one.
+ */
 int	 log_reopen(void);
 void	 log_close(void);
 
@@ -31,6 +34,19 @@ void	 log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 log_vmsg(enum log_level, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+/*
+ * Lines that a client can cause one per request (a flood of bad requests
+ * must not fill the disk or stall a worker on a full pipe): at most
+ * LOG_LIMIT_BURST a second per struct log_limit, then one line saying
+ * how many were suppressed.  Any thread; a static zeroed struct each.
+ */
+#define LOG_LIMIT_BURST	10
+struct log_limit {
+	unsigned long long	window;	/* the second being counted */
+	unsigned		logged, held;
+};
+void	 log_limited(struct log_limit *, enum log_level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Log at error level and exit(1).  For start-up failures only. */
 void	 fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
