@@ -30,9 +30,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -83,6 +86,24 @@ static const struct route routes[] = {
 	{ "/preflight", EVHTTP_REQ_POST, "POST", 0, h_preflight },
 };
 
+/*
+ * One admin connection, from its accept (conn_new, evhttp's bevcb) until
+ * evhttp has freed it.  libevent 2.1 tells us neither, so we create the
+ * connection's bufferevent and keep a reference on it: the struct stays
+ * valid (and its socket open, so never reused) until we let go, and
+ * evhttp's bufferevent_free() shows as the callbacks being cleared
+ * (conn_alive).  The sweep lets go of freed ones each second and at
+ * every accept, which is when the cap is checked.
+ */
+struct aconn {
+	struct bufferevent	*bev;		/* our reference */
+	struct event		*deadline;	/* whole request, or refusal */
+	int			 over;		/* beyond the cap: refuse */
+#define OVER_ANSWERED	2			/* ...done by dispatch() */
+	TAILQ_ENTRY(aconn)	 entry;
+};
+TAILQ_HEAD(aconns, aconn);
+
 /* A request whose answer waits on AWS. */
 struct pending {
 	struct evhttp_request	*req;	/* NULL: freed by evhttp_free() */
@@ -105,7 +126,21 @@ static struct {
 	int		 have_token;
 	struct pending	*pending;	/* every parked request */
 	struct pending	*preflight;	/* the one preflight running */
+	struct aconns	 conns;		/* every connection, alive or not */
+	int		 nconns;
+	int		 max_conns;
+	int		 deadline_ms;
+	struct event	*sweep_ev;
+	struct event_base *base;
 } adm;
+
+#define BUSY_REASON	"the admin API has [admin] max_connections open " \
+			"already"
+#define BUSY_BODY	"{\"error\":{\"type\":\"too_many_connections\"," \
+			"\"reason\":\"" BUSY_REASON "\"},\"status\":503}\n"
+
+/* Admin lines a client can cause at will. */
+static struct log_limit admin_limit;
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -285,6 +320,187 @@ body_reason(struct evhttp_request *req, json_t *body, const char **reason)
 	return -1;
 }
 
+/* ---- connections: a cap, and a deadline for each whole request ---------- */
+
+/* Has evhttp freed a's connection (bufferevent_free clears the callbacks)? */
+static int
+conn_alive(const struct aconn *a)
+{
+	bufferevent_data_cb rd = NULL;
+
+	bufferevent_getcb(a->bev, &rd, NULL, NULL, NULL);
+	return rd != NULL;
+}
+
+/* Let go of a (its connection freed, or the API stopping). */
+static void
+conn_free(struct aconn *a)
+{
+	TAILQ_REMOVE(&adm.conns, a, entry);
+	adm.nconns--;
+	event_free(a->deadline);
+	bufferevent_decref(a->bev);	/* the last reference closes the socket */
+	free(a);
+}
+
+/* Let go of every connection evhttp has freed. */
+static void
+conns_sweep(void)
+{
+	struct aconn *a, *next;
+
+	for (a = TAILQ_FIRST(&adm.conns); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, entry);
+		if (!conn_alive(a))
+			conn_free(a);
+	}
+	if (TAILQ_EMPTY(&adm.conns) && adm.sweep_ev != NULL)
+		evtimer_del(adm.sweep_ev);
+}
+
+/* Sweep timer (every second while there are connections). */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conns_sweep();
+}
+
+/* The tracked connection a request came on; NULL if untracked. */
+static struct aconn *
+conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct aconn			*a;
+
+	if (req == NULL || (evcon = evhttp_request_get_connection(req)) ==
+	    NULL || (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return NULL;
+	TAILQ_FOREACH(a, &adm.conns, entry)
+		if (a->bev == bev)
+			return a;
+	return NULL;
+}
+
+/* From now, a's next whole request (and the answer before it) has
+ * deadline_ms. */
+static void
+conn_arm(struct aconn *a)
+{
+	struct timeval tv = { adm.deadline_ms / 1000,
+	    (adm.deadline_ms % 1000) * 1000 };
+
+	if (a != NULL && !a->over)
+		evtimer_add(a->deadline, &tv);
+}
+
+static void
+conn_disarm(struct aconn *a)
+{
+	if (a != NULL && !a->over)
+		evtimer_del(a->deadline);
+}
+
+/* "ip:port" of fd's peer into buf. */
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+	char			h[INET6_ADDRSTRLEN] = "?";
+	int			port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, h, sizeof(h));
+			port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, h, sizeof(h));
+			port = ntohs(s6->sin6_port);
+		}
+	}
+	snprintf(buf, len, "%s:%d", h, port);
+}
+
+/*
+ * a's deadline passed (or a is beyond the cap): cut the connection.  Its
+ * socket is shut down, not closed (it is evhttp's, and ours until the
+ * sweep): evhttp reads the end and frees the connection itself.
+ */
+static void
+conn_deadline(evutil_socket_t unused, short what, void *arg)
+{
+	struct aconn	*a = arg;
+	char		 peer[64], busy[512];
+	int		 fd, n;
+
+	if (!conn_alive(a)) {
+		conn_free(a);
+		return;
+	}
+	if ((fd = bufferevent_getfd(a->bev)) == -1)
+		return;
+	peer_name(fd, peer, sizeof(peer));
+	if (a->over == OVER_ANSWERED)
+		return;		/* dispatch() said 503 and closes after it */
+	if (a->over) {
+		log_limited(&admin_limit, LOG_LVL_WARN, "admin: %s: refused: "
+		    "%d connections open ([admin] max_connections)", peer,
+		    adm.max_conns);
+		/* Best effort: the client may not have sent its request yet. */
+		n = snprintf(busy, sizeof(busy), "HTTP/1.1 503 Service "
+		    "Unavailable\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    strlen(BUSY_BODY), BUSY_BODY);
+		if (n > 0 && send(fd, busy, (size_t)n, MSG_NOSIGNAL |
+		    MSG_DONTWAIT) == -1)
+			errno = 0;
+	} else
+		log_limited(&admin_limit, LOG_LVL_WARN, "admin: %s: no whole "
+		    "request within %d ms ([admin] request_timeout): closed",
+		    peer, adm.deadline_ms);
+	shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * evhttp's bevcb: a new connection.  Counted, given its deadline, or
+ * refused when max_conns are open already.  NULL lets evhttp make its
+ * own bufferevent (untracked; only when we are out of memory).
+ */
+static struct bufferevent *
+conn_new(struct event_base *base, void *arg)
+{
+	const struct timeval	 now = { 0, 0 }, second = { 1, 0 };
+	struct bufferevent	*bev;
+	struct aconn		*a;
+
+	conns_sweep();
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->deadline = evtimer_new(base, conn_deadline, a)) == NULL) {
+		free(a);
+		return bev;
+	}
+	bufferevent_incref(bev);
+	a->bev = bev;
+	TAILQ_INSERT_TAIL(&adm.conns, a, entry);
+	if (++adm.nconns > adm.max_conns) {
+		/* Once evhttp has handed it its socket: from the loop. */
+		a->over = 1;
+		evtimer_add(a->deadline, &now);
+	} else
+		conn_arm(a);
+	if (!evtimer_pending(adm.sweep_ev, NULL))
+		evtimer_add(adm.sweep_ev, &second);
+	return bev;
+}
+
 /* ---- answers that wait on AWS ------------------------------------------ */
 
 /* Connection close callback: evhttp is about to free p's request. */
@@ -309,6 +525,8 @@ pending_new(struct evhttp_request *req)
 		return NULL;
 	}
 	p->req = req;
+	/* Waiting on AWS is not the client's slowness. */
+	conn_disarm(conn_of(req));
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 	    pending_gone, p);
 	if ((p->next = adm.pending) != NULL)
@@ -327,8 +545,10 @@ pending_req(struct pending *p)
 	struct evhttp_connection *evcon;
 
 	if (p->req != NULL &&
-	    (evcon = evhttp_request_get_connection(p->req)) != NULL)
+	    (evcon = evhttp_request_get_connection(p->req)) != NULL) {
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		conn_arm(conn_of(p->req));
+	}
 	return p->req;
 }
 
@@ -933,11 +1153,22 @@ dispatch(struct evhttp_request *req, void *arg)
 	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char			*peer = NULL, who[80], why[320];
 	ev_uint16_t		 port = 0;
+	struct aconn		*a;
 	const struct route	*r = NULL;
 
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
 	    &port);
 	snprintf(who, sizeof(who), "%s:%u", peer ? peer : "?", port);
+	/* This request is whole: the clock starts again for the next. */
+	if ((a = conn_of(req)) != NULL && a->over) {
+		/* Beyond the cap, and its request came before the refusal. */
+		a->over = OVER_ANSWERED;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		reply_error(req, 503, "too_many_connections", BUSY_REASON);
+		return;
+	}
+	conn_arm(a);
 	if (!request_allowed(req, rt.cfg->admin_allowed_hosts, why,
 	    sizeof(why))) {
 		log_warn("admin: %s: %.100s refused: %s", who, path ? path : "?",
@@ -1102,6 +1333,15 @@ admin_start(struct event_base *base, const struct sw_config *c, char *err,
 		snprintf(err, errlen, "admin: out of memory");
 		goto fail;
 	}
+	TAILQ_INIT(&adm.conns);
+	adm.base = base;
+	adm.max_conns = c->admin_max_conns;
+	adm.deadline_ms = c->admin_request_timeout_ms;
+	if ((adm.sweep_ev = evtimer_new(base, sweep_cb, NULL)) == NULL) {
+		snprintf(err, errlen, "admin: out of memory");
+		goto fail;
+	}
+	evhttp_set_bevcb(adm.http, conn_new, NULL);
 	evhttp_set_max_body_size(adm.http, ADMIN_READ_MAX);
 	evhttp_set_max_headers_size(adm.http, 16 * 1024);
 	evhttp_set_timeout(adm.http, ADMIN_TIMEOUT_S);
@@ -1138,5 +1378,11 @@ admin_stop(void)
 			evhttp_request_free(adm.pending->req);
 		pending_free(adm.pending);
 	}
+	/* evhttp_free() freed every connection: only our references left. */
+	if (adm.base != NULL)
+		while (!TAILQ_EMPTY(&adm.conns))
+			conn_free(TAILQ_FIRST(&adm.conns));
+	if (adm.sweep_ev != NULL)
+		event_free(adm.sweep_ev);
 	OPENSSL_cleanse(&adm, sizeof(adm));
 }

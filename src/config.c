@@ -263,6 +263,8 @@ config_defaults(struct sw_config *c)
 	c->io_timeout_ms = 60000;
 	c->pool_idle_timeout_ms = 50000;
 	c->pool_max_idle = 64;
+	c->admin_max_conns = 64;
+	c->admin_request_timeout_ms = 10000;
 	c->max_fails = 3;
 	c->fail_timeout_ms = 10000;
 	c->retry_body_max = 64 * 1024;
@@ -785,7 +787,19 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 		free(host);
 	} else if (KEY("admin", "token_file"))
 		set_str(p, &c->admin_token_file, val);
-	else if (KEY("admin", "allowed_hosts")) {
+	else if (KEY("admin", "max_connections")) {
+		if (parse_int(val, 1, 10000, &c->admin_max_conns) == -1)
+			cerr(p, "max_connections: \"%s\" is not 1-10000", val);
+	} else if (KEY("admin", "request_timeout")) {
+		int ms;
+
+		if (config_parse_duration_ms(val, &ms) == -1 || ms < 100 ||
+		    ms > 3600000)
+			cerr(p, "request_timeout: \"%s\" is not a duration of "
+			    "100ms-1h", val);
+		else
+			c->admin_request_timeout_ms = ms;
+	} else if (KEY("admin", "allowed_hosts")) {
 		if (hosts_valid(p, val) == 0)
 			set_str(p, &c->admin_allowed_hosts, val);
 	}

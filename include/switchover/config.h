@@ -157,6 +157,8 @@ struct sw_config {
 	char			*admin_listen;
 	char			*admin_token_file;
 	char			*admin_allowed_hosts;	/* "a.example, b:9901" */
+	int			 admin_max_conns;
+	int			 admin_request_timeout_ms;	/* whole request */
 
 	/* [state] */
 	char			*state_file;
