@@ -31,6 +31,7 @@
 #include "switchover/config.h"
 #include "switchover/dns.h"
 #include "switchover/drain.h"
+#include "switchover/fdbudget.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -324,24 +325,27 @@ listen_probe(const struct sw_listener *l)
 }
 
 /*
- * Client connections the open file limit can serve: each may need a
- * second descriptor upstream, and the threads, listeners, logs and DNS
- * need some of their own.  Accepting beyond this would leave clients we
- * cannot connect anywhere (502s for everyone), so the cap pauses
- * accepting instead, like nginx's worker_connections check.
+ * Client connections the open file limit can serve (fd_budget: each
+ * client may need a second descriptor upstream; threads, listeners,
+ * logs, the admin API, idle pooled connections, DNS and AWS come first).
+ * Accepting beyond this would leave clients we cannot connect anywhere
+ * (502s for everyone), so the cap pauses accepting instead, like nginx's
+ * worker_connections check.  The sum is logged.
  */
 static int
-fd_client_cap(int nworkers)
+fd_client_cap(const struct sw_config *c, int nworkers)
 {
-	struct rlimit	rl;
-	rlim_t		reserve = 32 + 8 * (rlim_t)nworkers;
+	struct rlimit		rl;
+	struct fd_budget	b;
+	char			desc[512];
+	long			limit = -1;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return 1000000;
-	if (rl.rlim_cur <= reserve + 2)
-		return 1;
-	return rl.rlim_cur - reserve > 2000000 ? 1000000 :
-	    (int)((rl.rlim_cur - reserve) / 2);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		limit = rl.rlim_cur > 100000000 ? 100000000 : (long)rl.rlim_cur;
+	fd_budget(c, nworkers, limit, &b);
+	fd_budget_str(&b, desc, sizeof(desc));
+	log_info("descriptors: %s", desc);
+	return (int)b.clients;
 }
 
 int
@@ -472,10 +476,11 @@ main(int argc, char *argv[])
 	if ((rt.workers = calloc(rt.nworkers, sizeof(*rt.workers))) == NULL)
 		fatal("out of memory");
 	maxc = cfg->max_connections;
-	if (maxc > fd_client_cap(nworkers)) {
-		maxc = fd_client_cap(nworkers);
+	if (maxc > (ch = fd_client_cap(cfg, nworkers))) {
+		maxc = ch;
 		log_warn("max_connections %d lowered to %d: the open file limit "
-		    "(ulimit -n) allows no more", cfg->max_connections, maxc);
+		    "(ulimit -n) allows no more (see \"descriptors:\" above)",
+		    cfg->max_connections, maxc);
 	}
 	maxc = (maxc + nworkers - 1) / nworkers;
 	for (int i = 0; i < nworkers; i++)

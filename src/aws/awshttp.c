@@ -20,6 +20,7 @@
 #include "switchover/log.h"
 
 #define MAX_RESPONSE	(4 * 1024 * 1024)
+#define AWS_MAX_CONNECTIONS	8	/* see FD_BUDGET_AWS in fdbudget.h */
 
 struct xfer {
 	CURL			*easy;
@@ -195,6 +196,9 @@ awshttp_init(struct event_base *base)
 	}
 	curl_multi_setopt(H.multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
 	curl_multi_setopt(H.multi, CURLMOPT_TIMERFUNCTION, timer_fn);
+	/* Bounded, for the descriptor budget (FD_BUDGET_AWS): more queue. */
+	curl_multi_setopt(H.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)AWS_MAX_CONNECTIONS);
 	return 0;
 }
 

@@ -11,8 +11,10 @@ sw_init
 
 P=$(free_port); S=$(free_port)
 start_backend "$S" src
-# No idle pool: every request needs a new upstream socket.
+# No idle pool: every request needs a new upstream socket.  A small
+# admin cap: its connections come off the same 96 descriptors.
 WORKERS=1 LISTENER_EXTRA="header_timeout = 60s" UPSTREAM_EXTRA="pool_max_idle = 0" \
+	ADMIN_EXTRA="max_connections = 4" \
 	proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 ( ulimit -n 96; exec "$SWITCHOVER" -c "$TMP/sw.conf" >>"$TMP/switchover.log" 2>&1 ) &
 SW_PID=$!
