@@ -1163,6 +1163,9 @@ dispatch(struct evhttp_request *req, void *arg)
 	if ((a = conn_of(req)) != NULL && a->over) {
 		/* Beyond the cap, and its request came before the refusal. */
 		a->over = OVER_ANSWERED;
+		log_limited(&admin_limit, LOG_LVL_WARN, "admin: %s: refused: "
+		    "%d connections open ([admin] max_connections)", who,
+		    adm.max_conns);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
 		reply_error(req, 503, "too_many_connections", BUSY_REASON);
