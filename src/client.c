@@ -137,6 +137,9 @@ struct client {
 	struct evbuffer		*retry;		/* copy of what was sent */
 	llhttp_t		 resp;
 	struct http_head	 rhead;
+	/* Chunked framing checked as the bodies pass (http_chunked_scan). */
+	struct http_chunked	 req_ck, resp_ck;
+	unsigned		 resp_ck_on:1;	/* response body is chunked */
 	int			 status;
 	uint64_t		 t_start;	/* us */
 	uint64_t		 req_bytes, resp_bytes;
@@ -1077,6 +1080,8 @@ client_start_request(struct client *c)
 	c->req_done = c->resp_head_ready = c->resp_head_sent = 0;
 	c->resp_done = c->resp_eof = c->up_byte = c->retried = 0;
 	c->dechunk = 0;
+	c->resp_ck_on = 0;
+	http_chunked_init(&c->req_ck);
 	c->status = 0;
 	c->req_bytes = c->resp_bytes = 0;
 	c->t_start = now_us();
@@ -1212,13 +1217,30 @@ client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 	return 1;
 }
 
+/*
+ * Broken body framing: the exchange cannot go on.  The upstream
+ * connection is closed, never pooled (client_error): what it was sent is
+ * part of a request no one will finish.
+ */
+static void
+client_bad_body(struct client *c, const char *why)
+{
+	char reason[200];
+
+	c->close_after = 1;
+	if (c->be != NULL)
+		M_INC(c->w->m->l.bad_requests);
+	snprintf(reason, sizeof(reason), "malformed request body: %s", why);
+	client_error(c, 400, "illegal_argument_exception", reason, -1);
+}
+
 /* Parse and forward as much client input as the state allows. */
 static void
 client_process_in(struct client *c)
 {
 	struct evbuffer	*in;
 	llhttp_errno_t	 e;
-	const char	*data;
+	const char	*data, *why;
 	size_t		 used;
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
@@ -1300,6 +1322,11 @@ client_process_in(struct client *c)
 			return;
 		}
 		e = client_feed(c, in, &used, &data);
+		if (used > 0 && (c->req.flags & F_CHUNKED) &&
+		    http_chunked_scan(&c->req_ck, data, used, &why) == -1) {
+			client_bad_body(c, why);
+			return;
+		}
 		if (used > 0) {
 			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
 
@@ -1326,6 +1353,12 @@ client_process_in(struct client *c)
 				llhttp_resume(&c->req);
 			if (!c->req_paused)
 				continue;
+			if ((c->req.flags & F_CHUNKED) &&
+			    !http_chunked_done(&c->req_ck)) {
+				/* llhttp saw an end where the strict scan did not. */
+				client_bad_body(c, "chunked body ended early");
+				return;
+			}
 			c->req_done = 1;
 			/* From now on, the upstream owes us a first byte. */
 			if (c->up != NULL && !c->up_byte)
@@ -1337,13 +1370,8 @@ client_process_in(struct client *c)
 				client_finish(c);
 			return;
 		}
-		/* Broken body framing: the exchange cannot go on. */
-		c->close_after = 1;
-		if (c->be != NULL)
-			M_INC(c->w->m->l.bad_requests);
-		client_error(c, 400, "illegal_argument_exception",
-		    llhttp_get_error_reason(&c->req) ?
-		    llhttp_get_error_reason(&c->req) : "malformed body", -1);
+		client_bad_body(c, llhttp_get_error_reason(&c->req) ?
+		    llhttp_get_error_reason(&c->req) : "malformed body");
 		return;
 	}
 }
@@ -1537,6 +1565,11 @@ client_send_head(struct client *c)
 	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
 	    c->status, flags);
 	c->resp_head_sent = 1;
+	/* A body follows the head only when llhttp did not skip it. */
+	c->resp_ck_on = (c->resp.flags & F_CHUNKED) &&
+	    !(c->resp.flags & F_SKIPBODY);
+	if (c->resp_ck_on)
+		http_chunked_init(&c->resp_ck);
 	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
 	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
 	    c->resp.content_length, c->aff_routed);
@@ -1557,6 +1590,21 @@ client_send_interim(struct client *c)
 	http_head_reset(&c->rhead);
 }
 
+/*
+ * An upstream's chunk framing broke the rules: the answer is cut there
+ * (a 502, or a close if its head went out) and the connection dropped.
+ */
+static void
+client_bad_response_body(struct client *c, const char *why)
+{
+	char reason[200];
+
+	snprintf(reason, sizeof(reason), "bad response from upstream %s: %s",
+	    c->srv->conf->name, why);
+	client_error(c, 502, "bad_gateway_exception", reason,
+	    PERR_BAD_RESPONSE);
+}
+
 /* Parse and forward as much upstream input as the client can take. */
 static void
 client_upstream_in(struct client *c)
@@ -1564,6 +1612,7 @@ client_upstream_in(struct client *c)
 	struct evbuffer		*in, *out;
 	struct evbuffer_iovec	 v;
 	llhttp_errno_t		 e;
+	const char		*why;
 	size_t			 used;
 
 	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
@@ -1630,6 +1679,11 @@ client_upstream_in(struct client *c)
 			    PERR_BAD_RESPONSE);
 			return;
 		}
+		if (c->resp_ck_on && used > 0 && http_chunked_scan(&c->resp_ck,
+		    v.iov_base, used, &why) == -1) {
+			client_bad_response_body(c, why);
+			return;
+		}
 		c->resp_bytes += used;
 		/* Head bytes were copied by the callbacks; body bytes move. */
 		if (c->resp_head_sent && !c->dechunk)
@@ -1649,6 +1703,10 @@ client_upstream_in(struct client *c)
 		if (!c->resp_head_ready) {
 			client_send_interim(c);	/* a 1xx ended */
 			continue;
+		}
+		if (c->resp_ck_on && !http_chunked_done(&c->resp_ck)) {
+			client_bad_response_body(c, "chunked body ended early");
+			return;
 		}
 		c->resp_done = 1;
 		if (c->req_done)

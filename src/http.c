@@ -547,3 +547,247 @@ http_reason(int status)
 	default: return "Unknown";
 	}
 }
+
+/* ---- chunked framing ---------------------------------------------------- */
+
+enum {
+	CK_SIZE0,	/* first hex digit of a chunk size */
+	CK_SIZE,	/* more digits, ';' or CR */
+	CK_EXT_NAME0,	/* first byte of an extension name */
+	CK_EXT_NAME,
+	CK_EXT_VAL0,	/* first byte of an extension value */
+	CK_EXT_TOKEN,
+	CK_EXT_QS,	/* inside a quoted-string */
+	CK_EXT_QEND,	/* after its closing quote */
+	CK_SIZE_LF,	/* the LF of the size line's CRLF */
+	CK_DATA,	/* chunk data, skipped by count */
+	CK_DATA_CR,	/* the CRLF after chunk data */
+	CK_DATA_LF,
+	CK_TR_START,	/* a trailer line, or the final CRLF */
+	CK_TR_NAME,
+	CK_TR_VALUE,
+	CK_TR_LF,
+	CK_END_LF,	/* the LF of the final CRLF */
+	CK_DONE,
+	CK_ERROR
+};
+
+#define CK_LINE_MAX	4096	/* a chunk-size line, extensions included */
+#define CK_TRAILER_MAX	8192	/* the whole trailer section */
+
+void
+http_chunked_init(struct http_chunked *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->state = CK_SIZE0;
+}
+
+int
+http_chunked_done(const struct http_chunked *k)
+{
+	return k->state == CK_DONE;
+}
+
+/* RFC 9110 tchar. */
+static int
+is_tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') ||
+	    (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static int
+hex_value(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Framing and routing fields a trailer must not carry. */
+static int
+trailer_name_refused(const struct http_chunked *k)
+{
+	static const char *const refused[] = { "content-length",
+	    "transfer-encoding", "host", "connection" };
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strlen(refused[i]) == k->nlen &&
+		    memcmp(k->name, refused[i], k->nlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Stop for good: every later call fails too. */
+static int
+ck_fail(struct http_chunked *k, const char **why, const char *reason)
+{
+	k->state = CK_ERROR;
+	*why = reason;
+	return -1;
+}
+
+int
+http_chunked_scan(struct http_chunked *k, const char *p, size_t n,
+    const char **why)
+{
+	const unsigned char	*s = (const unsigned char *)p, *end = s + n;
+	unsigned char		 ch;
+	int			 v;
+
+	while (s < end) {
+		if (k->state == CK_DATA) {
+			size_t take = (size_t)(end - s);
+
+			if (take > k->left)
+				take = (size_t)k->left;
+			s += take;
+			k->left -= take;
+			if (k->left == 0)
+				k->state = CK_DATA_CR;
+			continue;
+		}
+		ch = *s++;
+		if (k->state < CK_DATA && ++k->len > CK_LINE_MAX)
+			return ck_fail(k, why, "chunk-size line too long");
+		if (k->state >= CK_TR_START && k->state <= CK_END_LF &&
+		    ++k->len > CK_TRAILER_MAX)
+			return ck_fail(k, why, "trailer section too large");
+		switch (k->state) {
+		case CK_SIZE0:
+		case CK_SIZE:
+			if ((v = hex_value(ch)) >= 0) {
+				if (++k->ndig > 16)
+					return ck_fail(k, why, "chunk size "
+					    "over 16 hex digits");
+				k->left = k->left << 4 | (uint64_t)v;
+				k->state = CK_SIZE;
+			} else if (k->state == CK_SIZE0)
+				return ck_fail(k, why, "chunk size is not a "
+				    "hex number");
+			else if (ch == ';')
+				k->state = CK_EXT_NAME0;
+			else if (ch == '\r')
+				k->state = CK_SIZE_LF;
+			else
+				return ck_fail(k, why, "invalid character "
+				    "after the chunk size");
+			break;
+		case CK_EXT_NAME0:
+			if (!is_tchar(ch))
+				return ck_fail(k, why, "invalid chunk "
+				    "extension name");
+			k->state = CK_EXT_NAME;
+			break;
+		case CK_EXT_NAME:
+		case CK_EXT_TOKEN:
+		case CK_EXT_QEND:
+			if (is_tchar(ch) && k->state != CK_EXT_QEND)
+				break;
+			if (ch == '=' && k->state == CK_EXT_NAME)
+				k->state = CK_EXT_VAL0;
+			else if (ch == ';')
+				k->state = CK_EXT_NAME0;
+			else if (ch == '\r')
+				k->state = CK_SIZE_LF;
+			else
+				return ck_fail(k, why, "invalid character in "
+				    "a chunk extension");
+			break;
+		case CK_EXT_VAL0:
+			if (ch == '"')
+				k->state = CK_EXT_QS;
+			else if (is_tchar(ch))
+				k->state = CK_EXT_TOKEN;
+			else
+				return ck_fail(k, why, "invalid chunk "
+				    "extension value");
+			break;
+		case CK_EXT_QS:
+			/* qdtext: HTAB, SP, VCHAR but '"' and '\\', obs-text */
+			if (ch == '"')
+				k->state = CK_EXT_QEND;
+			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
+			    ch == '\\')
+				return ck_fail(k, why, "invalid character in "
+				    "a chunk extension value");
+			break;
+		case CK_SIZE_LF:
+			if (ch != '\n')
+				return ck_fail(k, why, "CR without LF in a "
+				    "chunk-size line");
+			k->len = 0;
+			k->state = k->left > 0 ? CK_DATA : CK_TR_START;
+			break;
+		case CK_DATA_CR:
+			if (ch != '\r')
+				return ck_fail(k, why, "chunk data not "
+				    "followed by CRLF");
+			k->state = CK_DATA_LF;
+			break;
+		case CK_DATA_LF:
+			if (ch != '\n')
+				return ck_fail(k, why, "chunk data not "
+				    "followed by CRLF");
+			k->ndig = 0;
+			k->state = CK_SIZE0;
+			break;
+		case CK_TR_START:
+			if (ch == '\r') {
+				k->state = CK_END_LF;
+				break;
+			}
+			if (!is_tchar(ch))
+				return ck_fail(k, why, ch == ' ' || ch == '\t' ?
+				    "obs-fold or white space in the trailers" :
+				    "invalid trailer field name");
+			k->nlen = 0;
+			k->state = CK_TR_NAME;
+			/* FALLTHROUGH */
+		case CK_TR_NAME:
+			if (ch == ':') {
+				if (trailer_name_refused(k))
+					return ck_fail(k, why, "framing or "
+					    "routing field in the trailers");
+				k->state = CK_TR_VALUE;
+			} else if (!is_tchar(ch))
+				return ck_fail(k, why, "invalid trailer field "
+				    "name");
+			else if (k->nlen < sizeof(k->name))
+				k->name[k->nlen++] = (char)(ch | (ch >= 'A' &&
+				    ch <= 'Z' ? 0x20 : 0));
+			else
+				k->nlen = UINT8_MAX;	/* longer than any */
+			break;
+		case CK_TR_VALUE:
+			if (ch == '\r')
+				k->state = CK_TR_LF;
+			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+				return ck_fail(k, why, "control character in "
+				    "a trailer field");
+			break;
+		case CK_TR_LF:
+			if (ch != '\n')
+				return ck_fail(k, why, "CR without LF in the "
+				    "trailers");
+			k->state = CK_TR_START;
+			break;
+		case CK_END_LF:
+			if (ch != '\n')
+				return ck_fail(k, why, "CR without LF at the "
+				    "end of a chunked body");
+			k->state = CK_DONE;
+			break;
+		case CK_DONE:
+			return ck_fail(k, why, "bytes after the end of a "
+			    "chunked body");
+		default:
+			return ck_fail(k, why, "malformed chunked body");
+		}
+	}
+	return 0;
+}
