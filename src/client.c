@@ -373,6 +373,13 @@ req_on_header_field_complete(llhttp_t *p)
 static int
 req_on_headers_complete(llhttp_t *p)
 {
+	/*
+	 * An upgrade offer (curl --http2 sends Connection: Upgrade and
+	 * Upgrade: h2c) is hop-by-hop and never forwarded, so the request
+	 * goes on in HTTP/1.1: llhttp must not hand the bytes after it over
+	 * as another protocol's.  CONNECT is refused before any body.
+	 */
+	p->upgrade = 0;
 	return HPE_PAUSED;	/* route before any body byte moves */
 }
 
@@ -462,11 +469,16 @@ resp_on_headers_complete(llhttp_t *p)
 		    "Transfer-Encoding");
 		return HPE_USER;
 	}
+	/*
+	 * No body follows a 1xx, 204 or 304, nor an answer to HEAD, whatever
+	 * Content-Length or Transfer-Encoding say (RFC 9112 6.3): llhttp
+	 * would wait for one that never comes.  1 tells it to skip the body.
+	 */
 	if (c->status >= 100 && c->status < 200)
-		return 0;	/* interim: no body, handled at its end */
+		return 1;	/* interim: handled at its end */
 	c->resp_head_ready = 1;
-	if (c->is_head)
-		return 1;	/* a HEAD answer has no body, whatever it says */
+	if (c->is_head || c->status == 204 || c->status == 304)
+		return 1;
 	return HPE_PAUSED;	/* write our head before moving body bytes */
 }
 
@@ -1547,6 +1559,12 @@ client_send_head(struct client *c)
 {
 	int flags = 0;
 
+	/*
+	 * A 204 has no length at all (RFC 9110 8.6); a 304's Content-Length
+	 * is the representation's, and kept.
+	 */
+	if (c->status == 204)
+		flags |= HB_DROP_CL | HB_DROP_TE;
 	if (c->http10 && (c->resp.flags & F_CHUNKED)) {
 		c->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
 		c->close_after = 1;
@@ -1584,9 +1602,9 @@ client_send_interim(struct client *c)
 		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
 		return;
 	}
-	if (!c->http10)
+	if (!c->http10)	/* no body, so no length (RFC 9110 8.6) */
 		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-		    c->status, 0);
+		    c->status, HB_DROP_CL | HB_DROP_TE);
 	http_head_reset(&c->rhead);
 }
 

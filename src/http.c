@@ -289,7 +289,7 @@ http_head_is_hop(const struct http_head *h, size_t i)
 	/* Lengths kept beside the names: this runs for every header. */
 	static const struct { const char *s; size_t n; } hop[] = {
 		HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
-		HOP("te"), HOP("trailer"), HOP("upgrade"),
+		HOP("te"), HOP("trailer"), HOP("upgrade"), HOP("http2-settings"),
 		HOP("proxy-authenticate"), HOP("proxy-authorization") };
 #undef HOP
 	const char	*n = http_hdr_name(h, i);

@@ -17,7 +17,7 @@ Routes (answers on keep-alive connections):
   /status/103    103 Early Hints with Content-Length: 10, then 200
   /badchunk      200 chunked with chunk data followed by "XX", not CRLF
   /badtrailer    200 chunked with a trailer holding a control byte
-  anything else  200 {"seen":N,"path":"..."}
+  anything else  200 {"seen":N,"path":"...","headers":"name,name,..."}
 Loopback only; one thread per connection; exits on SIGTERM.
 """
 import os
@@ -92,7 +92,7 @@ def read_chunked(c):
             return False
 
 
-def answer(c, path, n):
+def answer(c, path, n, names):
     s = c.sock
     if path == "/status/204cl":
         s.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n")
@@ -110,7 +110,8 @@ def answer(c, path, n):
         s.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                   b"1\r\nA\r\n0\r\nX-T: a\x01b\r\n\r\n")
     else:
-        body = ('{"seen":%d,"path":"%s"}' % (n, path)).encode()
+        body = ('{"seen":%d,"path":"%s","headers":"%s"}' %
+                (n, path, ",".join(names))).encode()
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
@@ -128,7 +129,7 @@ def serve(sock, count_file):
             parts = req.split()
             print(req.strip().decode("latin-1"), flush=True)
             path = parts[1].decode("latin-1") if len(parts) > 1 else "?"
-            clen, chunked = 0, False
+            clen, chunked, names = 0, False, []
             while True:
                 h = c.line()
                 if h is None:
@@ -137,6 +138,7 @@ def serve(sock, count_file):
                     break
                 name, _, value = h.partition(b":")
                 name = name.strip().lower()
+                names.append(name.decode("latin-1"))
                 if name == b"content-length":
                     clen = int(value.strip() or b"0")
                 elif name == b"transfer-encoding" and b"chunked" in value.lower():
@@ -150,7 +152,7 @@ def serve(sock, count_file):
                     return
             elif clen and c.take(clen) is None:
                 return
-            answer(c, path, n)
+            answer(c, path, n, names)
     except OSError:
         pass
     finally:
