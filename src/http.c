@@ -282,8 +282,44 @@ name_is(const char *name, size_t n, const char *lit)
 	return strlen(lit) == n && strncasecmp(name, lit, n) == 0;
 }
 
-int
-http_head_is_hop(const struct http_head *h, size_t i)
+/*
+ * The headers of a head that are not forwarded: the hop-by-hop names, and
+ * every name a Connection header lists.  Collected once per head into a
+ * bitmap: looking each header up in every Connection list cost a 64 KiB
+ * head of `Connection: a,a,a,...` lists some 80 million instructions
+ * (bench/hopcost.c).  Here the names go into a small hash table once,
+ * and each listed token is hashed and looked up once: linear in the head.
+ */
+struct hopset {
+	uint64_t	bits[(HTTP_MAX_HEADERS + 63) / 64];
+};
+
+#define HOP_SLOTS	256	/* > 2 * HTTP_MAX_HEADERS: short probes */
+
+static int
+hop_has(const struct hopset *hs, size_t i)
+{
+	return (hs->bits[i / 64] >> (i % 64)) & 1;
+}
+
+/* Case-insensitive FNV-1a of n bytes. */
+static uint32_t
+hop_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		h ^= (ch >= 'A' && ch <= 'Z') ? ch | 0x20 : ch;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Is header i's name one of the fixed hop-by-hop names? */
+static int
+hop_fixed(const struct http_head *h, size_t i)
 {
 #define HOP(s)	{ s, sizeof(s) - 1 }
 	/* Lengths kept beside the names: this runs for every header. */
@@ -298,20 +334,84 @@ http_head_is_hop(const struct http_head *h, size_t i)
 	for (size_t k = 0; k < sizeof(hop) / sizeof(hop[0]); k++)
 		if (hop[k].n == nl && strncasecmp(n, hop[k].s, nl) == 0)
 			return 1;
-	/*
-	 * Headers the client names in Connection are hop-by-hop too, but a
-	 * Connection header must never strip the framing or the Host: that
-	 * would let one hop and the next disagree on where a request ends.
-	 */
-	if (name_is(n, nl, "content-length") || name_is(n, nl,
-	    "transfer-encoding") || name_is(n, nl, "host"))
-		return 0;
-	for (size_t k = 0; k < h->nhdrs; k++)
-		if (name_is(http_hdr_name(h, k), h->hdrs[k].name_len,
-		    "connection") && list_has(http_hdr_value(h, k),
-		    h->hdrs[k].val_len, n, nl))
-			return 1;
 	return 0;
+}
+
+static void
+hop_collect(const struct http_head *h, struct hopset *hs)
+{
+	uint8_t	 slot[HOP_SLOTS];	/* header index + 1; 0: empty */
+	int	 nconn = 0;
+
+	memset(hs, 0, sizeof(*hs));
+	for (size_t i = 0; i < h->nhdrs; i++)
+		if (hop_fixed(h, i)) {
+			hs->bits[i / 64] |= (uint64_t)1 << (i % 64);
+			nconn += name_is(http_hdr_name(h, i),
+			    h->hdrs[i].name_len, "connection");
+		}
+	if (nconn == 0)
+		return;
+	/*
+	 * Headers a Connection list may name.  Never the framing or the
+	 * Host: that would let one hop and the next disagree on where a
+	 * request ends.
+	 */
+	memset(slot, 0, sizeof(slot));
+	for (size_t i = 0; i < h->nhdrs; i++) {
+		const char	*n = http_hdr_name(h, i);
+		size_t		 nl = h->hdrs[i].name_len, s;
+
+		if (hop_has(hs, i) || name_is(n, nl, "content-length") ||
+		    name_is(n, nl, "transfer-encoding") || name_is(n, nl, "host"))
+			continue;
+		for (s = hop_hash(n, nl) % HOP_SLOTS; slot[s] != 0;
+		    s = (s + 1) % HOP_SLOTS)
+			;
+		slot[s] = (uint8_t)(i + 1);
+	}
+	for (size_t k = 0; k < h->nhdrs; k++) {
+		const char	*v = http_hdr_value(h, k);
+		size_t		 n = h->hdrs[k].val_len, i = 0;
+
+		if (!name_is(http_hdr_name(h, k), h->hdrs[k].name_len,
+		    "connection"))
+			continue;
+		while (i < n) {
+			size_t b, e;
+
+			while (i < n && (v[i] == ' ' || v[i] == '\t' ||
+			    v[i] == ','))
+				i++;
+			b = i;
+			while (i < n && v[i] != ',')
+				i++;
+			e = i;
+			while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+				e--;
+			if (e == b)
+				continue;
+			/* Every header of that name: all sit in one probe run. */
+			for (size_t s = hop_hash(v + b, e - b) % HOP_SLOTS;
+			    slot[s] != 0; s = (s + 1) % HOP_SLOTS) {
+				size_t j = slot[s] - 1;
+
+				if (h->hdrs[j].name_len == e - b &&
+				    strncasecmp(http_hdr_name(h, j), v + b,
+				    e - b) == 0)
+					hs->bits[j / 64] |= (uint64_t)1 << (j % 64);
+			}
+		}
+	}
+}
+
+int
+http_head_is_hop(const struct http_head *h, size_t i)
+{
+	struct hopset hs;
+
+	hop_collect(h, &hs);
+	return hop_has(&hs, i);
 }
 
 /*
@@ -389,6 +489,7 @@ http_build_request(struct evbuffer *out, const struct http_head *h,
     const char *method, const struct http_fwd *fwd)
 {
 	struct headw	 w;
+	struct hopset	 hs;
 	int		 xff_done = 0;
 	size_t		 max, al = fwd->client_addr ? strlen(fwd->client_addr) : 0;
 
@@ -404,11 +505,12 @@ http_build_request(struct evbuffer *out, const struct http_head *h,
 	PUTS(&w, " ");
 	put(&w, h->buf + h->url_off, h->url_len);
 	PUTS(&w, " HTTP/1.1\r\n");
+	hop_collect(h, &hs);
 	for (size_t i = 0; i < h->nhdrs; i++) {
 		const char	*n = http_hdr_name(h, i);
 		size_t		 nl = h->hdrs[i].name_len;
 
-		if (http_head_is_hop(h, i))
+		if (hop_has(&hs, i))
 			continue;
 		if (fwd->proto != NULL && (name_is(n, nl, "x-forwarded-proto") ||
 		    name_is(n, nl, "x-forwarded-port")))
@@ -440,6 +542,7 @@ http_build_response(struct evbuffer *out, const struct http_head *h,
     int status, int flags)
 {
 	struct headw	 w;
+	struct hopset	 hs;
 	const char	*reason = h->url_len > 0 ? NULL : http_reason(status);
 	char		 code[16];
 	int		 cl = 3;
@@ -462,11 +565,12 @@ http_build_response(struct evbuffer *out, const struct http_head *h,
 	else
 		put(&w, h->buf + h->url_off, h->url_len);
 	PUTS(&w, "\r\n");
+	hop_collect(h, &hs);
 	for (size_t i = 0; i < h->nhdrs; i++) {
 		const char	*n = http_hdr_name(h, i);
 		size_t		 nl = h->hdrs[i].name_len;
 
-		if (http_head_is_hop(h, i))
+		if (hop_has(&hs, i))
 			continue;
 		if ((flags & HB_DROP_TE) && name_is(n, nl, "transfer-encoding"))
 			continue;
