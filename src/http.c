@@ -726,172 +726,239 @@ trailer_name_refused(const struct http_chunked *k)
 	return 0;
 }
 
-/* Stop for good: every later call fails too. */
-static int
-ck_fail(struct http_chunked *k, const char **why, const char *reason)
+/* One byte of a chunk extension: the next state, or CK_ERROR. */
+static unsigned
+ext_step(unsigned state, unsigned char ch)
 {
-	k->state = CK_ERROR;
-	*why = reason;
-	return -1;
+	switch (state) {
+	case CK_EXT_NAME0:
+		return is_tchar(ch) ? CK_EXT_NAME : CK_ERROR;
+	case CK_EXT_VAL0:
+		if (ch == '"')
+			return CK_EXT_QS;
+		return is_tchar(ch) ? CK_EXT_TOKEN : CK_ERROR;
+	case CK_EXT_QS:
+		/* qdtext: HTAB, SP, VCHAR but '"' and '\\', obs-text */
+		if (ch == '"')
+			return CK_EXT_QEND;
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f || ch == '\\')
+			return CK_ERROR;
+		return CK_EXT_QS;
+	default:	/* CK_EXT_NAME, CK_EXT_TOKEN, CK_EXT_QEND */
+		if (is_tchar(ch) && state != CK_EXT_QEND)
+			return state;
+		if (ch == '=' && state == CK_EXT_NAME)
+			return CK_EXT_VAL0;
+		if (ch == ';')
+			return CK_EXT_NAME0;
+		if (ch == '\r')
+			return CK_SIZE_LF;
+		return CK_ERROR;
+	}
 }
 
+/* One byte of the trailer section: the next state, or CK_ERROR and why. */
+static unsigned
+trailer_step(struct http_chunked *k, unsigned state, unsigned char ch,
+    const char **why)
+{
+	switch (state) {
+	case CK_TR_START:
+		if (ch == '\r')
+			return CK_END_LF;
+		if (!is_tchar(ch)) {
+			*why = ch == ' ' || ch == '\t' ? "obs-fold or white "
+			    "space in the trailers" : "invalid trailer field name";
+			return CK_ERROR;
+		}
+		k->nlen = 0;
+		/* FALLTHROUGH */
+	case CK_TR_NAME:
+		if (ch == ':') {
+			if (trailer_name_refused(k)) {
+				*why = "framing or routing field in the "
+				    "trailers";
+				return CK_ERROR;
+			}
+			return CK_TR_VALUE;
+		}
+		if (!is_tchar(ch)) {
+			*why = "invalid trailer field name";
+			return CK_ERROR;
+		}
+		if (k->nlen < sizeof(k->name))
+			k->name[k->nlen++] = (char)(ch >= 'A' && ch <= 'Z' ?
+			    ch | 0x20 : ch);
+		else
+			k->nlen = UINT8_MAX;	/* longer than any refused */
+		return CK_TR_NAME;
+	case CK_TR_VALUE:
+		if (ch == '\r')
+			return CK_TR_LF;
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			*why = "control character in a trailer field";
+			return CK_ERROR;
+		}
+		return CK_TR_VALUE;
+	case CK_TR_LF:
+		if (ch != '\n') {
+			*why = "CR without LF in the trailers";
+			return CK_ERROR;
+		}
+		return CK_TR_START;
+	default:	/* CK_END_LF */
+		if (ch != '\n') {
+			*why = "CR without LF at the end of a chunked body";
+			return CK_ERROR;
+		}
+		return CK_DONE;
+	}
+}
+
+/*
+ * The state lives in locals while a buffer is scanned, written back once:
+ * through k, every byte reloaded and stored it (a char pointer may alias
+ * k), which cost twice what llhttp spends on the same bytes (bench/
+ * chunked-cost -k 256).  Line lengths are counted only where a line can
+ * grow: a size has at most 16 digits, so only its extensions count.
+ */
 int
 http_chunked_scan(struct http_chunked *k, const char *p, size_t n,
     const char **why)
 {
 	const unsigned char	*s = (const unsigned char *)p, *end = s + n;
+	unsigned		 state = k->state, ndig = k->ndig;
+	uint64_t		 left = k->left;
+	uint32_t		 len = k->len;
 	unsigned char		 ch;
 	int			 v;
 
 	while (s < end) {
-		if (k->state == CK_DATA) {
-			size_t take = (size_t)(end - s);
+		if (state == CK_DATA) {
+			size_t			 take = (size_t)(end - s);
+			const unsigned char	*q;
+			uint64_t		 size = 0;
+			unsigned		 nd = 0;
 
-			if (take > k->left)
-				take = (size_t)k->left;
+			if (take > left)
+				take = (size_t)left;
 			s += take;
-			k->left -= take;
-			if (k->left == 0)
-				k->state = CK_DATA_CR;
+			left -= take;
+			if (left > 0)
+				continue;
+			state = CK_DATA_CR;
+			/*
+			 * The common boundary in one go: CRLF, a size without
+			 * extensions, CRLF.  Anything else, or a boundary split
+			 * across reads, goes byte by byte below.
+			 */
+			if (end - s < 5 || s[0] != '\r' || s[1] != '\n')
+				continue;
+			for (q = s + 2; q < end && nd < 16 &&
+			    (v = hex_value(*q)) >= 0; q++, nd++)
+				size = size << 4 | (uint64_t)v;
+			if (nd == 0 || end - q < 2 || q[0] != '\r' || q[1] != '\n')
+				continue;
+			s = q + 2;
+			left = size;
+			ndig = nd;
+			len = 0;
+			state = size > 0 ? CK_DATA : CK_TR_START;
 			continue;
 		}
 		ch = *s++;
-		if (k->state < CK_DATA && ++k->len > CK_LINE_MAX)
-			return ck_fail(k, why, "chunk-size line too long");
-		if (k->state >= CK_TR_START && k->state <= CK_END_LF &&
-		    ++k->len > CK_TRAILER_MAX)
-			return ck_fail(k, why, "trailer section too large");
-		switch (k->state) {
+		switch (state) {
 		case CK_SIZE0:
 		case CK_SIZE:
 			if ((v = hex_value(ch)) >= 0) {
-				if (++k->ndig > 16)
-					return ck_fail(k, why, "chunk size "
-					    "over 16 hex digits");
-				k->left = k->left << 4 | (uint64_t)v;
-				k->state = CK_SIZE;
-			} else if (k->state == CK_SIZE0)
-				return ck_fail(k, why, "chunk size is not a "
-				    "hex number");
-			else if (ch == ';')
-				k->state = CK_EXT_NAME0;
+				if (++ndig > 16)
+					goto fail_digits;
+				left = left << 4 | (uint64_t)v;
+				state = CK_SIZE;
+			} else if (state == CK_SIZE0)
+				goto fail_size;
 			else if (ch == '\r')
-				k->state = CK_SIZE_LF;
-			else
-				return ck_fail(k, why, "invalid character "
-				    "after the chunk size");
-			break;
-		case CK_EXT_NAME0:
-			if (!is_tchar(ch))
-				return ck_fail(k, why, "invalid chunk "
-				    "extension name");
-			k->state = CK_EXT_NAME;
-			break;
-		case CK_EXT_NAME:
-		case CK_EXT_TOKEN:
-		case CK_EXT_QEND:
-			if (is_tchar(ch) && k->state != CK_EXT_QEND)
-				break;
-			if (ch == '=' && k->state == CK_EXT_NAME)
-				k->state = CK_EXT_VAL0;
-			else if (ch == ';')
-				k->state = CK_EXT_NAME0;
-			else if (ch == '\r')
-				k->state = CK_SIZE_LF;
-			else
-				return ck_fail(k, why, "invalid character in "
-				    "a chunk extension");
-			break;
-		case CK_EXT_VAL0:
-			if (ch == '"')
-				k->state = CK_EXT_QS;
-			else if (is_tchar(ch))
-				k->state = CK_EXT_TOKEN;
-			else
-				return ck_fail(k, why, "invalid chunk "
-				    "extension value");
-			break;
-		case CK_EXT_QS:
-			/* qdtext: HTAB, SP, VCHAR but '"' and '\\', obs-text */
-			if (ch == '"')
-				k->state = CK_EXT_QEND;
-			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
-			    ch == '\\')
-				return ck_fail(k, why, "invalid character in "
-				    "a chunk extension value");
+				state = CK_SIZE_LF;
+			else if (ch == ';') {
+				len = ndig + 2;		/* with ';' and the LF */
+				state = CK_EXT_NAME0;
+			} else
+				goto fail_after_size;
 			break;
 		case CK_SIZE_LF:
 			if (ch != '\n')
-				return ck_fail(k, why, "CR without LF in a "
-				    "chunk-size line");
-			k->len = 0;
-			k->state = k->left > 0 ? CK_DATA : CK_TR_START;
+				goto fail_size_cr;
+			len = 0;
+			state = left > 0 ? CK_DATA : CK_TR_START;
 			break;
 		case CK_DATA_CR:
 			if (ch != '\r')
-				return ck_fail(k, why, "chunk data not "
-				    "followed by CRLF");
-			k->state = CK_DATA_LF;
+				goto fail_data;
+			state = CK_DATA_LF;
 			break;
 		case CK_DATA_LF:
 			if (ch != '\n')
-				return ck_fail(k, why, "chunk data not "
-				    "followed by CRLF");
-			k->ndig = 0;
-			k->state = CK_SIZE0;
+				goto fail_data;
+			ndig = 0;
+			state = CK_SIZE0;
+			break;
+		case CK_EXT_NAME0:
+		case CK_EXT_NAME:
+		case CK_EXT_VAL0:
+		case CK_EXT_TOKEN:
+		case CK_EXT_QS:
+		case CK_EXT_QEND:
+			if (++len > CK_LINE_MAX)
+				goto fail_line;
+			if ((state = ext_step(state, ch)) == CK_ERROR)
+				goto fail_ext;
 			break;
 		case CK_TR_START:
-			if (ch == '\r') {
-				k->state = CK_END_LF;
-				break;
-			}
-			if (!is_tchar(ch))
-				return ck_fail(k, why, ch == ' ' || ch == '\t' ?
-				    "obs-fold or white space in the trailers" :
-				    "invalid trailer field name");
-			k->nlen = 0;
-			k->state = CK_TR_NAME;
-			/* FALLTHROUGH */
 		case CK_TR_NAME:
-			if (ch == ':') {
-				if (trailer_name_refused(k))
-					return ck_fail(k, why, "framing or "
-					    "routing field in the trailers");
-				k->state = CK_TR_VALUE;
-			} else if (!is_tchar(ch))
-				return ck_fail(k, why, "invalid trailer field "
-				    "name");
-			else if (k->nlen < sizeof(k->name))
-				k->name[k->nlen++] = (char)(ch | (ch >= 'A' &&
-				    ch <= 'Z' ? 0x20 : 0));
-			else
-				k->nlen = UINT8_MAX;	/* longer than any */
-			break;
 		case CK_TR_VALUE:
-			if (ch == '\r')
-				k->state = CK_TR_LF;
-			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-				return ck_fail(k, why, "control character in "
-				    "a trailer field");
-			break;
 		case CK_TR_LF:
-			if (ch != '\n')
-				return ck_fail(k, why, "CR without LF in the "
-				    "trailers");
-			k->state = CK_TR_START;
-			break;
 		case CK_END_LF:
-			if (ch != '\n')
-				return ck_fail(k, why, "CR without LF at the "
-				    "end of a chunked body");
-			k->state = CK_DONE;
+			if (++len > CK_TRAILER_MAX) {
+				*why = "trailer section too large";
+				goto fail;
+			}
+			if ((state = trailer_step(k, state, ch, why)) == CK_ERROR)
+				goto fail;
 			break;
 		case CK_DONE:
-			return ck_fail(k, why, "bytes after the end of a "
-			    "chunked body");
+			*why = "bytes after the end of a chunked body";
+			goto fail;
 		default:
-			return ck_fail(k, why, "malformed chunked body");
+			*why = "malformed chunked body";
+			goto fail;
 		}
 	}
+	k->state = (uint8_t)state;
+	k->ndig = (uint8_t)ndig;
+	k->left = left;
+	k->len = len;
 	return 0;
+fail_digits:
+	*why = "chunk size over 16 hex digits";
+	goto fail;
+fail_size:
+	*why = "chunk size is not a hex number";
+	goto fail;
+fail_after_size:
+	*why = "invalid character after the chunk size";
+	goto fail;
+fail_size_cr:
+	*why = "CR without LF in a chunk-size line";
+	goto fail;
+fail_data:
+	*why = "chunk data not followed by CRLF";
+	goto fail;
+fail_line:
+	*why = "chunk-size line too long";
+	goto fail;
+fail_ext:
+	*why = "invalid chunk extension";
+fail:
+	k->state = CK_ERROR;	/* every later call fails too */
+	return -1;
 }
