@@ -137,6 +137,9 @@ struct client {
 	struct evbuffer		*retry;		/* copy of what was sent */
 	llhttp_t		 resp;
 	struct http_head	 rhead;
+	/* Chunked framing checked as the bodies pass (http_chunked_scan). */
+	struct http_chunked	 req_ck, resp_ck;
+	unsigned		 resp_ck_on:1;	/* response body is chunked */
 	int			 status;
 	uint64_t		 t_start;	/* us */
 	uint64_t		 req_bytes, resp_bytes;
@@ -370,6 +373,13 @@ req_on_header_field_complete(llhttp_t *p)
 static int
 req_on_headers_complete(llhttp_t *p)
 {
+	/*
+	 * An upgrade offer (curl --http2 sends Connection: Upgrade and
+	 * Upgrade: h2c) is hop-by-hop and never forwarded, so the request
+	 * goes on in HTTP/1.1: llhttp must not hand the bytes after it over
+	 * as another protocol's.  CONNECT is refused before any body.
+	 */
+	p->upgrade = 0;
 	return HPE_PAUSED;	/* route before any body byte moves */
 }
 
@@ -459,11 +469,16 @@ resp_on_headers_complete(llhttp_t *p)
 		    "Transfer-Encoding");
 		return HPE_USER;
 	}
+	/*
+	 * No body follows a 1xx, 204 or 304, nor an answer to HEAD, whatever
+	 * Content-Length or Transfer-Encoding say (RFC 9112 6.3): llhttp
+	 * would wait for one that never comes.  1 tells it to skip the body.
+	 */
 	if (c->status >= 100 && c->status < 200)
-		return 0;	/* interim: no body, handled at its end */
+		return 1;	/* interim: handled at its end */
 	c->resp_head_ready = 1;
-	if (c->is_head)
-		return 1;	/* a HEAD answer has no body, whatever it says */
+	if (c->is_head || c->status == 204 || c->status == 304)
+		return 1;
 	return HPE_PAUSED;	/* write our head before moving body bytes */
 }
 
@@ -1081,6 +1096,8 @@ client_start_request(struct client *c)
 	c->req_done = c->resp_head_ready = c->resp_head_sent = 0;
 	c->resp_done = c->resp_eof = c->up_byte = c->retried = 0;
 	c->dechunk = 0;
+	c->resp_ck_on = 0;
+	http_chunked_init(&c->req_ck);
 	c->status = 0;
 	c->req_bytes = c->resp_bytes = 0;
 	c->t_start = now_us();
@@ -1216,13 +1233,30 @@ client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 	return 1;
 }
 
+/*
+ * Broken body framing: the exchange cannot go on.  The upstream
+ * connection is closed, never pooled (client_error): what it was sent is
+ * part of a request no one will finish.
+ */
+static void
+client_bad_body(struct client *c, const char *why)
+{
+	char reason[200];
+
+	c->close_after = 1;
+	if (c->be != NULL)
+		M_INC(c->w->m->l.bad_requests);
+	snprintf(reason, sizeof(reason), "malformed request body: %s", why);
+	client_error(c, 400, "illegal_argument_exception", reason, -1);
+}
+
 /* Parse and forward as much client input as the state allows. */
 static void
 client_process_in(struct client *c)
 {
 	struct evbuffer	*in;
 	llhttp_errno_t	 e;
-	const char	*data;
+	const char	*data, *why;
 	size_t		 used;
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
@@ -1304,6 +1338,11 @@ client_process_in(struct client *c)
 			return;
 		}
 		e = client_feed(c, in, &used, &data);
+		if (used > 0 && (c->req.flags & F_CHUNKED) &&
+		    http_chunked_scan(&c->req_ck, data, used, &why) == -1) {
+			client_bad_body(c, why);
+			return;
+		}
 		if (used > 0) {
 			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
 
@@ -1330,6 +1369,12 @@ client_process_in(struct client *c)
 				llhttp_resume(&c->req);
 			if (!c->req_paused)
 				continue;
+			if ((c->req.flags & F_CHUNKED) &&
+			    !http_chunked_done(&c->req_ck)) {
+				/* llhttp saw an end where the strict scan did not. */
+				client_bad_body(c, "chunked body ended early");
+				return;
+			}
 			c->req_done = 1;
 			/* From now on, the upstream owes us a first byte. */
 			if (c->up != NULL && !c->up_byte)
@@ -1341,13 +1386,8 @@ client_process_in(struct client *c)
 				client_finish(c);
 			return;
 		}
-		/* Broken body framing: the exchange cannot go on. */
-		c->close_after = 1;
-		if (c->be != NULL)
-			M_INC(c->w->m->l.bad_requests);
-		client_error(c, 400, "illegal_argument_exception",
-		    llhttp_get_error_reason(&c->req) ?
-		    llhttp_get_error_reason(&c->req) : "malformed body", -1);
+		client_bad_body(c, llhttp_get_error_reason(&c->req) ?
+		    llhttp_get_error_reason(&c->req) : "malformed body");
 		return;
 	}
 }
@@ -1523,6 +1563,12 @@ client_send_head(struct client *c)
 {
 	int flags = 0;
 
+	/*
+	 * A 204 has no length at all (RFC 9110 8.6); a 304's Content-Length
+	 * is the representation's, and kept.
+	 */
+	if (c->status == 204)
+		flags |= HB_DROP_CL | HB_DROP_TE;
 	if (c->http10 && (c->resp.flags & F_CHUNKED)) {
 		c->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
 		c->close_after = 1;
@@ -1541,6 +1587,11 @@ client_send_head(struct client *c)
 	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
 	    c->status, flags);
 	c->resp_head_sent = 1;
+	/* A body follows the head only when llhttp did not skip it. */
+	c->resp_ck_on = (c->resp.flags & F_CHUNKED) &&
+	    !(c->resp.flags & F_SKIPBODY);
+	if (c->resp_ck_on)
+		http_chunked_init(&c->resp_ck);
 	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
 	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
 	    c->resp.content_length, c->aff_routed);
@@ -1555,10 +1606,25 @@ client_send_interim(struct client *c)
 		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
 		return;
 	}
-	if (!c->http10)
+	if (!c->http10)	/* no body, so no length (RFC 9110 8.6) */
 		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-		    c->status, 0);
+		    c->status, HB_DROP_CL | HB_DROP_TE);
 	http_head_reset(&c->rhead);
+}
+
+/*
+ * An upstream's chunk framing broke the rules: the answer is cut there
+ * (a 502, or a close if its head went out) and the connection dropped.
+ */
+static void
+client_bad_response_body(struct client *c, const char *why)
+{
+	char reason[200];
+
+	snprintf(reason, sizeof(reason), "bad response from upstream %s: %s",
+	    c->srv->conf->name, why);
+	client_error(c, 502, "bad_gateway_exception", reason,
+	    PERR_BAD_RESPONSE);
 }
 
 /* Parse and forward as much upstream input as the client can take. */
@@ -1568,6 +1634,7 @@ client_upstream_in(struct client *c)
 	struct evbuffer		*in, *out;
 	struct evbuffer_iovec	 v;
 	llhttp_errno_t		 e;
+	const char		*why;
 	size_t			 used;
 
 	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
@@ -1634,6 +1701,11 @@ client_upstream_in(struct client *c)
 			    PERR_BAD_RESPONSE);
 			return;
 		}
+		if (c->resp_ck_on && used > 0 && http_chunked_scan(&c->resp_ck,
+		    v.iov_base, used, &why) == -1) {
+			client_bad_response_body(c, why);
+			return;
+		}
 		c->resp_bytes += used;
 		/* Head bytes were copied by the callbacks; body bytes move. */
 		if (c->resp_head_sent && !c->dechunk)
@@ -1653,6 +1725,10 @@ client_upstream_in(struct client *c)
 		if (!c->resp_head_ready) {
 			client_send_interim(c);	/* a 1xx ended */
 			continue;
+		}
+		if (c->resp_ck_on && !http_chunked_done(&c->resp_ck)) {
+			client_bad_response_body(c, "chunked body ended early");
+			return;
 		}
 		c->resp_done = 1;
 		if (c->req_done)

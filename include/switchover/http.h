@@ -99,4 +99,36 @@ int	 http_error_response(struct evbuffer *out, int status,
 	    const char *type, const char *reason, int flags);
 const char *http_reason(int status);
 
+/*
+ * Chunked framing checked to the letter of RFC 9112 section 7.1, byte by
+ * byte as a body passes (llhttp, built lenient, reads some malformed
+ * framing one way and a next hop another: request smuggling).  Chunk
+ * data is skipped by count, so a bulk body costs a few steps per chunk.
+ * Refused: a size that is not 1 to 16 hex digits; any white space,
+ * sign or "0x"; extensions other than ;name[=token|"quoted"] (no BWS,
+ * no quoted-pair: llhttp refuses those too); a size line over 4 KiB;
+ * chunk data not followed by exactly CRLF; a CR or LF alone anywhere; a
+ * trailer field with a name that is not a token, a control byte or
+ * obs-fold in its value, or one of Content-Length, Transfer-Encoding,
+ * Host, Connection; trailers over 8 KiB.  Valid trailers pass on.
+ */
+struct http_chunked {
+	uint64_t	 left;		/* chunk-data bytes still to come */
+	uint32_t	 len;		/* bytes of the size line / trailers */
+	uint8_t		 state;
+	uint8_t		 ndig;		/* hex digits of the size so far */
+	uint8_t		 nlen;		/* trailer name bytes seen */
+	char		 name[18];	/* its start, lower case */
+};
+
+void	 http_chunked_init(struct http_chunked *);
+/*
+ * Check the next n body bytes.  0 if they are well framed so far; -1 if
+ * not, with the reason in *why.  A byte after the end is an error.
+ */
+int	 http_chunked_scan(struct http_chunked *, const char *, size_t,
+	    const char **why);
+/* Has the last CRLF of the chunked body been seen? */
+int	 http_chunked_done(const struct http_chunked *);
+
 #endif
