@@ -8,7 +8,8 @@
  * output with evbuffer_remove_buffer() once llhttp has validated their
  * framing, so a body passes byte for byte (chunk framing included).
  * The one copy kept is c->retry: what was sent on a reused pooled
- * connection, while it is small enough to send again.
+ * connection, while it is small enough to send again (which happens only
+ * under client_resend_ok's rule: never a write the server may have read).
  *
  * Runs on the worker thread only.  A client is closed by client_close(),
  * which frees its sockets at once and queues the struct for client_reap().
@@ -37,6 +38,7 @@
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/opclass.h"
 #include "switchover/tls.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
@@ -1513,6 +1515,27 @@ client_retry(struct client *c)
 	return 0;
 }
 
+/*
+ * The reused connection under the request died before any answer: may
+ * the request go again on a fresh one?  Only if no byte of it left for
+ * the server (the classic race with a server closing an idle pooled
+ * connection), or if it is idempotent (opclass: reads, OPTIONS).  A
+ * write the server read before closing may have been done: sent twice,
+ * a POST /idx/_doc is a duplicate document (#16), as nginx and HAProxy
+ * also refuse.
+ */
+static int
+client_resend_ok(struct client *c)
+{
+	size_t queued = evbuffer_get_length(c->retry);
+	size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+
+	if (unsent >= queued)
+		return 1;
+	return opclass_idempotent((int)c->req.method, c->head.buf != NULL ?
+	    c->head.buf + c->head.url_off : "", c->head.url_len);
+}
+
 /* Write the response head to the client, deciding the connection's fate. */
 static void
 client_send_head(struct client *c)
@@ -1753,8 +1776,8 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	/* EOF or error. */
-	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried) {
-		/* The classic race: the server closed an idle pooled conn. */
+	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried &&
+	    client_resend_ok(c)) {
 		if (client_retry(c) == 0 && !c->req_done)
 			client_process(c);
 		return;
@@ -1783,7 +1806,9 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	/* A TLS 1.3 server refuses a client certificate after the handshake. */
 	if (client_upstream_tls_error(c, bev, "session"))
 		return;
-	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s",
-	    c->srv->conf->name, c->up_byte ? " mid-response" : "");
+	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
+	    c->srv->conf->name, c->up_byte ? " mid-response" : " mid-request",
+	    !c->up_byte && c->up->reused && !c->retried ? " (not sent again: "
+	    "it may have been processed)" : "");
 	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
 }
