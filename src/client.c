@@ -990,8 +990,14 @@ client_error(struct client *c, int status, const char *type,
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	http_error_response(bufferevent_get_output(c->bev), status, type,
-	    reason, flags);
+	if (http_error_response(bufferevent_get_output(c->bev), status, type,
+	    reason, flags) == -1) {
+		/* Not even our own answer: a close is all the client gets. */
+		log_warn("client %s: cannot answer %d (%s): out of memory",
+		    c->addr, status, reason);
+		client_close(c, CLOSE_ERROR, "out of memory");
+		return -1;
+	}
 	client_out(c);
 	log_info("client %s: %d %s", c->addr, status, reason);
 	c->status = status;
@@ -1149,7 +1155,11 @@ client_connect(struct client *c)
 		fwd.port = c->l->port;
 	}
 	out = bufferevent_get_output(c->up->bev);
-	http_build_request(out, &c->head, llhttp_method_name(p->method), &fwd);
+	/* Without its head, the body would be read upstream as a request. */
+	if (http_build_request(out, &c->head, llhttp_method_name(p->method),
+	    &fwd) == -1)
+		return client_error(c, 503, "service_unavailable_exception",
+		    "cannot build the request head: out of memory", -1);
 	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
@@ -1536,8 +1546,11 @@ client_resend_ok(struct client *c)
 	    c->head.buf + c->head.url_off : "", c->head.url_len);
 }
 
-/* Write the response head to the client, deciding the connection's fate. */
-static void
+/*
+ * Write the response head to the client, deciding the connection's fate.
+ * 0, or -1 when the head cannot be built (answered 502, exchange ended).
+ */
+static int
 client_send_head(struct client *c)
 {
 	int flags = 0;
@@ -1557,12 +1570,18 @@ client_send_head(struct client *c)
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-	    c->status, flags);
+	if (http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+	    c->status, flags) == -1) {
+		/* Never a body without its head: end the exchange. */
+		c->close_after = 1;
+		return client_error(c, 502, "bad_gateway_exception",
+		    "cannot build the response head: out of memory", -1);
+	}
 	c->resp_head_sent = 1;
 	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
 	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
 	    c->resp.content_length, c->aff_routed);
+	return 0;
 }
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */
@@ -1659,8 +1678,9 @@ client_upstream_in(struct client *c)
 			evbuffer_remove_buffer(in, out, used);
 		else
 			evbuffer_drain(in, used);
-		if (c->resp_head_ready && !c->resp_head_sent)
-			client_send_head(c);
+		if (c->resp_head_ready && !c->resp_head_sent &&
+		    client_send_head(c) == -1)
+			return;
 		if (e != HPE_PAUSED)
 			continue;
 		llhttp_resume(&c->resp);
