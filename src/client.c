@@ -8,7 +8,8 @@
  * output with evbuffer_remove_buffer() once llhttp has validated their
  * framing, so a body passes byte for byte (chunk framing included).
  * The one copy kept is c->retry: what was sent on a reused pooled
- * connection, while it is small enough to send again.
+ * connection, while it is small enough to send again (which happens only
+ * under client_resend_ok's rule: never a write the server may have read).
  *
  * Runs on the worker thread only.  A client is closed by client_close(),
  * which frees its sockets at once and queues the struct for client_reap().
@@ -37,6 +38,7 @@
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/opclass.h"
 #include "switchover/tls.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
@@ -1006,8 +1008,14 @@ client_error(struct client *c, int status, const char *type,
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	http_error_response(bufferevent_get_output(c->bev), status, type,
-	    reason, flags);
+	if (http_error_response(bufferevent_get_output(c->bev), status, type,
+	    reason, flags) == -1) {
+		/* Not even our own answer: a close is all the client gets. */
+		log_warn("client %s: cannot answer %d (%s): out of memory",
+		    c->addr, status, reason);
+		client_close(c, CLOSE_ERROR, "out of memory");
+		return -1;
+	}
 	client_out(c);
 	log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %d %s",
 	    c->addr, status, reason);
@@ -1168,7 +1176,11 @@ client_connect(struct client *c)
 		fwd.port = c->l->port;
 	}
 	out = bufferevent_get_output(c->up->bev);
-	http_build_request(out, &c->head, llhttp_method_name(p->method), &fwd);
+	/* Without its head, the body would be read upstream as a request. */
+	if (http_build_request(out, &c->head, llhttp_method_name(p->method),
+	    &fwd) == -1)
+		return client_error(c, 503, "service_unavailable_exception",
+		    "cannot build the request head: out of memory", -1);
 	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
@@ -1557,8 +1569,32 @@ client_retry(struct client *c)
 	return 0;
 }
 
-/* Write the response head to the client, deciding the connection's fate. */
-static void
+/*
+ * The reused connection under the request died before any answer: may
+ * the request go again on a fresh one?  Only if no byte of it left for
+ * the server (the classic race with a server closing an idle pooled
+ * connection), or if it is idempotent (opclass: reads, OPTIONS).  A
+ * write the server read before closing may have been done: sent twice,
+ * a POST /idx/_doc is a duplicate document (#16), as nginx and HAProxy
+ * also refuse.
+ */
+static int
+client_resend_ok(struct client *c)
+{
+	size_t queued = evbuffer_get_length(c->retry);
+	size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+
+	if (unsent >= queued)
+		return 1;
+	return opclass_idempotent((int)c->req.method, c->head.buf != NULL ?
+	    c->head.buf + c->head.url_off : "", c->head.url_len);
+}
+
+/*
+ * Write the response head to the client, deciding the connection's fate.
+ * 0, or -1 when the head cannot be built (answered 502, exchange ended).
+ */
+static int
 client_send_head(struct client *c)
 {
 	int flags = 0;
@@ -1584,8 +1620,13 @@ client_send_head(struct client *c)
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-	    c->status, flags);
+	if (http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+	    c->status, flags) == -1) {
+		/* Never a body without its head: end the exchange. */
+		c->close_after = 1;
+		return client_error(c, 502, "bad_gateway_exception",
+		    "cannot build the response head: out of memory", -1);
+	}
 	c->resp_head_sent = 1;
 	/* A body follows the head only when llhttp did not skip it. */
 	c->resp_ck_on = (c->resp.flags & F_CHUNKED) &&
@@ -1595,6 +1636,7 @@ client_send_head(struct client *c)
 	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
 	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
 	    c->resp.content_length, c->aff_routed);
+	return 0;
 }
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */
@@ -1712,8 +1754,9 @@ client_upstream_in(struct client *c)
 			evbuffer_remove_buffer(in, out, used);
 		else
 			evbuffer_drain(in, used);
-		if (c->resp_head_ready && !c->resp_head_sent)
-			client_send_head(c);
+		if (c->resp_head_ready && !c->resp_head_sent &&
+		    client_send_head(c) == -1)
+			return;
 		if (e != HPE_PAUSED)
 			continue;
 		llhttp_resume(&c->resp);
@@ -1833,8 +1876,8 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	/* EOF or error. */
-	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried) {
-		/* The classic race: the server closed an idle pooled conn. */
+	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried &&
+	    client_resend_ok(c)) {
 		if (client_retry(c) == 0 && !c->req_done)
 			client_process(c);
 		return;
@@ -1863,7 +1906,9 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	/* A TLS 1.3 server refuses a client certificate after the handshake. */
 	if (client_upstream_tls_error(c, bev, "session"))
 		return;
-	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s",
-	    c->srv->conf->name, c->up_byte ? " mid-response" : "");
+	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
+	    c->srv->conf->name, c->up_byte ? " mid-response" : " mid-request",
+	    !c->up_byte && c->up->reused && !c->retried ? " (not sent again: "
+	    "it may have been processed)" : "");
 	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
 }

@@ -282,12 +282,19 @@ tls_accept(struct event_base *base, int fd, struct ssl_ctx_st *ctx)
 
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		ERR_clear_error();
+		errno = ENOMEM;
 		return NULL;
 	}
+	/*
+	 * On failure, libevent 2.1 has freed ssl already (CLOSE_ON_FREE:
+	 * every error path of bufferevent_openssl_socket_new does), but
+	 * not fd, which stays the caller's.
+	 */
 	bev = bufferevent_openssl_socket_new(base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
-		SSL_free(ssl);
+		ERR_clear_error();
+		errno = ENOMEM;
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
@@ -321,13 +328,17 @@ tls_connect(struct event_base *base, int fd, const struct sw_tls *t,
 		SSL_set_session(ssl, sess);
 	bev = bufferevent_openssl_socket_new(base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
+	if (bev == NULL) {
+		ssl = NULL;	/* freed by libevent, as in tls_accept */
 		goto fail;
+	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
 fail:
+	/* Our own shortage, never the server's fault (client_connect_failed). */
 	ERR_clear_error();
 	SSL_free(ssl);
+	errno = ENOMEM;
 	return NULL;
 }
 

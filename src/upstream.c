@@ -180,10 +180,13 @@ upstream_release(struct upstream *u, int reusable)
 	u->nreq++;
 	/*
 	 * Pool only into the current generation: a server that left the
-	 * config (or a worker shutting down) gets no new pooled conns.
+	 * config (or a worker shutting down) gets no new pooled conns.  A
+	 * backend at weight 0 is pooled too: affinity and pinned clients
+	 * keep sending it traffic after a switchover (a TLS handshake per
+	 * scroll page otherwise); idle ones go after pool_idle_timeout.
 	 */
 	if (!reusable || w->shutting_down || srv->gen != w->gen ||
-	    srv->backend->conf->weight == 0 || srv->nidle >= cfg->pool_max_idle ||
+	    srv->nidle >= cfg->pool_max_idle ||
 	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(u->bev)) > 0) {
 		/* Unsent request bytes would go out ahead of the next one. */

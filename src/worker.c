@@ -118,8 +118,11 @@ wgen_new(struct worker *w, struct sw_config *cfg, struct wgen *old)
 				/*
 				 * A connection or session made with other TLS
 				 * settings (or none) must not serve this one.
+				 * A backend whose weight just went to 0 lets
+				 * its idle ones go; one staying at 0 keeps
+				 * them for its affinity and pinned traffic.
 				 */
-				if (b->conf->weight == 0 ||
+				if ((b->conf->weight == 0 && ob->weight > 0) ||
 				    ob->tls.ctx != b->conf->tls.ctx)
 					break;	/* its idle conns close below */
 				s->tls_session = os->tls_session;

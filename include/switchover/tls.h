@@ -33,6 +33,10 @@ int	tls_config_load(struct sw_config *cfg, struct config_errors *errs);
 void	tls_ctx_ref(struct ssl_ctx_st *);
 void	tls_ctx_unref(struct ssl_ctx_st *);
 
+/*
+ * tls_accept and tls_connect return NULL with errno ENOMEM when the
+ * bufferevent cannot be made; fd then stays open, the caller's to close.
+ */
 /* A bufferevent that runs the server handshake on accepted socket fd. */
 struct bufferevent *tls_accept(struct event_base *, int fd,
 	    struct ssl_ctx_st *);
