@@ -608,6 +608,8 @@ fail:
 static void
 client_end_exchange(struct client *c, int reusable)
 {
+	int unreadable;
+
 	if (c->up != NULL) {
 		if (reusable)
 			upstream_release(c->up, 1);
@@ -623,7 +625,7 @@ client_end_exchange(struct client *c, int reusable)
 		evbuffer_free(c->retry);
 		c->retry = NULL;
 	}
-	affinity_response_end(c->aff, -1, 0, NULL);
+	affinity_response_end(c->aff, -1, 0, NULL, &unreadable);
 	c->aff = NULL;
 	c->be = NULL;
 	c->srv = NULL;
@@ -912,7 +914,7 @@ static void
 client_finish(struct client *c)
 {
 	uint64_t		 dur = now_us() - c->t_start;
-	int			 reusable;
+	int			 reusable, unreadable;
 
 	client_out(c);
 	client_up_out(c);
@@ -928,10 +930,12 @@ client_finish(struct client *c)
 	if (c->srv != NULL && c->up_byte)
 		wserver_succeeded(c->srv);
 	client_access_log(c, c->status, dur);
-	if (c->aff != NULL && c->be != NULL)
+	if (c->aff != NULL && c->be != NULL) {
 		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
 		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
-		    c->gen->cfg));
+		    c->gen->cfg, &unreadable));
+		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
+	}
 	c->aff = NULL;
 	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
 	    llhttp_should_keep_alive(&c->resp);
@@ -1099,7 +1103,7 @@ client_start_request(struct client *c)
 	const struct sw_config	*cfg = w->gen->cfg;
 	llhttp_t		*p = &c->req;
 	const char		*reason;
-	int			 status;
+	int			 status, unreadable;
 
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
 	c->keepalive = llhttp_should_keep_alive(p);
@@ -1132,7 +1136,9 @@ client_start_request(struct client *c)
 	    (c->expire_at != 0 && now_ms() >= c->expire_at))
 		client_ask_close(c, CLOSE_RECYCLE);
 	c->aff_slot = affinity_request(cfg, p->method, &c->head,
-	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait);
+	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait,
+	    &unreadable);
+	M_ADD(w->m->l.affinity_unreadable, (uint64_t)unreadable);
 	if (c->aff_wait > 0)
 		return 0;	/* client_process routes once the body is in */
 	return client_connect(c);
@@ -1250,6 +1256,7 @@ client_process_in(struct client *c)
 	llhttp_errno_t	 e;
 	const char	*data;
 	size_t		 used;
+	int		 unreadable;
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
 	    (c->state == CS_PROXY && !c->req_done)) {
@@ -1311,7 +1318,10 @@ client_process_in(struct client *c)
 				return;
 			c->aff_slot = affinity_request_body(c->w->gen->cfg,
 			    c->req.method, &c->head, (const char *)
-			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait);
+			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait,
+			    &unreadable);
+			M_ADD(c->w->m->l.affinity_unreadable,
+			    (uint64_t)unreadable);
 			c->aff_wait = 0;
 			if (client_connect(c) == -1)
 				return;

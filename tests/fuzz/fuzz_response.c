@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct client			 c;
 	const char			*d = (const char *)data;
 	size_t				 step, pos = 0;
-	int				 kick = 0;
+	int				 kick = 0, unreadable;
 
 	if (base == NULL) {
 		client_global_init();
@@ -148,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_sent(&c, 1);
 		http_head_reset(&c.rhead);
 	}
-	affinity_response_end(c.aff, -1, 0, NULL);
+	affinity_response_end(c.aff, -1, 0, NULL, &unreadable);
 	bufferevent_free(c.bev);
 	/* libevent finishes freeing a bufferevent from its loop: run it. */
 	event_base_loop(base, EVLOOP_NONBLOCK);
