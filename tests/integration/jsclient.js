@@ -144,7 +144,16 @@ async function bulkFlipping() {
   try {
     stats = await c.helpers.bulk({
       datasource: (async function* docs() {
-        for (let i = 0; i < NDOCS; i++) yield { id: `doc-${i}`, n: i };
+        for (let i = 0; i < NDOCS; i++) {
+          // However fast the machine, a flip every 2,000 documents at
+          // least (bounded: 2 s), so the bulk always spans several.
+          if (i > 0 && i % 2000 === 0) {
+            const f0 = flips;
+            for (let k = 0; k < 40 && flips === f0; k++)
+              await new Promise((r) => setTimeout(r, 50));
+          }
+          yield { id: `doc-${i}`, n: i };
+        }
       })(),
       onDocument(doc) {
         return { index: { _index: 'logs', _id: doc.id } };
