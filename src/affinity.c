@@ -9,6 +9,16 @@
  * only: a 64-bit collision between two live ids is not a practical
  * concern, and a stored hash leaks nothing of the id into core dumps.
  *
+ * Compressed bodies (Content-Encoding gzip, x-gzip or deflate) are
+ * inflated with zlib as they stream by, bounded on both sides: at most
+ * AFFINITY_PEEK_MAX compressed bytes are fed and at most AFFINITY_PEEK_MAX
+ * inflated bytes kept, so a zip bomb costs no more than a plain 64 KiB
+ * peek (plus zlib's ~40 KiB of state, for id-bearing exchanges only).
+ * Bodies are forwarded as they came: only the copy is inflated.  An
+ * id-bearing body that cannot be read (unknown coding, corrupt, cut off,
+ * too big to wait for) is reported to the caller, which counts it, and
+ * logged at most once a second.
+ *
  * The JSON reader below is not a parser of whole documents: it walks the
  * top-level object of a possibly truncated text, picking the string
  * values of a few keys, and gives up quietly at the first byte it does
@@ -20,10 +30,12 @@
 #include <strings.h>
 
 #include <llhttp.h>
+#include <zlib.h>
 
 #include "switchover/affinity.h"
 #include "switchover/config.h"
 #include "switchover/http.h"
+#include "switchover/log.h"
 #include "switchover/router.h"
 #include "switchover/worker.h"
 
@@ -44,8 +56,35 @@ static struct {
 	uint64_t	 horizon;	/* no id lives past this (atomic) */
 } tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* A body's Content-Encoding, as far as affinity can read it. */
+enum aff_enc {
+	AE_IDENTITY = 0,
+	AE_GZIP,	/* gzip, x-gzip (a zlib stream is taken too) */
+	AE_DEFLATE,	/* zlib stream, or raw deflate as some servers send */
+	AE_UNKNOWN,	/* br, zstd, several codings: cannot be read */
+};
+
+enum aff_zstate {
+	ZS_START = 0,	/* no byte fed yet: zlib not set up */
+	ZS_RUN,
+	ZS_END,		/* the stream ended */
+	ZS_FULL,	/* a bound was reached: the rest is not looked at */
+	ZS_BAD,		/* corrupt, or zlib could not be set up */
+	ZS_CUT,		/* the body ended before the stream did */
+};
+
+/* A bounded streaming inflater (see the top of the file). */
+struct aff_zin {
+	z_stream	 z;
+	enum aff_enc	 enc;
+	enum aff_zstate	 state;
+	size_t		 fed;		/* compressed bytes taken */
+	int		 between;	/* gzip: a member ended, none begun */
+};
+
 struct affinity_resp {
 	int		keys;
+	struct aff_zin	zin;		/* enc AE_IDENTITY: a plain copy */
 	size_t		len, cap;
 	char		buf[];		/* cap bytes */
 };
@@ -392,6 +431,166 @@ affinity_json_ids(const char *text, size_t len, int keys,
 	j_object(&j, keys, 0, fn, arg);
 }
 
+/* ---- compressed bodies --------------------------------------------------- */
+
+/* How the body of a message with head h is encoded. */
+static enum aff_enc
+aff_encoding(const struct http_head *h)
+{
+	static const struct {
+		const char	*name;
+		enum aff_enc	 enc;
+	} codings[] = {
+		{ "identity", AE_IDENTITY }, { "gzip", AE_GZIP },
+		{ "x-gzip", AE_GZIP }, { "deflate", AE_DEFLATE },
+	};
+	const char	*v;
+	size_t		 n;
+	int		 i = http_head_find(h, "content-encoding");
+
+	if (i < 0)
+		return AE_IDENTITY;
+	if (http_head_count(h, "content-encoding") > 1)
+		return AE_UNKNOWN;
+	v = http_hdr_value(h, (size_t)i);
+	n = h->hdrs[i].val_len;
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	for (size_t k = 0; k < sizeof(codings) / sizeof(codings[0]); k++)
+		if (n == strlen(codings[k].name) &&
+		    strncasecmp(v, codings[k].name, n) == 0)
+			return codings[k].enc;
+	return AE_UNKNOWN;
+}
+
+/*
+ * Inflate in[0..n) into out, after the *outlen bytes already there, up
+ * to cap.  Stops for good at either bound (ZS_FULL), at the end of the
+ * stream, or at the first corrupt byte (ZS_BAD).  A gzip body of several
+ * members is read on (its end is known only when the body ends: see
+ * aff_zin_end); bytes after a deflate stream are ignored.
+ */
+static void
+aff_zin_feed(struct aff_zin *zi, const char *in, size_t n, char *out,
+    size_t *outlen, size_t cap)
+{
+	int r, wbits;
+
+	if (zi->state != ZS_START && zi->state != ZS_RUN)
+		return;
+	if (n == 0)
+		return;
+	if (n > AFFINITY_PEEK_MAX - zi->fed)
+		n = AFFINITY_PEEK_MAX - zi->fed;
+	if (zi->state == ZS_START) {
+		/*
+		 * gzip: 15 + 32 reads a gzip or a zlib header.  deflate
+		 * means a zlib stream (RFC 9110), but some servers send raw
+		 * deflate: a zlib stream's first byte says method 8 with a
+		 * window of at most 32 KiB (0x08, 0x18, ... 0x78).
+		 */
+		if (zi->enc == AE_GZIP)
+			wbits = 15 + 32;
+		else
+			wbits = ((unsigned char)in[0] & 0x8f) == 0x08 ? 15 : -15;
+		memset(&zi->z, 0, sizeof(zi->z));
+		if (inflateInit2(&zi->z, wbits) != Z_OK) {
+			zi->state = ZS_BAD;
+			return;
+		}
+		zi->state = ZS_RUN;
+	}
+	zi->fed += n;
+	zi->z.next_in = (Bytef *)(uintptr_t)in;
+	zi->z.avail_in = (uInt)n;
+	while (zi->z.avail_in > 0 && *outlen < cap) {
+		zi->z.next_out = (Bytef *)out + *outlen;
+		zi->z.avail_out = (uInt)(cap - *outlen);
+		zi->between = 0;
+		r = inflate(&zi->z, Z_NO_FLUSH);
+		*outlen = cap - zi->z.avail_out;
+		if (r == Z_STREAM_END) {
+			/* gzip: another member may follow, in this piece or the next. */
+			if (zi->enc == AE_GZIP && inflateReset(&zi->z) == Z_OK) {
+				zi->between = 1;
+				continue;
+			}
+			zi->state = ZS_END;
+			break;
+		}
+		if (r != Z_OK) {
+			zi->state = ZS_BAD;
+			break;
+		}
+	}
+	if (zi->state == ZS_RUN && (*outlen >= cap ||
+	    zi->fed >= AFFINITY_PEEK_MAX))
+		zi->state = ZS_FULL;
+	zi->z.next_in = NULL;		/* in is the caller's */
+	zi->z.avail_in = 0;
+	if (zi->state != ZS_RUN)
+		inflateEnd(&zi->z);	/* nothing more is fed: free zlib's state now */
+}
+
+/* The whole body was fed: free what the inflater still holds. */
+static void
+aff_zin_end(struct aff_zin *zi)
+{
+	if (zi->state == ZS_RUN)
+		inflateEnd(&zi->z);
+	if (zi->state == ZS_RUN && zi->between)
+		zi->state = ZS_END;
+	else if (zi->state == ZS_RUN || zi->state == ZS_START)
+		zi->state = ZS_CUT;
+}
+
+/* After aff_zin_end: did the stream fail to read (corrupt or cut off)? */
+static int
+aff_zin_failed(const struct aff_zin *zi)
+{
+	return zi->state == ZS_BAD || zi->state == ZS_CUT;
+}
+
+/*
+ * An id-bearing body could not be read: say so, a line a second at most
+ * (with how many were not logged), as a flood of them must not fill the
+ * disk.  Any thread.
+ */
+static void
+aff_unreadable_log(const char *what, const char *why)
+{
+	static uint64_t	 last;		/* ms of the last line */
+	static unsigned	 held;
+	uint64_t	 now = now_ms(), prev;
+	unsigned	 n;
+
+	prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+	if ((prev != 0 && now < prev + 1000) ||
+	    !__atomic_compare_exchange_n(&last, &prev, now, 0,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&held, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	n = __atomic_exchange_n(&held, 0, __ATOMIC_RELAXED);
+	log_warn("affinity: %s not read (%s): search context affinity not "
+	    "applied to it (%u more such not logged)", what, why, n);
+}
+
+/* Why a body could not be read, for the log. */
+static const char *
+aff_zin_why(const struct aff_zin *zi)
+{
+	if (zi->enc == AE_UNKNOWN)
+		return "unknown Content-Encoding";
+	if (zi->state == ZS_BAD)
+		return "corrupt compressed body";
+	if (zi->state == ZS_FULL)
+		return "inflates past 64 KiB";
+	return "compressed body cut off";
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 /* Percent-decode s[0..n) into out (cap); the decoded length, or 0. */
@@ -501,17 +700,27 @@ req_url(const struct http_head *h, size_t *len)
 	return h->buf != NULL ? h->buf + h->url_off : "";
 }
 
+/* Is a request of this kind about a context id, whatever else it says? */
+static int
+aff_names_context(enum aff_kind kind, int method)
+{
+	return kind == AK_SCROLL || (kind == AK_PIT && method == HTTP_DELETE);
+}
+
 int
 affinity_request(const struct sw_config *cfg, int method,
-    const struct http_head *h, uint64_t clen, int chunked, size_t *body_wait)
+    const struct http_head *h, uint64_t clen, int chunked, size_t *body_wait,
+    int *unreadable)
 {
-	const char	*url, *id;
+	const char	*url, *id, *why = NULL;
 	size_t		 ulen, idlen, n;
 	int		 scroll;
 	enum aff_kind	 kind;
+	enum aff_enc	 enc;
 	char		 buf[ID_MAX];
 
 	*body_wait = 0;
+	*unreadable = 0;
 	if (!cfg->affinity || !aff_any())
 		return -1;
 	url = req_url(h, &ulen);
@@ -519,16 +728,31 @@ affinity_request(const struct sw_config *cfg, int method,
 	if (id != NULL && idlen > 0 &&
 	    (n = pct_decode(id, idlen, buf, sizeof(buf))) > 0)
 		return affinity_get(buf, n, now_ms(), cfg->affinity_ttl_ms);
+	if (!(kind == AK_SCROLL || kind == AK_SEARCH ||
+	    (kind == AK_PIT && method == HTTP_DELETE)) || (!chunked && clen == 0))
+		return -1;
 	/*
-	 * Only a body can tell: a small one, with a known length, and not
-	 * held back by a client waiting for 100 Continue (which the upstream
-	 * would send, and we have not picked one).
+	 * Only a body can tell: a small one, with a known length, in a
+	 * coding we read, and not held back by a client waiting for 100
+	 * Continue (which the upstream would send, and we have not picked
+	 * one).  A scroll or PIT request we cannot read is reported.
 	 */
-	if ((kind == AK_SCROLL || kind == AK_SEARCH ||
-	    (kind == AK_PIT && method == HTTP_DELETE)) && !chunked &&
-	    clen > 0 && clen <= AFFINITY_PEEK_MAX &&
-	    http_head_find(h, "expect") < 0)
+	if ((enc = aff_encoding(h)) == AE_UNKNOWN)
+		why = "unknown Content-Encoding";
+	else if (chunked)
+		why = "chunked body";
+	else if (clen > AFFINITY_PEEK_MAX)
+		why = "body over 64 KiB";
+	else if (http_head_find(h, "expect") >= 0)
+		why = "Expect: 100-continue";
+	else
 		*body_wait = (size_t)clen;
+	if (why != NULL && (aff_names_context(kind, method) ||
+	    (enc == AE_UNKNOWN && kind == AK_SEARCH))) {
+		*unreadable = 1;
+		aff_unreadable_log(kind == AK_SEARCH ? "search request body" :
+		    "scroll/PIT request body", why);
+	}
 	return -1;
 }
 
@@ -545,23 +769,48 @@ found_lookup(void *arg, const char *id, size_t len)
 {
 	struct found *f = arg;
 
+	f->n++;
 	if (f->slot < 0)
 		f->slot = affinity_get(id, len, f->now, f->cfg->affinity_ttl_ms);
 }
 
 int
 affinity_request_body(const struct sw_config *cfg, int method,
-    const struct http_head *h, const char *body, size_t len)
+    const struct http_head *h, const char *body, size_t len, int *unreadable)
 {
 	struct found	 f = { cfg, -1, 0, now_ms() };
+	struct aff_zin	 zi = { .enc = aff_encoding(h) };
 	const char	*url, *id;
-	size_t		 ulen, idlen;
-	int		 scroll;
+	size_t		 ulen, idlen, olen = 0;
+	int		 scroll, keys = AFF_KEYS_REQUEST;
+	enum aff_kind	 kind;
+	char		*out;
 
+	*unreadable = 0;
 	url = req_url(h, &ulen);
-	affinity_json_ids(body, len, AFF_KEYS_REQUEST |
-	    (aff_classify(url, ulen, &id, &idlen, &scroll) == AK_PIT ?
-	    AFF_KEY_ID : 0), found_lookup, &f);
+	kind = aff_classify(url, ulen, &id, &idlen, &scroll);
+	if (kind == AK_PIT)
+		keys |= AFF_KEY_ID;
+	if (zi.enc == AE_IDENTITY) {
+		affinity_json_ids(body, len, keys, found_lookup, &f);
+		return f.slot;
+	}
+	if (zi.enc == AE_UNKNOWN || (out = malloc(AFFINITY_PEEK_MAX)) == NULL)
+		return -1;	/* affinity_request said why; or best effort */
+	aff_zin_feed(&zi, body, len, out, &olen, AFFINITY_PEEK_MAX);
+	aff_zin_end(&zi);
+	affinity_json_ids(out, olen, keys, found_lookup, &f);
+	free(out);
+	/*
+	 * A stream that did not read whole is reported unless it gave an id;
+	 * past the bound, only where an id must be (a scroll or PIT request).
+	 */
+	if (f.n == 0 && (aff_zin_failed(&zi) || (zi.state == ZS_FULL &&
+	    aff_names_context(kind, method)))) {
+		*unreadable = 1;
+		aff_unreadable_log(kind == AK_SEARCH ? "search request body" :
+		    "scroll/PIT request body", aff_zin_why(&zi));
+	}
 	return f.slot;
 }
 
@@ -575,8 +824,9 @@ affinity_response(const struct sw_config *cfg, int method,
 	struct affinity_resp	*ar;
 	const char		*url, *id;
 	size_t			 ulen, idlen;
-	int			 scroll, keys = AFF_KEYS_RESPONSE, ce;
+	int			 scroll, keys = AFF_KEYS_RESPONSE;
 	enum aff_kind		 kind;
+	enum aff_enc		 enc;
 
 	if (!cfg->affinity || status < 200 || status > 299)
 		return NULL;
@@ -598,15 +848,19 @@ affinity_response(const struct sw_config *cfg, int method,
 	default:
 		return NULL;
 	}
-	/* A compressed body cannot be read without inflating it: skip. */
-	ce = http_head_find(resp, "content-encoding");
-	if (ce >= 0 && !(resp->hdrs[ce].val_len == 8 &&
-	    strncasecmp(http_hdr_value(resp, (size_t)ce), "identity", 8) == 0))
-		return NULL;
-	clen = clen > 0 && clen < AFFINITY_PEEK_MAX ? clen : AFFINITY_PEEK_MAX;
+	/* A compressed body is inflated into buf: sized for the bound. */
+	enc = aff_encoding(resp);
+	if (enc != AE_IDENTITY)
+		clen = enc == AE_UNKNOWN ? 0 : AFFINITY_PEEK_MAX;
+	else
+		clen = clen > 0 && clen < AFFINITY_PEEK_MAX ? clen :
+		    AFFINITY_PEEK_MAX;
 	if ((ar = malloc(sizeof(*ar) + clen)) == NULL)
 		return NULL;	/* affinity is best effort */
 	ar->keys = keys;
+	ar->zin.enc = enc;
+	ar->zin.state = ZS_START;
+	ar->zin.fed = 0;
 	ar->len = 0;
 	ar->cap = (size_t)clen;
 	return ar;
@@ -617,6 +871,11 @@ affinity_response_body(struct affinity_resp *ar, const char *p, size_t n)
 {
 	size_t room = ar->cap - ar->len;
 
+	if (ar->zin.enc != AE_IDENTITY) {
+		if (ar->zin.enc != AE_UNKNOWN)
+			aff_zin_feed(&ar->zin, p, n, ar->buf, &ar->len, ar->cap);
+		return;
+	}
 	if (n > room)
 		n = room;
 	memcpy(ar->buf + ar->len, p, n);
@@ -635,14 +894,26 @@ found_learn(void *arg, const char *id, size_t len)
 
 int
 affinity_response_end(struct affinity_resp *ar, int slot, int complete,
-    const struct sw_config *cfg)
+    const struct sw_config *cfg, int *unreadable)
 {
-	struct found f = { cfg, slot, 0, now_ms() };
+	struct found	f = { cfg, slot, 0, now_ms() };
+	int		failed;
 
+	*unreadable = 0;
 	if (ar == NULL)
 		return 0;
-	if (complete && slot >= 0)
+	aff_zin_end(&ar->zin);
+	failed = ar->zin.enc == AE_UNKNOWN ||
+	    (ar->zin.enc != AE_IDENTITY && aff_zin_failed(&ar->zin));
+	if (complete && slot >= 0) {
 		affinity_json_ids(ar->buf, ar->len, ar->keys, found_learn, &f);
+		/* A body cut off short may still have given its ids. */
+		if (failed && f.n == 0) {
+			*unreadable = 1;
+			aff_unreadable_log("search context response",
+			    aff_zin_why(&ar->zin));
+		}
+	}
 	free(ar);
 	return f.n;
 }

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,8 @@
  * response, which says Connection: close.
  */
 #define DRAIN_QUIET_MS	1000
+/* ... and how often it looks whether its last answer has left. */
+#define DRAIN_POLL_MS	100
 
 enum client_state {
 	CS_IDLE = 0,	/* between requests, keep-alive timer running */
@@ -622,6 +625,8 @@ fail:
 static void
 client_end_exchange(struct client *c, int reusable)
 {
+	int unreadable;
+
 	if (c->up != NULL) {
 		if (reusable)
 			upstream_release(c->up, 1);
@@ -637,7 +642,7 @@ client_end_exchange(struct client *c, int reusable)
 		evbuffer_free(c->retry);
 		c->retry = NULL;
 	}
-	affinity_response_end(c->aff, -1, 0, NULL);
+	affinity_response_end(c->aff, -1, 0, NULL, &unreadable);
 	c->aff = NULL;
 	c->be = NULL;
 	c->srv = NULL;
@@ -711,28 +716,48 @@ client_close_now_ok(struct client *c)
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
 }
 
+/*
+ * An idle c was asked to close: end it once it has been quiet long
+ * enough (FIN, then late input is discarded, never answered with an
+ * RST), else look again when it could be.  Its last answer did not say
+ * Connection: close, so ending it sooner would race its next request.
+ * Quiet counts from the moment the last byte of that answer left us:
+ * our output buffer and the kernel's send queue both empty (an answer
+ * the client has not read yet is one it will send the next request
+ * right after).  The kernel's queue empties without telling us, so it is
+ * polled, and quiet is counted from the poll after the one that saw it
+ * full: never less than DRAIN_QUIET_MS.
+ */
+static void
+client_idle_close(struct client *c)
+{
+	uint64_t	now = now_ms(), quiet;
+	int		unsent = 0;
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &unsent) == 0 &&
+	    unsent > 0)) {
+		c->idle_at = now + DRAIN_POLL_MS;
+		client_timer(c, DRAIN_POLL_MS);
+		return;
+	}
+	quiet = now > c->idle_at ? now - c->idle_at : 0;
+	if (quiet >= DRAIN_QUIET_MS)
+		client_linger(c, c->ask_why);
+	else
+		client_timer(c, (int)(DRAIN_QUIET_MS - quiet));
+}
+
 void
 client_drain(struct client *c, enum close_reason why)
 {
 	client_drain_mark(c, 0);
 	if (c->state == CS_DEAD || c->state == CS_CLOSING)
 		return;
+	/* A busy one ends after its next response, or once quiet. */
 	client_ask_close(c, why);
-	if (c->state == CS_IDLE && client_close_now_ok(c)) {
-		uint64_t quiet = now_ms() - c->idle_at;
-
-		/*
-		 * An answer still queued is delivered first; a connection
-		 * quiet long enough ends now (FIN, then late input is
-		 * discarded, never answered with an RST); a busy one ends
-		 * after its next response, or once quiet (client_timercb).
-		 */
-		if (quiet >= DRAIN_QUIET_MS ||
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-			client_linger(c, why);
-		else
-			client_timer(c, (int)(DRAIN_QUIET_MS - quiet));
-	}
+	if (c->state == CS_IDLE && client_close_now_ok(c))
+		client_idle_close(c);
 }
 
 /*
@@ -906,7 +931,7 @@ static void
 client_finish(struct client *c)
 {
 	uint64_t		 dur = now_us() - c->t_start;
-	int			 reusable;
+	int			 reusable, unreadable;
 
 	client_out(c);
 	client_up_out(c);
@@ -922,10 +947,12 @@ client_finish(struct client *c)
 	if (c->srv != NULL && c->up_byte)
 		wserver_succeeded(c->srv);
 	client_access_log(c, c->status, dur);
-	if (c->aff != NULL && c->be != NULL)
+	if (c->aff != NULL && c->be != NULL) {
 		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
 		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
-		    c->gen->cfg));
+		    c->gen->cfg, &unreadable));
+		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
+	}
 	c->aff = NULL;
 	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
 	    llhttp_should_keep_alive(&c->resp);
@@ -934,8 +961,12 @@ client_finish(struct client *c)
 		c->in_paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 	}
-	if (client_close_now_ok(c) || (c->close_after && !c->peer_eof) ||
-	    !c->keepalive) {
+	/*
+	 * Only an answer that said Connection: close (close_after) ends the
+	 * connection here.  A close asked after that answer's head went out
+	 * waits, idle, for the next answer or for quiet (client_idle_close).
+	 */
+	if ((c->close_after && !c->peer_eof) || !c->keepalive) {
 		client_linger(c, c->close_asked ? c->ask_why : CLOSE_CONN_CLOSE);
 		return;
 	}
@@ -949,7 +980,10 @@ client_finish(struct client *c)
 	 * timeout stays: an answer still queued must be read in time.
 	 */
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
-	client_idle_timer(c);
+	if (c->close_asked)
+		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
+	else
+		client_idle_timer(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
@@ -1096,7 +1130,7 @@ client_start_request(struct client *c)
 	const struct sw_config	*cfg = w->gen->cfg;
 	llhttp_t		*p = &c->req;
 	const char		*reason;
-	int			 status;
+	int			 status, unreadable;
 
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
 	c->keepalive = llhttp_should_keep_alive(p);
@@ -1131,7 +1165,9 @@ client_start_request(struct client *c)
 	    (c->expire_at != 0 && now_ms() >= c->expire_at))
 		client_ask_close(c, CLOSE_RECYCLE);
 	c->aff_slot = affinity_request(cfg, p->method, &c->head,
-	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait);
+	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait,
+	    &unreadable);
+	M_ADD(w->m->l.affinity_unreadable, (uint64_t)unreadable);
 	if (c->aff_wait > 0)
 		return 0;	/* client_process routes once the body is in */
 	return client_connect(c);
@@ -1270,6 +1306,7 @@ client_process_in(struct client *c)
 	llhttp_errno_t	 e;
 	const char	*data, *why;
 	size_t		 used;
+	int		 unreadable;
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
 	    (c->state == CS_PROXY && !c->req_done)) {
@@ -1331,7 +1368,10 @@ client_process_in(struct client *c)
 				return;
 			c->aff_slot = affinity_request_body(c->w->gen->cfg,
 			    c->req.method, &c->head, (const char *)
-			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait);
+			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait,
+			    &unreadable);
+			M_ADD(c->w->m->l.affinity_unreadable,
+			    (uint64_t)unreadable);
 			c->aff_wait = 0;
 			if (client_connect(c) == -1)
 				return;
@@ -1444,6 +1484,10 @@ client_writecb(struct bufferevent *bev, void *arg)
 	/* All written: back to writing at once (client_out_flush). */
 	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
+	/* The last answer left our buffer: quiet may start (client_idle_close). */
+	if (c->state == CS_IDLE &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		c->idle_at = now_ms();
 	if (c->state == CS_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			client_flushed(c);
@@ -1524,7 +1568,7 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 	struct client *c = arg;
 
 	if (c->state == CS_IDLE && c->close_asked)
-		client_linger(c, c->ask_why);	/* drained, and now quiet */
+		client_idle_close(c);	/* drained: quiet now? */
 	else if (c->state == CS_IDLE)
 		client_close(c, c->expire_at != 0 && now_ms() >= c->expire_at ?
 		    CLOSE_RECYCLE : CLOSE_KEEPALIVE_TIMEOUT, NULL);

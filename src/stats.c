@@ -280,7 +280,7 @@ listener_json(const struct view *v)
 		json_object_set_new(closed, metrics_close_name(r),
 		    json_integer((json_int_t)l->closed_by[r]));
 	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
-	    " s:I, s:o}",
+	    " s:I, s:I, s:o}",
 	    "address", v->listen,
 	    "connections_active", (json_int_t)gauge(l->conns_accepted,
 		l->conns_closed),
@@ -295,6 +295,7 @@ listener_json(const struct view *v)
 	    "connections_pending_drain", (json_int_t)gauge(l->drain_marked,
 		l->drain_unmarked),
 	    "affinity_ids_learned", (json_int_t)l->affinity_learned,
+	    "affinity_unreadable", (json_int_t)l->affinity_unreadable,
 	    "closed", closed);
 }
 
@@ -475,6 +476,10 @@ prom_listener(struct evbuffer *out, const struct view *v)
 	prom_listener_value(out, "listener_affinity_ids_learned_total",
 	    "counter", "Search context ids remembered.", a,
 	    l->affinity_learned);
+	prom_listener_value(out, "listener_affinity_unreadable_total",
+	    "counter", "Bodies that may name a search context id but could "
+	    "not be read (unknown or corrupt encoding, too large): affinity "
+	    "not applied.", a, l->affinity_unreadable);
 	prom_family(out, "listener_connections_closed_total", "counter",
 	    "Client connections closed, by reason.");
 	for (int r = 0; r < CLOSE_MAX; r++)

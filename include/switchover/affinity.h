@@ -20,7 +20,11 @@
  * Nothing is buffered whole: response bodies are copied up to
  * AFFINITY_PEEK_MAX bytes as they stream by (the ids come first in the
  * JSON these APIs return), and a request body is looked at only when it
- * has a Content-Length of at most AFFINITY_PEEK_MAX.
+ * has a Content-Length of at most AFFINITY_PEEK_MAX.  Bodies compressed
+ * with gzip or deflate are inflated on the way (the copy, never what is
+ * forwarded), at most AFFINITY_PEEK_MAX bytes in and out.  A body that
+ * may name an id but cannot be read is reported (*unreadable), so the
+ * caller can count it: affinity was not applied to it.
  */
 #ifndef SWITCHOVER_AFFINITY_H
 #define SWITCHOVER_AFFINITY_H
@@ -42,14 +46,19 @@ void	affinity_free(void);
  * Route a request by the context id it names, if any.  Returns the
  * metric slot of the backend that owns the id, or -1.  Sets *body_wait
  * to the body length to wait for (and call affinity_request_body with)
- * when only the body can tell, else 0.
+ * when only the body can tell, else 0.  Sets *unreadable when the
+ * request may name an id in a body that will not be read.
  */
 int	affinity_request(const struct sw_config *, int method,
 	    const struct http_head *req, uint64_t content_length, int chunked,
-	    size_t *body_wait);
-/* The body (all of it, len <= AFFINITY_PEEK_MAX) names: slot or -1. */
+	    size_t *body_wait, int *unreadable);
+/*
+ * The body (all of it, len <= AFFINITY_PEEK_MAX, as sent: compressed if
+ * the head says so) names: slot or -1.  *unreadable as above.
+ */
 int	affinity_request_body(const struct sw_config *, int method,
-	    const struct http_head *req, const char *body, size_t len);
+	    const struct http_head *req, const char *body, size_t len,
+	    int *unreadable);
 
 /*
  * At a response head: a collector when the response may carry a context
@@ -59,14 +68,15 @@ int	affinity_request_body(const struct sw_config *, int method,
 struct affinity_resp *affinity_response(const struct sw_config *,
 	    int method, const struct http_head *req, const struct http_head *resp,
 	    int status, uint64_t clen, int routed);
-/* Body bytes as they stream by (copied up to AFFINITY_PEEK_MAX). */
+/* Body bytes as they stream by (copied or inflated, bounded). */
 void	affinity_response_body(struct affinity_resp *, const char *, size_t);
 /*
  * The exchange ended: when complete is set, remember the ids found for
- * the backend in slot.  Frees ar.  Returns how many ids were learned.
+ * the backend in slot.  Frees ar.  Returns how many ids were learned;
+ * sets *unreadable when a complete body could not be read for them.
  */
 int	affinity_response_end(struct affinity_resp *ar, int slot, int complete,
-	    const struct sw_config *);
+	    const struct sw_config *, int *unreadable);
 
 /* Call fn for each context id in a JSON text (exported for tests). */
 #define AFF_KEYS_RESPONSE	0x01	/* _scroll_id, pit_id */

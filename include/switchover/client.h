@@ -32,7 +32,7 @@ struct wlistener;
  */
 int	client_new(struct worker *, struct wlistener *wl, int fd,
 	    const struct sockaddr *, int len);
-/* Graceful: close now if idle, else after the current exchange. */
+/* Graceful: as client_drain, for shutdown. */
 void	client_shutdown(struct client *);
 /* Gracefully close every client of the worker (shutdown). */
 void	client_shutdown_all(struct worker *);
@@ -49,9 +49,11 @@ int		 client_slot(const struct client *);
 uint64_t	 client_drain_due(const struct client *);
 void		 client_drain_mark(struct client *, uint64_t due_ms);
 /*
- * Close c gracefully for reason why: now if idle, else after the
- * current response (which says Connection: close if its head has not
- * gone yet); a pipelined request already received is answered first.
+ * Close c gracefully for reason why: if idle, once it has been quiet
+ * for a second (nothing of its last answer still queued); else after
+ * the current response if its head has not gone yet (it then says
+ * Connection: close), or after the next one.  A pipelined request
+ * already received is answered first.
  */
 void		 client_drain(struct client *, enum close_reason why);
 

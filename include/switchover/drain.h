@@ -7,9 +7,11 @@
  * connections bound to B (pinned to it, or whose last request went to
  * it) with a due time, evenly spaced over [drain] spread and interleaved
  * with the other workers, then closes them as they fall due: an idle one
- * at once, a busy one after its current response, which says
- * Connection: close.  Idle pooled upstream connections to B are closed
- * at the start.
+ * once it has been quiet for a second (its last answer gone from our
+ * buffers, no request byte read), a busy one after its next response
+ * that says Connection: close.  A connection is never closed right after
+ * an answer that did not say so.  Idle pooled upstream connections to B
+ * are closed at the start.
  *
  * drain_backend(), drain_init() and drain_stats() run on the control
  * thread; drain_worker_*() on the worker's own thread.

@@ -83,6 +83,7 @@ struct listener_metrics {
 	uint64_t	drain_marked;		/* conns scheduled to drain */
 	uint64_t	drain_unmarked;		/* ... and done: marked - unmarked */
 	uint64_t	affinity_learned;	/* search context ids remembered */
+	uint64_t	affinity_unreadable;	/* id-bearing bodies not read */
 };
 
 struct worker_metrics {

@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct client			 c;
 	const char			*d = (const char *)data, *why;
 	size_t				 step, pos = 0;
-	int				 kick = 0;
+	int				 kick = 0, unreadable;
 
 	if (base == NULL) {
 		client_global_init();
@@ -156,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		client_send_interim(&c);
 		check_sent(&c, 1);
 	}
-	affinity_response_end(c.aff, -1, 0, NULL);
+	affinity_response_end(c.aff, -1, 0, NULL, &unreadable);
 	bufferevent_free(c.bev);
 	/* libevent finishes freeing a bufferevent from its loop: run it. */
 	event_base_loop(base, EVLOOP_NONBLOCK);

@@ -1,6 +1,7 @@
 /*
  * Unit tests for affinity: ids found in JSON (whole, cut off, hostile),
- * in URLs, the bounded table with its TTL, and the request/response flow.
+ * in URLs, the bounded table with its TTL, the request/response flow, and
+ * compressed bodies (gzip, deflate, split, corrupt, cut off, bombs).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "../../src/affinity.c"
 
@@ -237,6 +239,7 @@ test_flow(void **state)
 	struct affinity_resp	*ar;
 	const char		*body = "{\"_scroll_id\":\"S1\",\"took\":1}";
 	size_t			 wait;
+	int			 unr;
 
 	assert_int_equal(affinity_init(1024), 0);
 	head(&req, "/logs/_search?scroll=1m", NULL, NULL);
@@ -244,7 +247,7 @@ test_flow(void **state)
 	head(&plain, "/logs/_search", NULL, NULL);
 	/* Nothing remembered: no request waits for its body. */
 	assert_int_equal(affinity_request(&cfg, HTTP_POST, &plain, 100, 0,
-	    &wait), -1);
+	    &wait, &unr), -1);
 	assert_int_equal(wait, 0);
 	/* A plain search's answer is not read; an error answer neither. */
 	assert_null(affinity_response(&cfg, HTTP_POST, &plain, &resp, 200, 0, 0));
@@ -255,46 +258,265 @@ test_flow(void **state)
 	assert_int_equal(ar->cap, strlen(body));	/* sized to the body */
 	affinity_response_body(ar, body, 10);
 	affinity_response_body(ar, body + 10, strlen(body) - 10);
-	assert_int_equal(affinity_response_end(ar, 5, 1, &cfg), 1);
+	assert_int_equal(affinity_response_end(ar, 5, 1, &cfg, &unr), 1);
 	/* An answer cut short teaches nothing. */
 	ar = affinity_response(&cfg, HTTP_POST, &req, &resp, 200, 0, 0);
 	affinity_response_body(ar, "{\"_scroll_id\":\"S2\"}", 19);
-	assert_int_equal(affinity_response_end(ar, 5, 0, &cfg), 0);
+	assert_int_equal(affinity_response_end(ar, 5, 0, &cfg, &unr), 0);
 
 	struct http_head byp, byb, gz;
 	head(&byp, "/_search/scroll/S1", NULL, NULL);
-	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait), 5);
+	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait, &unr), 5);
 	head(&byb, "/_search/scroll", NULL, NULL);
-	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 0, &wait), -1);
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 0, &wait, &unr), -1);
 	assert_int_equal(wait, 40);
 	assert_int_equal(affinity_request_body(&cfg, HTTP_POST, &byb,
-	    "{\"scroll\":\"1m\",\"scroll_id\":\"S1\"}", 32), 5);
+	    "{\"scroll\":\"1m\",\"scroll_id\":\"S1\"}", 32, &unr), 5);
 	assert_int_equal(affinity_request_body(&cfg, HTTP_POST, &byb,
-	    "{\"scroll_id\":\"S2\"}", 18), -1);
+	    "{\"scroll_id\":\"S2\"}", 18, &unr), -1);
 	/* Chunked or large bodies are not waited for: they stream. */
-	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 1, &wait), -1);
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb, 40, 1, &wait, &unr), -1);
 	assert_int_equal(wait, 0);
 	assert_int_equal(affinity_request(&cfg, HTTP_POST, &byb,
-	    AFFINITY_PEEK_MAX + 1, 0, &wait), -1);
+	    AFFINITY_PEEK_MAX + 1, 0, &wait, &unr), -1);
 	assert_int_equal(wait, 0);
 	/* A client waiting for 100 Continue would wait for us: no wait. */
 	struct http_head ex;
 	head(&ex, "/_search/scroll", "Expect", "100-continue");
-	assert_int_equal(affinity_request(&cfg, HTTP_POST, &ex, 40, 0, &wait), -1);
+	assert_int_equal(affinity_request(&cfg, HTTP_POST, &ex, 40, 0, &wait, &unr), -1);
 	assert_int_equal(wait, 0);
 	http_head_free(&ex);
-	/* A compressed answer is not read. */
+	/* A compressed answer is read too (test_compressed). */
 	head(&gz, "OK", "Content-Encoding", "gzip");
-	assert_null(affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0));
+	ar = affinity_response(&cfg, HTTP_POST, &req, &gz, 200, 0, 0);
+	assert_non_null(ar);
+	assert_int_equal(affinity_response_end(ar, 5, 0, &cfg, &unr), 0);
 	/* Off means off. */
 	cfg.affinity = 0;
-	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait), -1);
+	assert_int_equal(affinity_request(&cfg, HTTP_GET, &byp, 0, 0, &wait, &unr), -1);
 	http_head_free(&req);
 	http_head_free(&resp);
 	http_head_free(&plain);
 	http_head_free(&byp);
 	http_head_free(&byb);
 	http_head_free(&gz);
+	affinity_free();
+}
+
+/* in[0..n) compressed with window bits wbits (31 gzip, 15 zlib, -15 raw). */
+static unsigned char *
+zip(const char *in, size_t n, int wbits, size_t *outlen)
+{
+	z_stream	 z = { 0 };
+	size_t		 cap = n + 1024;
+	unsigned char	*out = malloc(cap);
+
+	assert_non_null(out);
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, wbits, 9,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/*
+ * Feed a response body in pieces of step bytes to a collector for a
+ * scroll answer with Content-Encoding enc; the ids learned for slot 7.
+ */
+static int
+learn(const struct sw_config *cfg, const char *enc, const unsigned char *body,
+    size_t n, size_t step, int *unr, size_t *kept)
+{
+	struct http_head	 req, resp;
+	struct affinity_resp	*ar;
+	int			 learned;
+
+	head(&req, "/logs/_search?scroll=1m", NULL, NULL);
+	head(&resp, "OK", enc != NULL ? "Content-Encoding" : NULL, enc);
+	ar = affinity_response(cfg, HTTP_POST, &req, &resp, 200, n, 0);
+	assert_non_null(ar);
+	for (size_t off = 0; off < n; off += step)
+		affinity_response_body(ar, (const char *)body + off,
+		    n - off < step ? n - off : step);
+	if (kept != NULL)
+		*kept = ar->len;
+	/* Never more kept, nor more compressed bytes read, than the bound. */
+	assert_true(ar->len <= AFFINITY_PEEK_MAX);
+	assert_true(ar->zin.fed <= AFFINITY_PEEK_MAX);
+	learned = affinity_response_end(ar, 7, 1, cfg, unr);
+	http_head_free(&req);
+	http_head_free(&resp);
+	return learned;
+}
+
+/* A scroll continuation body sent with Content-Encoding enc: its slot. */
+static int
+route(const struct sw_config *cfg, const char *enc, const unsigned char *body,
+    size_t n, int *unr)
+{
+	struct http_head	h;
+	size_t			wait;
+	int			slot;
+
+	head(&h, "/_search/scroll", enc != NULL ? "Content-Encoding" : NULL, enc);
+	assert_int_equal(affinity_request(cfg, HTTP_POST, &h, n, 0, &wait,
+	    unr), -1);
+	if (wait == 0) {	/* not to be read */
+		http_head_free(&h);
+		return -2;
+	}
+	assert_int_equal(wait, n);
+	slot = affinity_request_body(cfg, HTTP_POST, &h, (const char *)body,
+	    n, unr);
+	http_head_free(&h);
+	return slot;
+}
+
+/* Ids inside gzip and deflate bodies, both ways, however they are cut. */
+static void
+test_compressed(void **state)
+{
+	struct sw_config	 cfg = { .affinity = 1, .affinity_ttl_ms = 60000 };
+	const char		*ans = "{\"_scroll_id\":\"GZ1\",\"took\":3,"
+	    "\"hits\":{\"total\":{\"value\":0},\"hits\":[]}}";
+	const char		*cont = "{\"scroll\":\"1m\",\"scroll_id\":\"GZ1\"}";
+	static const struct {
+		const char	*enc;
+		int		 wbits;
+	} codings[] = {
+		{ "gzip", 31 }, { "x-gzip", 31 }, { "GZIP", 31 },
+		{ "deflate", 15 }, { "deflate", -15 },	/* zlib, raw */
+	};
+	unsigned char		*z;
+	size_t			 zn, kept;
+	int			 unr;
+
+	assert_int_equal(affinity_init(1024), 0);
+	for (size_t i = 0; i < sizeof(codings) / sizeof(codings[0]); i++) {
+		/* Answer: whole, in 7-byte pieces, one byte at a time. */
+		z = zip(ans, strlen(ans), codings[i].wbits, &zn);
+		static const size_t steps[] = { 1, 7, SIZE_MAX };
+
+		for (size_t k = 0; k < 3; k++) {
+			size_t step = steps[k] < zn ? steps[k] : zn;
+
+			affinity_free();
+			assert_int_equal(affinity_init(1024), 0);
+			assert_int_equal(learn(&cfg, codings[i].enc, z, zn, step,
+			    &unr, NULL), 1);
+			assert_int_equal(unr, 0);
+			assert_int_equal(affinity_get("GZ1", 3, now_ms(), 1), 7);
+		}
+		free(z);
+		/* The continuation, compressed the same way, goes there. */
+		z = zip(cont, strlen(cont), codings[i].wbits, &zn);
+		assert_int_equal(route(&cfg, codings[i].enc, z, zn, &unr), 7);
+		assert_int_equal(unr, 0);
+		free(z);
+	}
+
+	/* Two gzip members make one body. */
+	{
+		unsigned char	*a, *b, both[512];
+		size_t		 an, bn;
+
+		a = zip(ans, 10, 31, &an);
+		b = zip(ans + 10, strlen(ans) - 10, 31, &bn);
+		memcpy(both, a, an);
+		memcpy(both + an, b, bn);
+		affinity_free();
+		assert_int_equal(affinity_init(1024), 0);
+		assert_int_equal(learn(&cfg, "gzip", both, an + bn, 5, &unr,
+		    NULL), 1);
+		assert_int_equal(unr, 0);
+		free(a);
+		free(b);
+	}
+
+	/* Corrupt: nothing learned, nothing routed, each reported. */
+	z = zip(ans, strlen(ans), 31, &zn);
+	z[10] ^= 0x55;		/* the first bytes after the gzip header */
+	z[11] ^= 0xaa;
+	assert_int_equal(learn(&cfg, "gzip", z, zn, zn, &unr, NULL), 0);
+	assert_int_equal(unr, 1);
+	free(z);
+	z = zip(cont, strlen(cont), 31, &zn);
+	memset(z + 10, 0xff, zn - 10);
+	assert_int_equal(route(&cfg, "gzip", z, zn, &unr), -1);
+	assert_int_equal(unr, 1);
+	/* Not compressed at all, though it says so. */
+	assert_int_equal(route(&cfg, "gzip", (const unsigned char *)cont,
+	    strlen(cont), &unr), -1);
+	assert_int_equal(unr, 1);
+	free(z);
+
+	/* Cut off before its id: reported; cut off after it: learned. */
+	z = zip(ans, strlen(ans), 31, &zn);
+	assert_int_equal(learn(&cfg, "gzip", z, 6, 6, &unr, NULL), 0);
+	assert_int_equal(unr, 1);
+	assert_int_equal(learn(&cfg, "gzip", z, zn - 8, 3, &unr, NULL), 1);
+	assert_int_equal(unr, 0);
+	free(z);
+
+	/* An unknown coding is not read, and said so, both ways. */
+	assert_int_equal(learn(&cfg, "br", (const unsigned char *)ans,
+	    strlen(ans), 4, &unr, &kept), 0);
+	assert_int_equal(unr, 1);
+	assert_int_equal(kept, 0);
+	assert_int_equal(route(&cfg, "br", (const unsigned char *)cont,
+	    strlen(cont), &unr), -2);
+	assert_int_equal(unr, 1);
+	assert_int_equal(route(&cfg, "gzip, br", (const unsigned char *)cont,
+	    strlen(cont), &unr), -2);
+	assert_int_equal(unr, 1);
+	/* A plain search with an unreadable body is not a context request. */
+	{
+		struct http_head	h;
+		size_t			wait;
+
+		head(&h, "/logs/_search", NULL, NULL);
+		assert_int_equal(affinity_request(&cfg, HTTP_POST, &h,
+		    AFFINITY_PEEK_MAX + 1, 0, &wait, &unr), -1);
+		assert_int_equal(unr, 0);
+		http_head_free(&h);
+	}
+
+	/*
+	 * Bombs: 32 MiB of padding in a few dozen KiB of gzip.  At most
+	 * 64 KiB is inflated and kept; an id before the padding is still
+	 * learned, a continuation whose id would come after it is reported.
+	 */
+	{
+		size_t	 pad = 32u << 20, n;
+		char	*big = malloc(pad + 128);
+
+		assert_non_null(big);
+		n = (size_t)sprintf(big, "{\"_scroll_id\":\"BOMB1\",\"pad\":\"");
+		memset(big + n, 'a', pad);
+		n += pad;
+		n += (size_t)sprintf(big + n, "\"}");
+		z = zip(big, n, 31, &zn);
+		assert_true(zn < AFFINITY_PEEK_MAX);
+		assert_int_equal(learn(&cfg, "gzip", z, zn, 4096, &unr, &kept), 1);
+		assert_int_equal(kept, AFFINITY_PEEK_MAX);
+		assert_int_equal(unr, 0);
+		assert_int_equal(affinity_get("BOMB1", 5, now_ms(), 1), 7);
+		free(z);
+		n = (size_t)sprintf(big, "{\"scroll\":\"1m\",\"pad\":\"");
+		memset(big + n, 'a', pad);
+		n += pad;
+		n += (size_t)sprintf(big + n, "\",\"scroll_id\":\"BOMB1\"}");
+		z = zip(big, n, 31, &zn);
+		assert_int_equal(route(&cfg, "gzip", z, zn, &unr), -1);
+		assert_int_equal(unr, 1);
+		free(z);
+		free(big);
+	}
 	affinity_free();
 }
 
@@ -308,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_flow),
+		cmocka_unit_test(test_compressed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

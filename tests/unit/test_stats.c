@@ -60,6 +60,7 @@ fill(struct worker_metrics *m, const struct sw_config *c, int k)
 	m->l.drain_marked = 9;
 	m->l.drain_unmarked = 5;
 	m->l.affinity_learned = 6;
+	m->l.affinity_unreadable = 8;
 	m->l.closed_by[CLOSE_DRAIN] = 5;
 }
 
@@ -173,6 +174,7 @@ test_json(void **state)
 	assert_int_equal(at(s, "tls_handshake_failures", NULL), 2);
 	assert_int_equal(at(s, "connections_pending_drain", NULL), 4);
 	assert_int_equal(at(s, "affinity_ids_learned", NULL), 6);
+	assert_int_equal(at(s, "affinity_unreadable", NULL), 8);
 	s = json_object_get(d, "backends");
 	assert_int_equal(at(s, "source", "client_connections", NULL), 7);
 	assert_int_equal(at(s, "target", "client_connections", NULL), 0);
@@ -252,6 +254,8 @@ test_prometheus(void **state)
 	    "connections{listener=\"127.0.0.1:9200\"}") == 4);
 	assert_true(metric(text, "switchover_listener_affinity_ids_learned_"
 	    "total{listener=\"127.0.0.1:9200\"}") == 6);
+	assert_true(metric(text, "switchover_listener_affinity_unreadable_"
+	    "total{listener=\"127.0.0.1:9200\"}") == 8);
 	assert_true(metric(text, "switchover_drains_total") == 0);
 	assert_true(metric(text, "switchover_aws_push_failures") == -1);
 	/* Buckets never decrease and end in +Inf = _count. */
