@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$TESTLIB"
 sw_init
+command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)"; exit 1; }
 
 P=$(free_port); S=$(free_port); T=$(free_port)
 start_backend "$S" source-1
@@ -41,28 +42,36 @@ done
 check "partial PUT keeps the others" 200 "$(code PUT /weights '{"source":3}')"
 check "weights now" '{"source":3,"target":7}' "$(weights)"
 
-# Every bad body: 400 (or 413) in the proxy's error shape, nothing changed.
+# Every bad body: 400 (or 413) in the proxy's error shape, with the
+# reason that names what is wrong (REASON is an anchored regex), nothing
+# changed.  bad STATUS BODY TYPE REASON
 bad() {
 	local want=$1 body=$2 got
 	got=$(code PUT /weights "$body")
 	check "refused ($want): $body" "$want" "$got"
 	check_match "  JSON error for $body" '"error": *\{.*"type": *"[a-z_]+".*"reason": *".+".*"status": *'"$want" "$(tr -d '\n' <"$TMP/out")"
+	check "  type for $body" "$3 $want" "$(jq -r '"\(.error.type) \(.status)"' "$TMP/out")"
+	check_match "  reason for $body" "^$4\$" "$(jq -r .error.reason "$TMP/out")"
 }
-bad 400 '{"nope":1}'
-bad 400 '{"source":"1"}'
-bad 400 '{"source":1.5}'
-bad 400 '{"source":-1}'
-bad 400 '{"source":1000}'
-bad 400 '{"source":true}'
-bad 400 '{"source":0,"target":0}'
-bad 400 '{"source":1,"source":2}'
-bad 400 '{}'
-bad 400 '[1,2]'
-bad 400 'source=1'
-bad 400 ''
-bad 400 '{"source":1,"reason":5}'
-bad 400 '{"source":1,"reason":"two\nlines"}'
-bad 413 "{\"source\":1,\"reason\":\"$(head -c 20000 /dev/zero | tr '\0' x)\"}"
+IA=illegal_argument_exception
+PE=parse_exception
+RANGE='weight of source must be an integer 0-999'
+bad 400 '{"nope":1}' $IA 'unknown backend "nope"'
+bad 400 '{"source":"1"}' $IA "$RANGE"
+bad 400 '{"source":1.5}' $IA "$RANGE"
+bad 400 '{"source":-1}' $IA "$RANGE"
+bad 400 '{"source":1000}' $IA "$RANGE"
+bad 400 '{"source":true}' $IA "$RANGE"
+bad 400 '{"source":0,"target":0}' $IA 'every weight would be 0: no request could be routed'
+bad 400 '{"source":1,"source":2}' $PE 'body is not JSON: duplicate object key .*'
+bad 400 '{}' $IA 'no weight given: expected \{"BACKEND": 0-999, \.\.\.\}'
+bad 400 '[1,2]' $PE 'body must be a JSON object'
+bad 400 'source=1' $PE 'body is not JSON: .*'
+bad 400 '' $PE 'body is not JSON: .*'
+bad 400 '{"source":1,"reason":5}' $IA 'reason must be a string of at most 256 bytes'
+bad 400 '{"source":1,"reason":"two\nlines"}' $IA 'reason must not contain control characters'
+bad 413 "{\"source\":1,\"reason\":\"$(head -c 20000 /dev/zero | tr '\0' x)\"}" payload_too_large \
+    'request body is larger than 16384 bytes'
 check "after every refusal the weights are unchanged" '{"source":3,"target":7}' "$(weights)"
 
 check "unknown path 404" 404 "$(code GET /nope)"

@@ -9,13 +9,26 @@ source "${TOP_SRCDIR:-.}/tests/integration/aws_lib.sh"
 moto_fixtures
 export AWS_ENDPOINT_URL="$MOTO" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
+# The proxy talks to moto through the stub, which logs each call: polls
+# are counted there (a DescribeListeners or DescribeRules each), not
+# guessed from a sleep.
+start_stub error500:0 "$MOTO"
+polls() { grep -Ec 'Action=Describe(Listeners|Rules)' "$STUB_LOG" || true; }
+# wait_polls N: up to 30 s for N polls in all.
+wait_polls() {
+	local i
+	for i in $(seq 300); do [ "$(polls)" -ge "$1" ] && return 0; sleep 0.1; done
+	echo "only $(polls) polls of the ALB rule after 30 s" >&2
+	return 1
+}
+
 aws_backends
 STATE="
 [state]
 file = $TMP/state.json
 audit_log = $TMP/audit.log"
 aws_conf 1 0 pull "pull_interval = 1s$STATE"
-start_proxy "$TMP/sw.conf"
+AWS_ENDPOINT_URL=$STUB start_proxy "$TMP/sw.conf"
 check_match "starts on the source" '"name":"src"' "$(curl -s "http://127.0.0.1:$P/")"
 
 fixture "$MOTO" set-weights "$LISTENER_ARN" 0 5
@@ -26,8 +39,10 @@ check_match "the runtime logged the weight move" "backend target: weight 0 -> 5"
 check_match "the state file holds the adopted weights" '"weights": *\{"source": *0, *"target": *5\}' "$(cat "$TMP/state.json" 2>/dev/null)"
 check_match "the audit log names the ALB pull" '"who":"aws-pull","reason":"adopted from the ALB rule","old":\{"source":1,"target":0\},"new":\{"source":0,"target":5\}' "$(cat "$TMP/audit.log" 2>/dev/null)"
 
-# A later poll sees the same weights: nothing adopted twice, nothing pushed.
-sleep 2.5
+# Later polls see the same weights: nothing adopted twice, nothing pushed.
+n=$(polls)
+if wait_polls $((n + 3)); then ok "three more polls ran ($n, then $(polls))"
+else fail "three more polls ran: $n, then $(polls)"; fi
 check "adopted once" 1 "$(grep -c "adopting the ALB's weights" "$TMP/switchover.log")"
 check "pull never pushes" 0 "$(grep -c "ALB forward now" "$TMP/switchover.log" || true)"
 check "the ALB keeps its own weights" "0 5 true 3600" "$(fixture "$MOTO" weights "$LISTENER_ARN")"

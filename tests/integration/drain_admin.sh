@@ -39,9 +39,11 @@ check "ctl drain nope: exit 1" 1 "$(rc ctl drain nope)"
 check "ctl drain without a name: exit 2" 2 "$(rc ctl drain)"
 check "still 20 bound after the refusals" 20 "$(st .backends.source.client_connections)"
 
-# A request in flight on source when the drain starts.
+# A request in flight on source when the drain starts, answered only
+# after the whole 2 s spread: its connection falls due while busy, and
+# must still get the whole answer (saying Connection: close), then close.
 n0=$(backend_requests "$S")
-curl -s -D "$TMP/slow.head" -o "$TMP/slow.body" -w '%{http_code}' "$U/_test/delay/1500" >"$TMP/slow.code" &
+curl -s -D "$TMP/slow.head" -o "$TMP/slow.body" -w '%{http_code}' "$U/_test/delay/6000" >"$TMP/slow.code" &
 slow=$!
 PIDS+=($slow)
 wait_requests "$S" $((n0 + 1))
@@ -53,6 +55,11 @@ check "  and counts this drain" 1 "$(jq -r .drains "$TMP/drain.json")"
 
 wait_exit "$HOLD" 60 || true
 check "every held connection was closed" 0 "$WAIT_RC"
+if kill -0 "$slow" 2>/dev/null; then
+	ok "the spread is over and the slow request is still in flight"
+else
+	fail "the slow request ended within the spread: it was not busy when due"
+fi
 check "20 closings seen" 20 "$(grep -c '^closed' "$TMP/hold.out")"
 span=$(awk '/^closed/ { t = $3; if (n++ == 0 || t < lo) lo = t; if (t > hi) hi = t }
     END { printf "%.3f", hi - lo }' "$TMP/hold.out")
@@ -61,7 +68,8 @@ check_match "closings spread over the window, not at once" '^(1\.[0-9]|2\.)' "$s
 
 wait_exit "$slow" 30 || true
 check "the request in flight got its answer" 200 "$(cat "$TMP/slow.code")"
-check_match "  whole" '"delayed_ms":1500' "$(cat "$TMP/slow.body")"
+check_match "  whole" '"delayed_ms":6000' "$(cat "$TMP/slow.body")"
+check_match "  saying Connection: close" $'\n[Cc]onnection: close\r' "$(cat "$TMP/slow.head")"
 
 for i in $(seq 50); do
 	[ "$(st .backends.source.client_connections)" = 0 ] && break

@@ -15,9 +15,15 @@ WORKERS=1 LISTENER_EXTRA="max_header_size = 4k" \
 	proxy_conf "$TMP/sw.conf" "$P" "127.0.0.1:$S" 1 "127.0.0.1:$S" 0
 start_proxy "$TMP/sw.conf"
 
-# attack NAME EXPECTED_STATUS RAW_BYTES
+# backend_seen: requests the backend has logged, its /_backend/stats left out.
+backend_seen() { grep -vc '/_backend/stats' "$TMP/seen.log" || true; }
+
+# attack NAME EXPECTED_STATUS RAW_BYTES: the proxy itself refuses (its
+# JSON error, with the status in it, and no X-Backend header), closes,
+# and the backend logs no request for it.
 attack() {
-	local out rc
+	local out rc seen
+	seen=$(backend_seen)
 	set +e
 	out=$("$RAWCLIENT" -p "$P" -t 5 -s "$3")
 	rc=$?
@@ -26,6 +32,10 @@ attack() {
 	# The proxy's own answer, not a backend's: its JSON error shape.
 	check_match "$1: the proxy's JSON error" "\\{\"error\":\\{\"type\":\"[a-z_]+\",\"reason\":\"[^\"]*\"\\},\"status\":$2\\}" "$out"
 	check "$1: connection closed" 0 "$rc"
+	check_match "$1: the proxy's own JSON error" \
+	    $'\r\n\r\n\\{"error":\\{"type":"[a-z_]+","reason":"[^"]+.*"\\},"status":'"$2"'\}$' "$out"
+	check_no_match "$1: no backend's answer" $'\r\n[Xx]-[Bb]ackend:' "$out"
+	check "$1: the backend saw no request" "$seen" "$(backend_seen)"
 }
 
 H='Host: a\r\n'

@@ -1,6 +1,7 @@
 /*
- * Unit tests for drain: the spacing of closings, the on_weight_zero hook
- * and drain_backend posting to the workers, and the stats.
+ * Unit tests for drain: the spacing of closings, a worker's drain run
+ * against stand-in clients, the on_weight_zero hook and drain_backend
+ * posting to the workers, and the stats.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,78 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <event2/event.h>
+
+/*
+ * drain.c is driven here through stand-ins for the client list and the
+ * clock: its calls to these names land on the fakes below, so the test
+ * calls drain_worker_start() and drain_tick() themselves and sees which
+ * clients were marked, when, and which were closed.
+ */
+#define client_next		fake_client_next
+#define client_slot		fake_client_slot
+#define client_drain_due	fake_client_drain_due
+#define client_drain_mark	fake_client_drain_mark
+#define client_drain		fake_client_drain
+#define upstream_pool_flush	fake_upstream_pool_flush
+#define now_ms			fake_now_ms
 #include "../../src/drain.c"
+#undef client_next
+#undef client_slot
+#undef client_drain_due
+#undef client_drain_mark
+#undef client_drain
+#undef upstream_pool_flush
+#undef now_ms
+
+/* A stand-in client: its slot, its due time, and whether it was drained. */
+struct client {
+	int		 slot;
+	uint64_t	 due;
+	int		 drained;	/* times fake_client_drain ran */
+	int		 gone;		/* closed: off the worker's list */
+	enum close_reason why;
+};
+
+#define NFAKE	8
+static struct client	fake[NFAKE];
+static size_t		nfake;
+static uint64_t		fake_now;
+static struct wserver	*flushed[4];
+static size_t		nflushed;
+
+uint64_t fake_now_ms(void) { return fake_now; }
+int fake_client_slot(const struct client *c) { return c->slot; }
+uint64_t fake_client_drain_due(const struct client *c) { return c->due; }
+void fake_client_drain_mark(struct client *c, uint64_t due) { c->due = due; }
+
+/* The clients still open, in order. */
+struct client *
+fake_client_next(struct worker *w, struct client *c)
+{
+	size_t i = c == NULL ? 0 : (size_t)(c - fake) + 1;
+
+	while (i < nfake && fake[i].gone)
+		i++;
+	return i < nfake ? &fake[i] : NULL;
+}
+
+/* As client_drain: unmark; an idle client closes (leaves the list). */
+void
+fake_client_drain(struct client *c, enum close_reason why)
+{
+	c->due = 0;
+	c->drained++;
+	c->why = why;
+	c->gone = 1;
+}
+
+void
+fake_upstream_pool_flush(struct wserver *srv)
+{
+	if (nflushed < 4)
+		flushed[nflushed++] = srv;
+}
 
 /* Offsets: inside [0, spread), even, interleaved across workers. */
 static void
@@ -156,11 +228,106 @@ test_stats(void **state)
 	assert_int_equal(st.affinity_learned, 4);
 }
 
+/*
+ * The drain itself: drain_worker_start marks exactly the clients bound to
+ * the drained backend, spaced over the spread, flushes that backend's
+ * pool only; drain_tick closes each one when, and only when, it is due.
+ */
+static void
+test_worker_drain(void **state)
+{
+	struct sw_config	*cfg = two_backends(1, 1, 1);
+	struct wgen		 gen;
+	struct wserver		 srv[2];
+	struct worker		 w;
+	int			 src = cfg->backends[0].metric_slot;
+	int			 tgt = cfg->backends[1].metric_slot;
+	/* source x3, target, unbound, source already marked (due 9000). */
+	int			 slots[] = { src, tgt, src, -1, src, src };
+	struct timeval		 tv;
+
+	memset(&gen, 0, sizeof(gen));
+	memset(&w, 0, sizeof(w));
+	memset(srv, 0, sizeof(srv));
+	gen.cfg = cfg;
+	for (int i = 0; i < 2; i++) {
+		gen.backends[i].conf = &cfg->backends[i];
+		gen.backends[i].servers = &srv[i];
+		gen.backends[i].nservers = 1;
+		TAILQ_INIT(&srv[i].idle);
+	}
+	w.id = 0;
+	w.gen = &gen;
+	assert_non_null(w.base = event_base_new());
+	assert_non_null(w.drain = drain_worker_new(&w));
+	memset(fake, 0, sizeof(fake));
+	nfake = sizeof(slots) / sizeof(slots[0]);
+	for (size_t i = 0; i < nfake; i++)
+		fake[i].slot = slots[i];
+	fake[5].due = 9000;
+	nflushed = 0;
+	fake_now = 1000;
+
+	drain_worker_start(&w, 1u << src, 3000, 1);
+	/* Three marked, 1 s apart from now + 1; the others untouched. */
+	assert_int_equal(fake[0].due, 1001);
+	assert_int_equal(fake[2].due, 2001);
+	assert_int_equal(fake[4].due, 3001);
+	assert_int_equal(fake[1].due, 0);
+	assert_int_equal(fake[3].due, 0);
+	assert_int_equal(fake[5].due, 9000);	/* not marked twice */
+	assert_int_equal(nflushed, 1);
+	assert_ptr_equal(flushed[0], &srv[0]);
+	assert_int_equal(w.drain->left, 3);
+	assert_true(event_pending(w.drain->tick, EV_TIMEOUT, &tv));
+	for (size_t i = 0; i < nfake; i++)
+		assert_int_equal(fake[i].drained, 0);	/* nothing closed yet */
+
+	/* Tick before anyone is due: nothing closes. */
+	drain_tick(-1, EV_TIMEOUT, w.drain);
+	for (size_t i = 0; i < nfake; i++)
+		assert_int_equal(fake[i].drained, 0);
+	/* At 1001 the first; at 2500 the second; the third waits. */
+	fake_now = 1001;
+	drain_tick(-1, EV_TIMEOUT, w.drain);
+	assert_int_equal(fake[0].drained, 1);
+	assert_int_equal(fake[0].why, CLOSE_DRAIN);
+	assert_int_equal(fake[2].drained + fake[4].drained, 0);
+	assert_int_equal(w.drain->left, 3);	/* 2, and the one due at 9000 */
+	fake_now = 2500;
+	drain_tick(-1, EV_TIMEOUT, w.drain);
+	assert_int_equal(fake[2].drained, 1);
+	assert_int_equal(fake[4].drained, 0);
+	assert_true(event_pending(w.drain->tick, EV_TIMEOUT, NULL));
+	/* Long after: every marked one once, target and unbound never. */
+	fake_now = 10000;
+	drain_tick(-1, EV_TIMEOUT, w.drain);
+	assert_int_equal(fake[4].drained, 1);
+	assert_int_equal(fake[5].drained, 1);
+	assert_int_equal(fake[0].drained, 1);
+	assert_int_equal(fake[1].drained, 0);
+	assert_int_equal(fake[3].drained, 0);
+	assert_int_equal(w.drain->left, 0);
+
+	/* A drain of a backend with no client bound marks nothing. */
+	fake_now = 20000;
+	drain_worker_start(&w, 1u << tgt, 3000, 1);
+	assert_int_equal(fake[1].due, 20001);	/* the one target client */
+	for (size_t i = 0; i < nfake; i++)
+		if (i != 1)
+			assert_int_equal(fake[i].due, 0);
+
+	drain_worker_free(w.drain);
+	event_base_free(w.base);
+	config_unref(cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_worker_drain),
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include <event2/buffer.h>
@@ -268,6 +269,90 @@ test_build_response(void **state)
 	http_head_free(&c.h);
 }
 
+/* Does head s (lines ending CRLF) carry a header called name (any case)? */
+static int
+has_header(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = s; l != NULL && *l != '\0'; ) {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':')
+			return 1;
+		if ((l = strstr(l, "\r\n")) != NULL)
+			l += 2;
+	}
+	return 0;
+}
+
+/*
+ * Every hop-by-hop header of RFC 9110 7.6.1 is removed by name alone, in
+ * both directions: no Connection header names it (a Connection header
+ * would remove it whatever the fixed list says).  Names in odd case.
+ */
+static const char *const hops[] = { "Keep-Alive", "Proxy-Connection", "tE",
+    "Trailer", "UPGRADE", "Proxy-Authorization", "proxy-authenticate" };
+
+static void
+test_hop_by_hop_request(void **state)
+{
+	struct http_fwd fwd = { NULL, NULL, NULL };
+
+	for (size_t i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
+		struct ctx	 c;
+		struct evbuffer	*b = evbuffer_new();
+		char		 raw[256], *s;
+
+		snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: a\r\n"
+		    "%s: v\r\nX-Kept: 1\r\n\r\n", hops[i]);
+		assert_int_equal(parse_split(&c, raw, 4096), 0);
+		assert_int_equal(http_head_find(&c.h, "connection"), -1);
+		assert_true(http_head_is_hop(&c.h, 1));
+		assert_false(http_head_is_hop(&c.h, 2));
+		http_build_request(b, &c.h, "GET", &fwd);
+		s = drain(b);
+		if (has_header(s, hops[i]))
+			fail_msg("request: %s forwarded:\n%s", hops[i], s);
+		assert_true(has_header(s, "X-Kept"));
+		assert_true(has_header(s, "Host"));
+		free(s);
+		evbuffer_free(b);
+		http_head_free(&c.h);
+	}
+}
+
+static void
+test_hop_by_hop_response(void **state)
+{
+	for (size_t i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
+		struct ctx		 c;
+		struct evbuffer		*b = evbuffer_new();
+		llhttp_settings_t	 st;
+		llhttp_t		 p;
+		char			 raw[256], *s;
+
+		snprintf(raw, sizeof(raw), "HTTP/1.1 200 OK\r\n%s: v\r\n"
+		    "X-Kept: 1\r\nContent-Length: 0\r\n\r\n", hops[i]);
+		llhttp_settings_init(&st);
+		st.on_status = on_url;
+		st.on_header_field = on_field;
+		st.on_header_value = on_value;
+		http_head_init(&c.h, 4096);
+		llhttp_init(&p, HTTP_RESPONSE, &st);
+		p.data = &c;
+		assert_int_equal(llhttp_execute(&p, raw, strlen(raw)), HPE_OK);
+		assert_int_equal(http_head_find(&c.h, "connection"), -1);
+		http_build_response(b, &c.h, 200, 0);
+		s = drain(b);
+		if (has_header(s, hops[i]))
+			fail_msg("response: %s forwarded:\n%s", hops[i], s);
+		assert_true(has_header(s, "X-Kept"));
+		assert_true(has_header(s, "Content-Length"));
+		free(s);
+		evbuffer_free(b);
+		http_head_free(&c.h);
+	}
+}
+
 /* Header names must be non-empty tokens, checked as each name completes. */
 static void
 test_last_name_ok(void **state)
@@ -310,6 +395,8 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_build_response),
+		cmocka_unit_test(test_hop_by_hop_request),
+		cmocka_unit_test(test_hop_by_hop_response),
 		cmocka_unit_test(test_last_name_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
