@@ -30,6 +30,7 @@
 #include "switchover/config.h"
 #include "switchover/dns.h"
 #include "switchover/drain.h"
+#include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -192,6 +193,7 @@ reload(void)
 			log_set_level(lvl);
 	}
 	log_reopen();
+	emf_reopen();
 	runtime_publish(c);
 	dns_refresh();
 	log_info("reload done");
@@ -426,6 +428,8 @@ main(int argc, char *argv[])
 	dns_start(rt.base);
 	if (stats_start(rt.base) == -1)
 		fatal("cannot start the metrics history: out of memory");
+	if (emf_start(rt.base) == -1)
+		fatal("cannot start the CloudWatch EMF lines: out of memory");
 	if (admin_start(rt.base, cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (drain_init() == -1)
@@ -453,6 +457,7 @@ main(int argc, char *argv[])
 		worker_join(rt.workers[i]);
 	log_info("stopped");
 	admin_stop();
+	emf_stop();
 	stats_stop();
 	aws_stop();
 	dns_stop();
