@@ -33,6 +33,7 @@
 #include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/notify.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
@@ -203,7 +204,10 @@ static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	if (sig == SIGHUP) {
+		/* The service manager waits for READY=1, failed reload or not. */
+		notify_reloading();
 		reload();
+		notify_ready("serving");
 		return;
 	}
 	if (rt.stopping) {
@@ -211,6 +215,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		exit(1);
 	}
 	rt.stopping = 1;
+	notify_stopping();
 	log_info("signal %d: stopping: finishing in-flight requests (up to %d ms)",
 	    (int)sig, rt.cfg->shutdown_timeout_ms);
 	for (size_t i = 0; i < rt.nworkers; i++)
@@ -450,6 +455,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < cfg->nbackends; i++)
 		log_info("backend %s: weight %d, %zu servers", cfg->backends[i].name,
 		    cfg->backends[i].weight, cfg->backends[i].nservers);
+	notify_ready("serving");	/* every listener is bound by now */
 
 	event_base_dispatch(rt.base);
 
