@@ -67,7 +67,9 @@ usage(FILE *f)
 "keeps the old ones.  A backend whose weight drops to 0 has its client\n"
 "connections drained over [drain] spread ([drain] on_weight_zero);\n"
 "scrolls, PITs and async searches stay on the backend that created them\n"
-"([affinity]).\n"
+"([affinity]).  Under systemd (Type=notify, $NOTIFY_SOCKET) it reports\n"
+"READY=1 once listening, RELOADING=1 then READY=1 around SIGHUP, and\n"
+"STOPPING=1 at SIGTERM.\n"
 "\n"
 "Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
@@ -79,7 +81,9 @@ usage(FILE *f)
 "With an [aws] section, ALB weights and ECS services follow the proxy\n"
 "(with sync = push a weight change answers with the ALB's word);\n"
 "credentials and endpoints come from the AWS SDKs' environment variables\n"
-"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n",
+"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n"
+"With [cloudwatch] emf = stdout, one CloudWatch EMF line per backend per\n"
+"interval goes to stdout.  See switchover(8) and switchover.conf(5).\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
