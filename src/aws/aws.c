@@ -876,6 +876,7 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 	const struct sw_aws	*a = &cfg->aws;
 	struct awsreq_options	 o = { 0 };
 	const char		*region = a->region;
+	char			 profile_region[64];
 	struct timeval		 tv;
 
 	if (a->sync == AWS_SYNC_OFF && a->ecs_cluster == NULL)
@@ -884,9 +885,13 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 		region = getenv("AWS_REGION");
 	if (region == NULL || *region == '\0')
 		region = getenv("AWS_DEFAULT_REGION");
+	if ((region == NULL || *region == '\0') &&
+	    awscreds_region(profile_region, sizeof(profile_region)) == 0)
+		region = profile_region;
 	if (region == NULL || *region == '\0') {
-		log_err("aws: no region: set [aws] region, AWS_REGION or "
-		    "AWS_DEFAULT_REGION");
+		log_err("aws: no region: set [aws] region, AWS_REGION, "
+		    "AWS_DEFAULT_REGION, or region in the profile of "
+		    "~/.aws/config (AWS_CONFIG_FILE, AWS_PROFILE)");
 		return -1;
 	}
 	/* It becomes part of a host name and of every signature. */
