@@ -184,7 +184,8 @@ reload(void)
 				}
 		}
 	}
-	if (runtime_reload_weights(c, err, sizeof(err)) == -1) {
+	if (aws_reload_check(c, err, sizeof(err)) == -1 ||
+	    runtime_reload_weights(c, err, sizeof(err)) == -1) {
 		log_err("reload failed: %s: keeping the running configuration",
 		    err);
 		config_unref(c);
@@ -199,6 +200,8 @@ reload(void)
 	}
 	log_reopen();
 	emf_reopen();
+	if (aws_reload(c) == -1)
+		log_err("reload: the AWS module did not restart; see above");
 	runtime_publish(c);
 	dns_refresh();
 	log_info("reload done");
