@@ -492,6 +492,76 @@ test_out_full_file(void **state)
 	free(l);
 }
 
+/*
+ * A socket (systemd's journal stream, say) that is a blocking one: lines
+ * go with MSG_DONTWAIT, so a reader that stalls never blocks us.
+ */
+static void
+test_out_blocking_socket(void **state)
+{
+	int	 sv[2];
+	char	*l = line_of(3000);
+	int	 fl;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fl = fcntl(sv[0], F_GETFL);
+	assert_int_equal(fl & O_NONBLOCK, 0);
+	out_set(sv[0], 0);
+	emf.sock = 1;
+	for (int i = 0; i < 300; i++)
+		emit(l);		/* would hang here if it blocked */
+	assert_true(emf.dropped > 0);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	read_some(sv[1]);
+	flush();
+	read_some(sv[1]);
+	flush();
+	read_some(sv[1]);
+	assert_int_equal(evbuffer_get_length(emf.pending), 0);
+	assert_int_equal(got_lines(), emf.written);
+	assert_int_equal(emf.written + emf.dropped, 300);
+	emf.own = 0;
+	out_reset();
+	close(sv[0]);
+	close(sv[1]);
+	free(l);
+}
+
+/*
+ * emf = stdout on a pipe (ECS, docker): the lines get a descriptor of
+ * their own, non-blocking, and fd 1 itself (shared with stderr, often)
+ * stays blocking.
+ */
+static void
+test_out_stdout_pipe(void **state)
+{
+	int	p[2], saved = dup(STDOUT_FILENO), ok_fd, own, nb1, nbfd;
+
+	assert_true(saved != -1);
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	out_set(-1, 0);
+	free(emf.target);
+	emf.target = strdup("stdout");
+	ok_fd = out_open();
+	own = emf.own;
+	nbfd = emf.fd != -1 && (fcntl(emf.fd, F_GETFL) & O_NONBLOCK) != 0;
+	nb1 = (fcntl(STDOUT_FILENO, F_GETFL) & O_NONBLOCK) != 0;
+	emit("{\"a\":1}\n");
+	out_reset();
+	dup2(saved, STDOUT_FILENO);	/* cmocka may print again */
+	close(saved);
+	close(p[1]);
+	assert_int_equal(ok_fd, 0);
+	assert_true(own);
+	assert_true(nbfd);
+	assert_false(nb1);
+	read_some(p[0]);
+	close(p[0]);
+	assert_int_equal(got_lines(), 1);
+}
+
 int
 main(void)
 {
@@ -504,6 +574,8 @@ main(void)
 		cmocka_unit_test(test_out_stalled_pipe),
 		cmocka_unit_test(test_out_closed_pipe),
 		cmocka_unit_test(test_out_full_file),
+		cmocka_unit_test(test_out_blocking_socket),
+		cmocka_unit_test(test_out_stdout_pipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
