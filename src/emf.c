@@ -399,7 +399,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	emit_interval();
 }
 
-/* Follow c's [cloudwatch]: output, interval.  0, or -1 (logged). */
+/* Follow c's [cloudwatch]: output, interval.  0, or -1: out of memory. */
 static int
 configure(const struct sw_config *c)
 {
@@ -421,8 +421,9 @@ configure(const struct sw_config *c)
 		if (emf.target != NULL)
 			log_info("cloudwatch: EMF lines every %d s to %s",
 			    cw->interval_ms / 1000, emf.target);
-		if (emf.target != NULL && out_open() == -1)
-			return -1;	/* retried at every interval */
+		/* One that will not open is tried again at every interval. */
+		if (emf.target != NULL)
+			out_open();
 	}
 	if (emf.target == NULL) {
 		evtimer_del(emf.timer);

@@ -562,6 +562,37 @@ test_out_stdout_pipe(void **state)
 	assert_int_equal(got_lines(), 1);
 }
 
+/*
+ * A file that cannot be opened yet (its directory is missing) is said
+ * once and tried again at every interval: the timer runs regardless.
+ */
+static void
+test_configure_retries(void **state)
+{
+	struct event_base	*base = event_base_new();
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c;
+
+	assert_non_null(base);
+	c = parse(BASE "[cloudwatch]\nemf = /nonexistent-dir/emf.jsonl\n"
+	    "interval = 10s\n", &e);
+	assert_non_null(c);
+	memset(&emf, 0, sizeof(emf));
+	emf.fd = -1;
+	emf.base = base;
+	emf.pending = evbuffer_new();
+	emf.timer = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	assert_non_null(emf.timer);
+	configure(c);
+	assert_int_equal(emf.fd, -1);
+	assert_true(evtimer_pending(emf.timer, NULL));
+	event_free(emf.timer);
+	emf.timer = NULL;
+	out_reset();
+	config_unref(c);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -576,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_out_full_file),
 		cmocka_unit_test(test_out_blocking_socket),
 		cmocka_unit_test(test_out_stdout_pipe),
+		cmocka_unit_test(test_configure_retries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
