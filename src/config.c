@@ -276,6 +276,7 @@ config_defaults(struct sw_config *c)
 	c->aws.pull_interval_ms = 10000;
 	c->aws.request_timeout_ms = 10000;
 	c->aws.preflight_timeout_ms = 600000;
+	c->cloudwatch.interval_ms = 60000;
 }
 
 /* Replace *dst with a copy of v. */
@@ -526,7 +527,7 @@ static void
 parse_section(struct parse_ctx *p, char *s)
 {
 	static const char *const plain[] = { "proxy", "upstream", "routing",
-	    "drain", "affinity", "admin", "state", "aws" };
+	    "drain", "affinity", "admin", "state", "aws", "cloudwatch" };
 	char	*name;
 
 	p->backend = NULL;
@@ -599,6 +600,7 @@ static const struct {
 	{ "aws", "pull_interval", offsetof(struct sw_config, aws.pull_interval_ms) },
 	{ "aws", "request_timeout", offsetof(struct sw_config, aws.request_timeout_ms) },
 	{ "aws", "preflight_timeout", offsetof(struct sw_config, aws.preflight_timeout_ms) },
+	{ "cloudwatch", "interval", offsetof(struct sw_config, cloudwatch.interval_ms) },
 };
 
 /* [aws] string keys, also walked by config_clone() and config_unref(). */
@@ -617,6 +619,40 @@ static const struct {
 };
 #define NAWS_STRS	(sizeof(aws_strs) / sizeof(aws_strs[0]))
 #define AWS_STR(c, i)	(*(char **)((char *)(c) + aws_strs[i].off))
+
+/*
+ * [cloudwatch] keys.  A namespace is what CloudWatch accepts (1-255 of
+ * letters, digits and . - _ / # : and space), minus AWS's own "AWS/".
+ */
+static void
+parse_cloudwatch(struct parse_ctx *p, const char *key, const char *val)
+{
+	struct sw_cloudwatch *cw = &p->cfg->cloudwatch;
+
+	if (strcmp(key, "emf") == 0) {
+		if (*val == '\0')
+			cerr(p, "emf: empty: say off, stdout or a file path");
+		else if (strcmp(val, "off") == 0) {
+			free(cw->emf);
+			cw->emf = NULL;
+		} else
+			set_str(p, &cw->emf, val);
+	} else if (strcmp(key, "namespace") == 0) {
+		if (*val == '\0' || strlen(val) > 255 || strncmp(val, "AWS/", 4) ==
+		    0 || strspn(val, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_/#: ") != strlen(val))
+			cerr(p, "namespace: \"%s\" is not a CloudWatch namespace "
+			    "(1-255 of A-Z a-z 0-9 . - _ / # : space, not AWS/...)",
+			    val);
+		else
+			set_str(p, &cw->namespace, val);
+	} else if (strcmp(key, "dimensions") == 0) {
+		/* One dimension set today; "route" joins it with routes. */
+		if (strcmp(val, "backend") != 0)
+			cerr(p, "dimensions: \"%s\" is not backend", val);
+	} else
+		cerr(p, "unknown key \"%s\" in [cloudwatch]", key);
+}
 
 /* Handle one key = value in the current section. */
 static void
@@ -817,7 +853,9 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 			cerr(p, "sync: \"%s\" is not off, push or pull", val);
 		else
 			c->aws.sync = (enum sw_aws_sync)i;
-	} else if (strcmp(p->section, "aws") == 0) {
+	} else if (strcmp(p->section, "cloudwatch") == 0)
+		parse_cloudwatch(p, key, val);
+	else if (strcmp(p->section, "aws") == 0) {
 		for (size_t i = 0; i < NAWS_STRS; i++)
 			if (strcmp(key, aws_strs[i].key) == 0) {
 				if (*val != '\0')
@@ -991,6 +1029,9 @@ config_check(struct parse_ctx *p)
 		cerr(p, "timeouts must be greater than 0");
 	if (c->affinity && c->affinity_ttl_ms == 0)
 		cerr(p, "[affinity] ttl must be greater than 0");
+	if (c->cloudwatch.interval_ms < 10000 ||
+	    c->cloudwatch.interval_ms > 300000)
+		cerr(p, "[cloudwatch] interval must be 10s-5m");
 }
 
 struct sw_config *
@@ -1201,6 +1242,8 @@ config_clone(const struct sw_config *src)
 	c->sticky_header = dup_or_null(src->sticky_header, &fail);
 	for (size_t i = 0; i < NAWS_STRS; i++)
 		AWS_STR(c, i) = dup_or_null(AWS_STR(src, i), &fail);
+	c->cloudwatch.emf = dup_or_null(src->cloudwatch.emf, &fail);
+	c->cloudwatch.namespace = dup_or_null(src->cloudwatch.namespace, &fail);
 	for (size_t i = 0; i < c->nbackends; i++) {
 		struct sw_backend *b = &c->backends[i];
 		const struct sw_backend *sb = &src->backends[i];
@@ -1261,5 +1304,7 @@ config_unref(struct sw_config *c)
 	free(c->sticky_header);
 	for (size_t i = 0; i < NAWS_STRS; i++)
 		free(AWS_STR(c, i));
+	free(c->cloudwatch.emf);
+	free(c->cloudwatch.namespace);
 	free(c);
 }

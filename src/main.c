@@ -31,9 +31,11 @@
 #include "switchover/config.h"
 #include "switchover/dns.h"
 #include "switchover/drain.h"
+#include "switchover/emf.h"
 #include "switchover/fdbudget.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/notify.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
@@ -70,7 +72,9 @@ usage(FILE *f)
 "backend whose weight drops to 0 has its client connections drained over\n"
 "[drain] spread ([drain] on_weight_zero);\n"
 "scrolls, PITs and async searches stay on the backend that created them\n"
-"([affinity]).\n"
+"([affinity]).  Under systemd (Type=notify, $NOTIFY_SOCKET) it reports\n"
+"READY=1 once listening, RELOADING=1 then READY=1 around SIGHUP, and\n"
+"STOPPING=1 at SIGTERM.\n"
 "\n"
 "Admin API ([admin] address, default 127.0.0.1:9901; use switchoverctl):\n"
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
@@ -85,7 +89,9 @@ usage(FILE *f)
 "With an [aws] section, ALB weights and ECS services follow the proxy\n"
 "(with sync = push a weight change answers with the ALB's word);\n"
 "credentials and endpoints come from the AWS SDKs' environment variables\n"
-"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n",
+"(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...): see the README.\n"
+"With [cloudwatch] emf = stdout, one CloudWatch EMF line per backend per\n"
+"interval goes to stdout.  See switchover(8) and switchover.conf(5).\n",
 	    SYSCONFDIR "/switchover.conf");
 }
 
@@ -217,7 +223,8 @@ reload(void)
 				}
 		}
 	}
-	if (runtime_reload_weights(c, err, sizeof(err)) == -1) {
+	if (aws_reload_check(c, err, sizeof(err)) == -1 ||
+	    runtime_reload_weights(c, err, sizeof(err)) == -1) {
 		log_err("reload failed: %s: keeping the running configuration",
 		    err);
 		config_unref(c);
@@ -234,6 +241,9 @@ reload(void)
 		log_err("reload: cannot reopen the log file: %s",
 		    strerror(errno));
 	access_reopen(c);
+	emf_reopen();
+	if (aws_reload(c) == -1)
+		log_err("reload: the AWS module did not restart; see above");
 	runtime_publish(c);
 	dns_refresh();
 	log_info("reload done");
@@ -259,7 +269,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	const struct timeval	 tick = { 0, 50 * 1000 };
 
 	if (sig == SIGHUP) {
+		/* The service manager waits for READY=1, failed reload or not. */
+		notify_reloading();
 		reload();
+		notify_ready("serving");
 		return;
 	}
 	if (rt.stopping) {
@@ -269,6 +282,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		_exit(1);
 	}
 	rt.stopping = 1;
+	notify_stopping();
 	log_info("signal %d: stopping: finishing in-flight requests (up to %d ms)",
 	    (int)sig, rt.cfg->shutdown_timeout_ms);
 	for (size_t i = 0; i < rt.nworkers; i++)
@@ -495,6 +509,8 @@ main(int argc, char *argv[])
 	dns_start(rt.base);
 	if (stats_start(rt.base) == -1)
 		fatal("cannot start the metrics history: out of memory");
+	if (emf_start(rt.base) == -1)
+		fatal("cannot start the CloudWatch EMF lines: out of memory");
 	if (admin_start(rt.base, cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (drain_init() == -1)
@@ -515,6 +531,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < cfg->nbackends; i++)
 		log_info("backend %s: weight %d, %zu servers", cfg->backends[i].name,
 		    cfg->backends[i].weight, cfg->backends[i].nservers);
+	notify_ready("serving");	/* every listener is bound by now */
 
 	event_base_dispatch(rt.base);
 
@@ -522,6 +539,7 @@ main(int argc, char *argv[])
 		worker_join(rt.workers[i]);
 	log_info("stopped");
 	admin_stop();
+	emf_stop();
 	stats_stop();
 	aws_stop();
 	dns_stop();

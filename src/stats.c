@@ -17,6 +17,7 @@
 
 #include "switchover/aws/aws.h"
 #include "switchover/drain.h"
+#include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/runtime.h"
@@ -521,7 +522,7 @@ static void
 view_prometheus(struct evbuffer *out, const struct view *v)
 {
 	const struct sw_config	*c = v->c;
-	uint64_t		 total = 0;
+	uint64_t		 total = 0, emf_written, emf_dropped;
 
 #define BOFF(f)	offsetof(struct backend_metrics, f)
 	prom_family(out, "backend_weight", "gauge",
@@ -583,6 +584,12 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 	prom_histogram(out, v);
 	prom_listener(out, v);
 	prom_drain_aws(out);
+	emf_counts(&emf_written, &emf_dropped);
+	prom_family(out, "emf_lines_total", "counter",
+	    "CloudWatch EMF lines ([cloudwatch]) written, and dropped.");
+	evbuffer_add_printf(out, "switchover_emf_lines_total{result=\"written\"}"
+	    " %llu\nswitchover_emf_lines_total{result=\"dropped\"} %llu\n",
+	    (unsigned long long)emf_written, (unsigned long long)emf_dropped);
 	prom_family(out, "uptime_seconds", "gauge",
 	    "Seconds since the proxy started.");
 	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);

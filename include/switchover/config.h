@@ -55,6 +55,13 @@ struct sw_aws {
 	int			 preflight_timeout_ms;
 };
 
+/* [cloudwatch]: metrics as CloudWatch Embedded Metric Format lines. */
+struct sw_cloudwatch {
+	char			*emf;		/* NULL: off; "stdout"; or a file */
+	int			 interval_ms;	/* 10 s - 5 min */
+	char			*namespace;	/* NULL: "switchover" */
+};
+
 struct sw_server {
 	char			*host;		/* as written: name or literal */
 	uint16_t		 port;
@@ -165,6 +172,7 @@ struct sw_config {
 	char			*audit_log;
 
 	struct sw_aws		 aws;
+	struct sw_cloudwatch	 cloudwatch;
 
 	struct sw_backend	 backends[SW_MAX_BACKENDS];
 	size_t			 nbackends;

@@ -440,6 +440,8 @@ aws_same(const struct sw_aws *x, const struct sw_aws *y)
 static void
 on_publish(const struct sw_config *old, const struct sw_config *cur, void *arg)
 {
+	if (A.base == NULL)
+		return;		/* stopped by a reload that removed [aws] */
 	if (!aws_same(A.a, &cur->aws))
 		log_warn("aws: [aws] changed; it applies at restart, the running "
 		    "module keeps the settings it started with");
@@ -875,29 +877,64 @@ aws_push_enabled(void)
 	return A.base != NULL && A.a->sync == AWS_SYNC_PUSH;
 }
 
-int
-aws_start(struct event_base *base, struct sw_config *cfg)
+/*
+ * The region for a: [aws] region, AWS_REGION, AWS_DEFAULT_REGION, then
+ * the profile's in ~/.aws/config.  Into buf; -1 with err when there is
+ * none or it is not a region's name.
+ */
+static int
+aws_region(const struct sw_aws *a, char *buf, size_t len, char *err,
+    size_t errlen)
 {
-	const struct sw_aws	*a = &cfg->aws;
-	struct awsreq_options	 o = { 0 };
-	const char		*region = a->region;
-	struct timeval		 tv;
+	const char *region = a->region;
 
-	if (a->sync == AWS_SYNC_OFF && a->ecs_cluster == NULL)
-		return 0;
-	if (region == NULL)
+	if (region == NULL || *region == '\0')
 		region = getenv("AWS_REGION");
 	if (region == NULL || *region == '\0')
 		region = getenv("AWS_DEFAULT_REGION");
+	if ((region == NULL || *region == '\0') &&
+	    awscreds_region(buf, len) == 0)
+		region = buf;
 	if (region == NULL || *region == '\0') {
-		log_err("aws: no region: set [aws] region, AWS_REGION or "
-		    "AWS_DEFAULT_REGION");
+		snprintf(err, errlen, "aws: no region: set [aws] region, "
+		    "AWS_REGION, AWS_DEFAULT_REGION, or region in the profile "
+		    "of ~/.aws/config (AWS_CONFIG_FILE, AWS_PROFILE)");
 		return -1;
 	}
 	/* It becomes part of a host name and of every signature. */
 	if (strlen(region) > 32 || strspn(region,
 	    "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region)) {
-		log_err("aws: region \"%s\" is not an AWS region name", region);
+		snprintf(err, errlen, "aws: region \"%.64s\" is not an AWS "
+		    "region name", region);
+		return -1;
+	}
+	if (region != buf)
+		snprintf(buf, len, "%s", region);
+	return 0;
+}
+
+/* Does a ask for the module at all (sync on, or ECS services named)? */
+static int
+aws_wanted(const struct sw_aws *a)
+{
+	return a->sync != AWS_SYNC_OFF || a->ecs_cluster != NULL;
+}
+
+/* The publish hook outlives restarts of the module: registered once. */
+static int hooked;
+
+int
+aws_start(struct event_base *base, struct sw_config *cfg)
+{
+	const struct sw_aws	*a = &cfg->aws;
+	struct awsreq_options	 o = { 0 };
+	char			 region[64], err[256];
+	struct timeval		 tv;
+
+	if (!aws_wanted(a))
+		return 0;
+	if (aws_region(a, region, sizeof(region), err, sizeof(err)) == -1) {
+		log_err("%s", err);
 		return -1;
 	}
 	o.region = region;
@@ -929,8 +966,9 @@ aws_start(struct event_base *base, struct sw_config *cfg)
 			goto fail;
 		event_active(A.pull_ev, EV_TIMEOUT, 0);	/* first read now */
 	}
-	if (runtime_on_publish(on_publish, NULL) == -1)
+	if (!hooked && runtime_on_publish(on_publish, NULL) == -1)
 		goto fail;
+	hooked = 1;
 	log_info("aws: sync = %s, region %s, ELBv2 at %s, ECS at %s",
 	    a->sync == AWS_SYNC_PUSH ? "push" : a->sync == AWS_SYNC_PULL ?
 	    "pull" : "off", region, awsreq_endpoint(AWS_ELBV2),
@@ -970,4 +1008,54 @@ aws_stop(void)
 	free(A.tg[TGT]);
 	config_unref(A.cfg);
 	memset(&A, 0, sizeof(A));
+}
+
+int
+aws_reload_check(const struct sw_config *cfg, char *err, size_t errlen)
+{
+	char region[64];
+
+	if (!aws_wanted(&cfg->aws) ||
+	    (A.base != NULL && aws_same(A.a, &cfg->aws)))
+		return 0;
+	return aws_region(&cfg->aws, region, sizeof(region), err, errlen);
+}
+
+/*
+ * Tell everyone waiting on the running module that it is going away:
+ * each callback runs exactly once, even across a reload.
+ */
+static void
+aws_abandon(const char *why)
+{
+	struct aws_outcome o = { 0, "AwsReloaded", why, 0 };
+
+	push_notify(A.want_gen, &o);
+	if (A.pf != NULL)
+		pf_end("AwsReloaded", why);
+}
+
+int
+aws_reload(struct sw_config *cfg)
+{
+	int running = A.base != NULL, pending;
+
+	if (running ? aws_same(A.a, &cfg->aws) : !aws_wanted(&cfg->aws))
+		return 0;
+	/* A push not yet landed is pushed again with the new settings. */
+	pending = running && (A.pushing || evtimer_pending(A.push_ev, NULL));
+	if (running) {
+		aws_abandon("[aws] was reloaded (SIGHUP); ask again");
+		aws_stop();
+	}
+	if (!aws_wanted(&cfg->aws)) {
+		log_info("aws: reload: [aws] removed, the module stops");
+		return 0;
+	}
+	log_info("aws: reload: [aws] changed, the module restarts with it");
+	if (aws_start(rt.base, cfg) == -1)
+		return -1;
+	if (pending && cfg->aws.sync == AWS_SYNC_PUSH)
+		aws_push_weights(cfg, NULL, NULL);
+	return 0;
 }

@@ -428,6 +428,71 @@ from_shared_files(void)
 	return rc;
 }
 
+/*
+ * The value of key in [section] of the INI file at path, into out.
+ * 0 if there, else -1.  (Not for secrets: nothing is cleansed.)
+ */
+static int
+profile_value(const char *path, const char *section, const char *key,
+    char *out, size_t len)
+{
+	FILE	*f;
+	char	 line[1024];
+	int	 in = 0, rc = -1;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return -1;
+	while (rc == -1 && fgets(line, sizeof(line), f) != NULL) {
+		char *s = line, *e, *eq, *v;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '[') {
+			char *rb = strchr(s, ']');
+
+			if (rb != NULL)
+				*rb = '\0';
+			in = strcmp(s + 1, section) == 0;
+			continue;
+		}
+		if (!in || *s == '#' || *s == ';' || (eq = strchr(s, '=')) == NULL)
+			continue;
+		for (e = eq; e > s && isspace((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		for (v = eq + 1; isspace((unsigned char)*v); v++)
+			;
+		if (strcmp(s, key) == 0 && *v != '\0' &&
+		    (size_t)snprintf(out, len, "%s", v) < len)
+			rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+int
+awscreds_region(char *out, size_t len)
+{
+	const char	*profile = getenv("AWS_PROFILE");
+	char		*conf = shared_path("AWS_CONFIG_FILE", "config");
+	char		 sect[300];
+	int		 rc;
+
+	if (profile == NULL || *profile == '\0')
+		profile = "default";
+	/* The config file names profiles "profile NAME", but not default. */
+	if (strcmp(profile, "default") == 0)
+		snprintf(sect, sizeof(sect), "default");
+	else
+		snprintf(sect, sizeof(sect), "profile %s", profile);
+	rc = profile_value(conf, sect, "region", out, len);
+	free(conf);
+	return rc;
+}
+
 /* Walk the chain from the top (run from the loop, never inside fetch). */
 static void
 chain_start(evutil_socket_t fd, short what, void *arg)

@@ -29,12 +29,12 @@ check "SIGHUP weights pushed to the ALB, stickiness kept" "0 1 true 3600" \
 check_match "the proxy itself serves the target" '"name":"tgt"' "$(curl -s "http://127.0.0.1:$P/")"
 
 # A reload that changes no weight pushes nothing; one that changes [aws]
-# says it applies at restart.
+# restarts the AWS module with it (and still pushes nothing).
 sed -i 's/^request_timeout = 5s/request_timeout = 6s/' "$TMP/sw.conf"
 kill -HUP "$SW_PID"
 for i in $(seq 50); do [ "$(grep -c 'reload done' "$TMP/switchover.log")" -ge 2 ] && break; sleep 0.1; done
 check "no push without a weight change" 1 "$(grep -c 'ALB forward now' "$TMP/switchover.log")"
-check "an [aws] change is flagged once" 1 "$(grep -c 'applies at restart' "$TMP/switchover.log")"
+check "an [aws] change restarts the module once" 1 "$(grep -c 'aws: reload: \[aws\] changed, the module restarts' "$TMP/switchover.log")"
 
 # The driver (what the admin API will call) hears the ALB accept.
 driver "$TMP/sw.conf" push 25 75

@@ -137,6 +137,47 @@ test_expiry(void **state)
 	assert_true(C.cur.expires > time(NULL));
 }
 
+/*
+ * Region from the config file, as the SDKs read it: the profile's section
+ * ("default", else "profile NAME"; a bare [NAME] is not a profile there),
+ * its "region" key, spaces around '=' or none; nothing when absent.
+ */
+static void
+test_region(void **state)
+{
+	char	 path[160], buf[64];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/config-region", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# a comment\n[default]\nregion = eu-west-1\noutput = json\n\n"
+	    "[profile dev]\n  region=us-west-2  \n[dev2]\nregion = ap-south-1\n"
+	    "[profile bare]\noutput = text\n[profile last]\nregion = sa-east-1", f);
+	fclose(f);
+	setenv("AWS_CONFIG_FILE", path, 1);
+	unsetenv("AWS_PROFILE");
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "eu-west-1");
+	setenv("AWS_PROFILE", "dev", 1);
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "us-west-2");
+	setenv("AWS_PROFILE", "last", 1);	/* no newline at the end */
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sa-east-1");
+	setenv("AWS_PROFILE", "dev2", 1);	/* [dev2] is not [profile dev2] */
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), -1);
+	setenv("AWS_PROFILE", "bare", 1);	/* a profile without a region */
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), -1);
+	setenv("AWS_PROFILE", "nobody", 1);
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), -1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
+	unsetenv("AWS_PROFILE");
+	assert_int_equal(awscreds_region(buf, sizeof(buf)), -1);
+	setenv("AWS_CONFIG_FILE", confpath, 1);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -144,6 +185,7 @@ main(void)
 		cmocka_unit_test(test_shared_files),
 		cmocka_unit_test(test_env_first_and_async),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_region),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -28,12 +28,24 @@ typedef void (*aws_done_cb)(const struct aws_outcome *, void *arg);
 typedef void (*aws_progress_cb)(const char *step, int warn, void *arg);
 
 /*
- * Start the module with cfg's [aws] (read once: [aws] changes apply at
- * restart).  Registers the publish hook (sync = push) and the poll timer
- * (sync = pull).  0, also when [aws] is not configured; -1 (logged) when
- * it is but cannot run, e.g. no region anywhere.
+ * Start the module with cfg's [aws].  Registers the publish hook
+ * (sync = push) and the poll timer (sync = pull).  0, also when [aws] is
+ * not configured; -1 (logged) when it is but cannot run, e.g. no region
+ * anywhere.
  */
 int	aws_start(struct event_base *base, struct sw_config *cfg);
+/*
+ * SIGHUP, before anything changes: could cfg's [aws] run (a region)?
+ * 0, or -1 with err: the caller then refuses the whole reload.
+ */
+int	aws_reload_check(const struct sw_config *cfg, char *err, size_t errlen);
+/*
+ * SIGHUP, just before cfg is published: when [aws] changed, restart the
+ * module with it (stop it when it is gone).  Pushes waiting for an
+ * answer and a running preflight hear "AwsReloaded"; a push not yet
+ * landed is pushed again.  0, or -1 (logged).
+ */
+int	aws_reload(struct sw_config *cfg);
 /* Stop timers, abandon calls in flight, free everything. */
 void	aws_stop(void);
 /* Is [aws] configured (sync on, or ECS services named)? */

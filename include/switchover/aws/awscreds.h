@@ -10,6 +10,7 @@
 #ifndef SWITCHOVER_AWS_AWSCREDS_H
 #define SWITCHOVER_AWS_AWSCREDS_H
 
+#include <stddef.h>
 #include <time.h>
 
 struct event_base;
@@ -36,6 +37,12 @@ const struct aws_creds	*awscreds_current(void);
 int	awscreds_fetch(struct event_base *base, awscreds_cb cb, void *arg);
 /* Where the last credentials came from ("none" yet), and their expiry. */
 const char	*awscreds_source(time_t *expires);
+/*
+ * The region of the profile (AWS_PROFILE, else default) in the shared
+ * config file (AWS_CONFIG_FILE, else ~/.aws/config), as the SDKs read
+ * it.  0 with the region in out, or -1 when there is none.
+ */
+int	awscreds_region(char *out, size_t len);
 /* Forget cached credentials and waiters (shutdown, tests). */
 void	awscreds_reset(void);
 
