@@ -57,6 +57,7 @@ enum close_reason {
 struct backend_metrics {
 	uint64_t	requests;
 	uint64_t	responses[5];		/* 1xx .. 5xx from upstream */
+	uint64_t	responses_429;		/* of them 429: the 4xx to watch */
 	uint64_t	errors[PERR_MAX];	/* responses the proxy made */
 	uint64_t	retries;
 	uint64_t	tls_failures;		/* handshakes that failed */
