@@ -101,8 +101,17 @@ struct pending {
 	struct pending		*prev, *next;
 };
 
+/* The admin listener as the Host and Origin checks see it. */
+struct admin_self {
+	int		 family;	/* AF_INET, AF_INET6 */
+	unsigned char	 addr[16];	/* the address it is bound to */
+	uint16_t	 port;
+	int		 wildcard;	/* 0.0.0.0 or [::]: any IP literal */
+};
+
 static struct {
 	struct evhttp	*http;
+	struct admin_self self;
 	unsigned char	 token_hash[32];	/* SHA-256 of the token */
 	int		 have_token;
 	struct pending	*pending;	/* every parked request */
@@ -119,6 +128,7 @@ phrase(int code)
 	case 200: return "OK";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -805,19 +815,221 @@ authorized(struct evhttp_request *req)
 	return CRYPTO_memcmp(got, adm.token_hash, sizeof(got)) == 0;
 }
 
-/* Every request: route, check method and token, run the handler. */
+/* ---- Host and Origin: no orders from a web page ------------------------ */
+
+/*
+ * A browser lets any page send a POST to 127.0.0.1:9901 (it only hides
+ * the answer), and DNS rebinding lets a page that a name of the
+ * attacker's now points at 127.0.0.1 read the answers too.  Both are
+ * told apart from operators by headers a page cannot forge: the Host a
+ * rebound page sends is the attacker's name, and a browser sends Origin
+ * (and Sec-Fetch-Site) with every cross-origin POST.  Tools (curl,
+ * switchoverctl) send neither Origin nor Sec-Fetch-Site, so they pass.
+ */
+
+/* Fill self from the admin address (IP:PORT).  0, or -1. */
+static int
+self_init(struct admin_self *self, const char *host, uint16_t port)
+{
+	memset(self, 0, sizeof(*self));
+	self->port = port;
+	if (inet_pton(AF_INET, host, self->addr) == 1)
+		self->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, self->addr) == 1)
+		self->family = AF_INET6;
+	else
+		return -1;
+	self->wildcard = memcmp(self->addr, (unsigned char[16]){ 0 },
+	    self->family == AF_INET ? 4 : 16) == 0;
+	return 0;
+}
+
+/*
+ * Split "host[:port]" or "[v6][:port]" (len bytes at s) into the host
+ * (without brackets, copied to host[hostlen]) and *port (-1 when none).
+ * *v6 says whether it was bracketed.  0, or -1 when malformed.
+ */
+static int
+hostport_split(const char *s, size_t len, char *host, size_t hostlen,
+    int *port, int *v6)
+{
+	const char	*h = s, *end = s + len, *c;
+	size_t		 hl;
+
+	*port = -1;
+	*v6 = 0;
+	if (len > 0 && *s == '[') {
+		if ((c = memchr(s, ']', len)) == NULL)
+			return -1;
+		h = s + 1;
+		hl = (size_t)(c - h);
+		c++;
+		*v6 = 1;
+	} else {
+		c = memchr(s, ':', len);
+		hl = (size_t)((c ? c : end) - s);
+		if (c == NULL)
+			c = end;
+	}
+	if (c < end) {
+		long	p = 0;
+		size_t	digits = (size_t)(end - c - 1);
+
+		if (*c != ':' || digits == 0 || digits > 5)
+			return -1;
+		for (const char *d = c + 1; d < end; d++) {
+			if (*d < '0' || *d > '9')
+				return -1;
+			p = p * 10 + (*d - '0');
+		}
+		if (p > 65535)
+			return -1;
+		*port = (int)p;
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	for (size_t i = 0; i < hl; i++) {
+		unsigned char ch = (unsigned char)host[i];
+
+		if (!isalnum(ch) && ch != '.' && ch != '-' && ch != '_' &&
+		    !(ch == ':' && *v6))
+			return -1;
+		host[i] = (char)tolower(ch);
+	}
+	/* "localhost." is "localhost": a trailing dot ends a full name. */
+	if (!*v6 && hl > 1 && host[hl - 1] == '.')
+		host[hl - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Is the authority s[0..len) (a Host header, or the host of an Origin)
+ * the admin listener: its own IP (any IP literal when it listens on a
+ * wildcard address), localhost, or a name of allowed (the [admin]
+ * allowed_hosts list, may be NULL)?  A port, when given, must be the
+ * listener's (or the one an allowed_hosts entry names).
+ */
+static int
+host_allowed(const struct admin_self *self, const char *allowed,
+    const char *s, size_t len)
+{
+	char		 host[256], ent[256];
+	unsigned char	 a[16];
+	int		 port, v6, eport, ev6;
+	const char	*l;
+	size_t		 n;
+
+	if (hostport_split(s, len, host, sizeof(host), &port, &v6) == -1)
+		return 0;
+	if (v6 ? inet_pton(AF_INET6, host, a) == 1 :
+	    inet_pton(AF_INET, host, a) == 1) {
+		if (port == -1 || port == self->port) {
+			if (self->wildcard || (self->family == (v6 ? AF_INET6 :
+			    AF_INET) && memcmp(a, self->addr, v6 ? 16 : 4) ==
+			    0))
+				return 1;
+		}
+	} else if (v6)
+		return 0;	/* brackets around something not IPv6 */
+	else if (strcmp(host, "localhost") == 0)
+		return port == -1 || port == self->port;
+	for (l = allowed; l != NULL; l += n) {
+		l += strspn(l, ", \t");
+		if ((n = strcspn(l, ", \t")) == 0)
+			break;
+		if (hostport_split(l, n, ent, sizeof(ent), &eport, &ev6) == -1)
+			continue;
+		if (eport == -1)
+			eport = self->port;
+		if (ev6 == v6 && strcmp(ent, host) == 0 &&
+		    (port == -1 || port == eport))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is origin (an Origin header) the admin API itself:
+ * http(s)://HOST[:PORT] with a HOST that host_allowed() takes?  "null"
+ * (a sandboxed or opaque origin) is not.
+ */
+static int
+origin_allowed(const struct admin_self *self, const char *allowed,
+    const char *origin)
+{
+	if (strncasecmp(origin, "http://", 7) == 0)
+		origin += 7;
+	else if (strncasecmp(origin, "https://", 8) == 0)
+		origin += 8;
+	else
+		return 0;
+	return host_allowed(self, allowed, origin, strlen(origin));
+}
+
+/*
+ * May req go on?  1, or 0 with why[] filled: a Host that is not the
+ * admin API (DNS rebinding), or a state-changing request from a web page
+ * of another origin (a forged cross-site call).  A request without Host
+ * (HTTP/1.0) or without Origin and Sec-Fetch-Site (a tool) passes.
+ */
+static int
+request_allowed(struct evhttp_request *req, const char *allowed,
+    char *why, size_t whylen)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	const char		*host = evhttp_find_header(in, "Host");
+	const char		*origin, *site;
+
+	if (host != NULL && !host_allowed(&adm.self, allowed, host,
+	    strlen(host))) {
+		snprintf(why, whylen, "Host \"%.100s\" is not this admin API: "
+		    "use its address, localhost, or a name in [admin] "
+		    "allowed_hosts", host);
+		return 0;
+	}
+	if (evhttp_request_get_command(req) & (EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS))
+		return 1;
+	if ((origin = evhttp_find_header(in, "Origin")) != NULL &&
+	    !origin_allowed(&adm.self, allowed, origin)) {
+		snprintf(why, whylen, "Origin \"%.100s\" is not this admin API: "
+		    "a web page of another site may not change the proxy",
+		    origin);
+		return 0;
+	}
+	if ((site = evhttp_find_header(in, "Sec-Fetch-Site")) != NULL &&
+	    (strcasecmp(site, "cross-site") == 0 ||
+	    strcasecmp(site, "same-site") == 0)) {
+		snprintf(why, whylen, "Sec-Fetch-Site: %s: a web page of "
+		    "another origin may not change the proxy", site);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every request: check Host and Origin, route, check method and token,
+ * run the handler. */
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
-	char			*peer = NULL, who[80];
+	char			*peer = NULL, who[80], why[320];
 	ev_uint16_t		 port = 0;
 	const struct route	*r = NULL;
 
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
 	    &port);
 	snprintf(who, sizeof(who), "%s:%u", peer ? peer : "?", port);
+	if (!request_allowed(req, rt.cfg->admin_allowed_hosts, why,
+	    sizeof(why))) {
+		log_warn("admin: %s: %.100s refused: %s", who, path ? path : "?",
+		    why);
+		reply_error(req, 403, "security_exception", "%s", why);
+		return;
+	}
 	for (size_t i = 0; path != NULL && i < sizeof(routes) /
 	    sizeof(routes[0]); i++)
 		if (strcmp(path, routes[i].path) == 0)
@@ -970,6 +1182,7 @@ admin_start(struct event_base *base, const struct sw_config *c, char *err,
 	    load_token(c->admin_token_file, err, errlen) == -1)
 		return -1;
 	if (config_split_hostport(addr, &host, &port) == -1 ||
+	    self_init(&adm.self, host, port) == -1 ||
 	    (adm.http = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "admin: out of memory");
 		goto fail;

@@ -291,6 +291,68 @@ set_str(struct parse_ctx *p, char **dst, const char *v)
 	return 0;
 }
 
+/*
+ * [admin] allowed_hosts: names (or IP literals, [v6] bracketed), each with
+ * an optional :PORT, separated by commas or blanks.  0, or -1 after
+ * naming every bad entry.
+ */
+static int
+hosts_valid(struct parse_ctx *p, const char *v)
+{
+	const char	*s = v, *h;
+	size_t		 n, hl;
+	int		 rc = 0, any = 0;
+
+	for (;;) {
+		s += strspn(s, ", \t");
+		if ((n = strcspn(s, ", \t")) == 0)
+			break;
+		any = 1;
+		h = s;
+		if (*h == '[') {
+			const char *rb = memchr(h, ']', n);
+
+			hl = rb == NULL ? 0 : (size_t)(rb - h) + 1;
+		} else
+			hl = strcspn(h, ":, \t");
+		if (hl > n)
+			hl = 0;
+		if (hl > 0 && hl < n) {
+			int port;
+			char buf[8];
+			size_t pl = n - hl - 1;
+
+			if (h[hl] != ':' || pl == 0 || pl >= sizeof(buf))
+				hl = 0;
+			else {
+				memcpy(buf, h + hl + 1, pl);
+				buf[pl] = '\0';
+				if (parse_int(buf, 1, 65535, &port) == -1)
+					hl = 0;
+			}
+		}
+		for (size_t i = *h == '[' ? 1 : 0; hl > 0 && i < hl -
+		    (*h == '[' ? 1 : 0); i++) {
+			unsigned char ch = (unsigned char)h[i];
+
+			if (!isalnum(ch) && ch != '.' && ch != '-' &&
+			    ch != '_' && !(ch == ':' && *h == '['))
+				hl = 0;
+		}
+		if (hl == 0 || hl > 255 || (*h == '[' && hl < 3)) {
+			cerr(p, "allowed_hosts: \"%.*s\" is not a host name "
+			    "with an optional :PORT", (int)(n > 260 ? 260 : n), s);
+			rc = -1;
+		}
+		s += n;
+	}
+	if (!any) {
+		cerr(p, "allowed_hosts: empty: list host names, or remove it");
+		rc = -1;
+	}
+	return rc;
+}
+
 /* Parse "a:1, b:2" into the current backend's server list. */
 static void
 parse_servers(struct parse_ctx *p, struct sw_backend *b, const char *v)
@@ -723,6 +785,10 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 		free(host);
 	} else if (KEY("admin", "token_file"))
 		set_str(p, &c->admin_token_file, val);
+	else if (KEY("admin", "allowed_hosts")) {
+		if (hosts_valid(p, val) == 0)
+			set_str(p, &c->admin_allowed_hosts, val);
+	}
 	else if (KEY("state", "file"))
 		set_str(p, &c->state_file, val);
 	else if (KEY("state", "audit_log"))
@@ -1115,6 +1181,7 @@ config_clone(const struct sw_config *src)
 	}
 	c->admin_listen = dup_or_null(src->admin_listen, &fail);
 	c->admin_token_file = dup_or_null(src->admin_token_file, &fail);
+	c->admin_allowed_hosts = dup_or_null(src->admin_allowed_hosts, &fail);
 	c->state_file = dup_or_null(src->state_file, &fail);
 	c->audit_log = dup_or_null(src->audit_log, &fail);
 	c->sticky_header = dup_or_null(src->sticky_header, &fail);
@@ -1174,6 +1241,7 @@ config_unref(struct sw_config *c)
 	free(c->access_log);
 	free(c->admin_listen);
 	free(c->admin_token_file);
+	free(c->admin_allowed_hosts);
 	free(c->state_file);
 	free(c->audit_log);
 	free(c->sticky_header);

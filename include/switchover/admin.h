@@ -3,7 +3,9 @@
  * default 127.0.0.1:9901): weights, switchover/fallback, stats, metrics,
  * health.  Answers are JSON (errors in the proxy's shape); /metrics is
  * Prometheus text.  A bearer token ([admin] token_file) is required when
- * set, and must be set when the address is not loopback.
+ * set, and must be set when the address is not loopback.  A request
+ * whose Host is not the API itself, or a change a browser sends from
+ * another origin, is refused (403).
  */
 #ifndef SWITCHOVER_ADMIN_H
 #define SWITCHOVER_ADMIN_H

@@ -156,6 +156,7 @@ struct sw_config {
 	/* [admin] */
 	char			*admin_listen;
 	char			*admin_token_file;
+	char			*admin_allowed_hosts;	/* "a.example, b:9901" */
 
 	/* [state] */
 	char			*state_file;

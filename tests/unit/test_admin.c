@@ -132,11 +132,110 @@ test_alb_json(void **state)
 	free(t);
 }
 
+/* host_allowed on a NUL-terminated Host value. */
+static int
+host_ok(const struct admin_self *self, const char *allowed, const char *h)
+{
+	return host_allowed(self, allowed, h, strlen(h));
+}
+
+static void
+test_host_matcher(void **state)
+{
+	struct admin_self v4, v6, any4, any6;
+	const char *list = "switchover.internal, ops.example:8443 [::2]";
+
+	assert_int_equal(self_init(&v4, "127.0.0.1", 9901), 0);
+	assert_int_equal(self_init(&v6, "::1", 9901), 0);
+	assert_int_equal(self_init(&any4, "0.0.0.0", 9901), 0);
+	assert_int_equal(self_init(&any6, "::", 9901), 0);
+	assert_int_equal(self_init(&v4, "localhost", 9901), -1);
+	assert_int_equal(self_init(&v4, "127.0.0.1", 9901), 0);
+
+	/* Its own address, with or without the port. */
+	assert_true(host_ok(&v4, NULL, "127.0.0.1:9901"));
+	assert_true(host_ok(&v4, NULL, "127.0.0.1"));
+	assert_true(host_ok(&v6, NULL, "[::1]:9901"));
+	assert_true(host_ok(&v6, NULL, "[::1]"));
+	assert_true(host_ok(&v6, NULL, "[0:0::1]:9901"));	/* same address */
+	assert_false(host_ok(&v4, NULL, "127.0.0.1:9902"));
+	assert_false(host_ok(&v4, NULL, "127.0.0.2:9901"));
+	assert_false(host_ok(&v4, NULL, "[::1]:9901"));
+	assert_false(host_ok(&v6, NULL, "127.0.0.1:9901"));
+	assert_false(host_ok(&v6, NULL, "::1"));		/* needs brackets */
+	assert_false(host_ok(&v6, NULL, "[::1]9901"));
+	/* A wildcard listener: any IP literal on its port, still no names. */
+	assert_true(host_ok(&any4, NULL, "10.1.2.3:9901"));
+	assert_true(host_ok(&any6, NULL, "[fd00::5]"));
+	assert_false(host_ok(&any4, NULL, "10.1.2.3:80"));
+	assert_false(host_ok(&any4, NULL, "evil.example:9901"));
+
+	/* localhost, any case, an ending dot. */
+	assert_true(host_ok(&v4, NULL, "localhost"));
+	assert_true(host_ok(&v4, NULL, "LocalHost:9901"));
+	assert_true(host_ok(&v4, NULL, "localhost.:9901"));
+	assert_false(host_ok(&v4, NULL, "localhost:80"));
+	assert_false(host_ok(&v4, NULL, "localhost.evil.example"));
+	assert_false(host_ok(&v4, NULL, "evil-localhost"));
+
+	/* Names: only those listed; a listed port replaces the listener's. */
+	assert_false(host_ok(&v4, NULL, "switchover.internal"));
+	assert_true(host_ok(&v4, list, "switchover.internal"));
+	assert_true(host_ok(&v4, list, "SWITCHOVER.internal:9901"));
+	assert_false(host_ok(&v4, list, "switchover.internal:9902"));
+	assert_false(host_ok(&v4, list, "switchover.internal.evil.example"));
+	assert_false(host_ok(&v4, list, "xswitchover.internal"));
+	assert_false(host_ok(&v4, list, "switchover.interna"));
+	assert_true(host_ok(&v4, list, "ops.example:8443"));
+	assert_true(host_ok(&v4, list, "ops.example"));
+	assert_false(host_ok(&v4, list, "ops.example:9901"));
+	assert_true(host_ok(&v4, list, "[::2]:9901"));
+	assert_false(host_ok(&v4, list, "::2"));
+
+	/* Malformed. */
+	assert_false(host_ok(&v4, list, ""));
+	assert_false(host_ok(&v4, list, ":9901"));
+	assert_false(host_ok(&v4, list, "127.0.0.1:"));
+	assert_false(host_ok(&v4, list, "127.0.0.1:99010"));
+	assert_false(host_ok(&v4, list, "127.0.0.1:+9901"));
+	assert_false(host_ok(&v4, list, "127.0.0.1:9901:9901"));
+	assert_false(host_ok(&v4, list, "127.0.0.1 "));
+	assert_false(host_ok(&v4, list, "user@127.0.0.1"));
+	assert_false(host_ok(&v4, list, "[127.0.0.1]"));
+	assert_false(host_ok(&v4, list, "[switchover.internal]"));
+	assert_false(host_allowed(&v4, list, "127.0.0.1\0evil", 14));
+}
+
+static void
+test_origin_matcher(void **state)
+{
+	struct admin_self self;
+	const char *list = "switchover.internal";
+
+	assert_int_equal(self_init(&self, "127.0.0.1", 9901), 0);
+	assert_true(origin_allowed(&self, NULL, "http://127.0.0.1:9901"));
+	assert_true(origin_allowed(&self, NULL, "HTTP://localhost:9901"));
+	assert_true(origin_allowed(&self, NULL, "http://localhost"));
+	assert_true(origin_allowed(&self, list, "https://switchover.internal"));
+	assert_false(origin_allowed(&self, NULL, "http://evil.example"));
+	assert_false(origin_allowed(&self, NULL, "http://127.0.0.1:8080"));
+	assert_false(origin_allowed(&self, NULL, "null"));
+	assert_false(origin_allowed(&self, NULL, ""));
+	assert_false(origin_allowed(&self, NULL, "127.0.0.1:9901"));
+	assert_false(origin_allowed(&self, NULL, "ftp://127.0.0.1:9901"));
+	assert_false(origin_allowed(&self, NULL, "http://127.0.0.1:9901/"));
+	assert_false(origin_allowed(&self, NULL,
+	    "http://127.0.0.1:9901.evil.example"));
+	assert_false(origin_allowed(&self, NULL, "http://switchover.internal"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_host_matcher),
+		cmocka_unit_test(test_origin_matcher),
 		cmocka_unit_test(test_token_rules),
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_alb_json),
