@@ -659,16 +659,20 @@ h_healthz(struct evhttp_request *req, const char *who)
 		reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* POST /drain?backend=NAME: close that backend's client connections. */
+/*
+ * POST /drain?backend=NAME: close that backend's client connections.  An
+ * optional body {"reason":"..."} goes to the log with it.
+ */
 static void
 h_drain(struct evhttp_request *req, const char *who)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*q = uri ? evhttp_uri_get_query(uri) : NULL;
-	const char		*name;
+	const char		*name, *reason = NULL;
 	const struct sw_backend	*be;
 	struct evkeyvalq	 args;
 	struct drain_stats	 ds;
+	json_t			*body = NULL;
 	char			 err[256];
 
 	TAILQ_INIT(&args);
@@ -684,11 +688,15 @@ h_drain(struct evhttp_request *req, const char *who)
 		    "backend named \"%.64s\"", name);
 		goto done;
 	}
+	if ((body = body_object(req, 1)) == NULL ||
+	    body_reason(req, body, &reason) == -1)
+		goto done;
 	if (drain_backend(name, err, sizeof(err)) == -1) {
 		reply_error(req, 500, "drain_exception", "%s", err);
 		goto done;
 	}
-	log_info("admin: %s drains backend %s", who, name);
+	log_info("admin: %s drains backend %s%s%s", who, name,
+	    reason ? ": " : "", reason ? reason : "");
 	/* The workers mark their connections a moment from now: these
 	 * counters are from just before. */
 	drain_stats(&ds);
@@ -699,6 +707,7 @@ h_drain(struct evhttp_request *req, const char *who)
 	    "connections_pending_drain", (json_int_t)ds.pending,
 	    "closed_by_drain", (json_int_t)ds.closed_by_drain));
 done:
+	json_decref(body);
 	evhttp_clear_headers(&args);
 }
 

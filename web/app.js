@@ -555,7 +555,7 @@ function title(box, t, keys) {
 function chartRate(box, hb, ymax) {
 	title(box, "requests/s", CLASSES.map((k) => [k === "err" ? "proxy errors" :
 	    k === "4xx" ? "4xx (not 429)" : k, "k" + k]));
-	const f = frame(box, ymax, (v) => num(v));
+	const f = frame(box, ymax, axisNum);
 	const H = S.hist;
 	if (hb) {
 		const n = H.t.length;
@@ -574,6 +574,11 @@ function chartRate(box, hb, ymax) {
 		}
 	}
 	marks(f);
+}
+
+/* An axis label: 12.5 stays 12.5. */
+function axisNum(v) {
+	return v % 1 && v < 100 ? v.toFixed(1) : num(v);
 }
 
 function line(f, vals, cls, skipZero) {
@@ -603,7 +608,7 @@ function chartLat(box, hb, ymax) {
 function chartConn(box, hb, ymax) {
 	title(box, "connections", [["clients bound", "kcli"], ["upstream open", "kup"],
 	    ["new upstream/s", "knew"]]);
-	const f = frame(box, ymax, (v) => num(v));
+	const f = frame(box, ymax, axisNum);
 	if (hb) {
 		const H = S.hist;
 		line(f, hb.new.map((v, i) => v * 1000 / (H.dt[i] || 1000)), "lnew");

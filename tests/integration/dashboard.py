@@ -134,6 +134,17 @@ def scenario_main(b):
         else ""
     check("the reason typed reached the audit log",
           "dashboard test fallback" in audit, audit[-300:])
+    # Drain: the reason typed goes to the log with it.
+    text = confirm_action(b, "#btn-drain-source", "dashboard test drain")
+    check("the drain confirmation says what will happen",
+          "client connections bound to source" in text, text)
+    deadline = time.monotonic() + 10
+    log = ""
+    while time.monotonic() < deadline and "dashboard test drain" not in log:
+        log = open(os.environ["SWLOG"]).read()
+        time.sleep(0.2)
+    check("a drain from the page, with its reason in the log",
+          "drains backend source: dashboard test drain" in log, log[-400:])
     # Cancel does nothing.
     b.click("#btn-switchover")
     b.wait_for("document.getElementById('confirm').open", 10)

@@ -35,6 +35,23 @@ ext=$(cat "$TOP_SRCDIR"/web/* | sed 's|http://www.w3.org/2000/svg||g' |
 check "no external URL in the page's files" "" "$ext"
 check_no_match "no inline script or style" '<script>|<style|style=' "$(cat "$TMP/index.html")"
 
+# What the page polls: compact, at most N seconds, N checked.
+sleep 2.5
+st=$(curl -s "http://127.0.0.1:$ADMIN_PORT/stats?history=2")
+check "/stats?history=N is one line" 1 "$(printf '%s\n' "$st" | wc -l)"
+check "with at most N seconds" 2 "$(jq '.history.t | length' <<<"$st")"
+check "per backend, 429 apart" 2 "$(jq '.history.backends.target["429"] | length' <<<"$st")"
+check "and the weight changes" '[]' "$(jq -c '.weight_changes' <<<"$st")"
+check "history=301 is refused" 400 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/stats?history=301")"
+check "history=x is refused" 400 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/stats?history=x")"
+check "plain /stats has no history" null \
+    "$(curl -s "http://127.0.0.1:$ADMIN_PORT/stats" | jq -c .history)"
+check "a drain reason must be a string" 400 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"reason":5}' \
+    "http://127.0.0.1:$ADMIN_PORT/drain?backend=source")"
+
 # A small, bounded load: 150 requests/s for at most 90 s.
 "$LOADGEN" -p "$P" -c 4 -R 150 -d 90 >"$TMP/load.out" 2>"$TMP/load.log" &
 LOAD=$!
@@ -42,7 +59,7 @@ PIDS+=($LOAD)
 
 mkdir -p tests/integration
 if ADMIN="127.0.0.1:$ADMIN_PORT" TMP="$TMP" SHOT="$PWD/tests/integration/dashboard.png" \
-    AUDIT="$TMP/audit.log" "$PY" "$TOP_SRCDIR/tests/integration/dashboard.py" main; then
+    AUDIT="$TMP/audit.log" SWLOG="$TMP/switchover.log" "$PY" "$TOP_SRCDIR/tests/integration/dashboard.py" main; then
 	ok "dashboard in Chromium"
 else
 	fail "dashboard in Chromium"
