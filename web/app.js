@@ -627,9 +627,12 @@ function renderRamp(r) {
 	g.appendChild(tile("state", r.state || "–"));
 	g.appendChild(tile("step", r.step === undefined ? "–" : String(r.step)));
 	g.appendChild(tile("target share", r.target_percent === undefined ? "–" : r.target_percent + " %"));
+	const f = (v) => typeof v === "number" ? (Math.abs(v) < 10 ? v.toFixed(2) : v.toFixed(0)) : String(v);
 	for (const c of r.checks || []) {
-		g.appendChild(tile(c.name + " (limit " + c.limit + ")",
-		    "target " + c.target + " · source " + c.source, c.ok ? "" : "bad"));
+		g.appendChild(tile(c.name + " (limit " + f(c.limit) + ")" +
+		    (c.skipped ? " · skipped" : ""),
+		    "target " + f(c.target) + " · source " + f(c.source),
+		    c.skipped ? "" : c.ok ? "" : "bad"));
 	}
 	const h = el("div", "ramp-history");
 	for (const v of (r.history || []).slice(-20).reverse()) {
