@@ -145,13 +145,31 @@ def scenario_main(b):
         time.sleep(0.2)
     check("a drain from the page, with its reason in the log",
           "drains backend source: dashboard test drain" in log, log[-400:])
+    # Set weights: typed into the inputs, confirmed.
+    for name, v in (("source", "3"), ("target", "1")):
+        b.eval("document.getElementById('w-%s').value = ''" % name)
+        b.type_into("#w-" + name, v)
+    text = confirm_action(b, "#btn-weights", "dashboard test weights")
+    check("the weights confirmation names the new split",
+          "source 3 (75 %)" in text and "target 1 (25 %)" in text, text)
+    after = wait_weights({"source": 3, "target": 1})
+    check("set weights from the page (GET /weights)",
+          after == {"source": 3, "target": 1}, repr(after))
+    # The ramp panel shows exactly when GET /ramp answers.
+    ramp = admin("GET", "/ramp")[0]
+    hidden = b.wait_for("(() => { const h = document.getElementById('ramp')"
+                        ".hidden; return h === %s ? 'yes' : ''; })()"
+                        % ("true" if ramp == 404 else "false"), 10,
+                        "ramp panel follows GET /ramp")
+    check("the ramp panel is %s (GET /ramp: %d)" %
+          ("hidden" if ramp == 404 else "shown", ramp), hidden == "yes")
     # Cancel does nothing.
     b.click("#btn-switchover")
     b.wait_for("document.getElementById('confirm').open", 10)
     b.click("#confirm-cancel")
     b.pump(1)
     check("cancel leaves the weights alone",
-          weights() == {"source": 1, "target": 0}, repr(weights()))
+          weights() == {"source": 3, "target": 1}, repr(weights()))
     b.pump(1)
     # GET /ramp is 404 until the ramp (#12) is built in: that one the page
     # expects (it hides the ramp panel); every other error counts.
