@@ -349,6 +349,12 @@ function renderSplits() {
 	box.replaceChildren(g);
 }
 
+/* "source 1 / target 0" */
+function wtext(w) {
+	return w ? Object.entries(w).map(([n, v]) => n + " " + v).join(" / ") : "–";
+}
+
+/* With [aws]: what the ALB was last seen to forward, and whether it agrees. */
 function renderAlb() {
 	const a = S.stats.aws, box = $("alb");
 	if (!a || a.sync === "off" || !a.configured) {
@@ -356,22 +362,40 @@ function renderAlb() {
 		return;
 	}
 	box.hidden = false;
-	const p = a.push || {};
-	const parts = [];
-	parts.push(["ALB sync ", a.sync]);
-	if (p.weights) parts.push([" · ALB weights ", "source " + p.weights.source + " / target " + p.weights.target]);
-	parts.push([" · push ", p.state || "–"]);
-	if (p.failures) parts.push([" · failures in a row ", String(p.failures)]);
-	if (p.last_ok) parts.push([" · last accepted ", p.last_ok.at]);
+	const p = a.push || {}, rd = a.read || {};
+	/* The newest word from the ALB: a push it accepted, or a read. */
+	let seen = null;
+	for (const r of [p.last_ok, rd.last_ok])
+		if (r && r.weights && (!seen || r.at > seen.at)) seen = r;
+	const ours = {};
+	for (const n of names()) ours[n] = S.stats.backends[n].weight;
+	const agree = seen && Object.keys(seen.weights).every((n) => seen.weights[n] === ours[n]);
+	const parts = [["ALB sync ", a.sync]];
+	if (seen) {
+		parts.push([" · ALB forwards ", wtext(seen.weights)]);
+		parts.push([" (as of ", seen.at + ")"]);
+		parts.push([" · ", agree ? "in sync" : "differs from the proxy"]);
+	} else {
+		parts.push([" · ALB weights ", "not seen yet"]);
+	}
+	if (a.sync === "push") {
+		parts.push([" · push ", p.state || "–"]);
+		if (p.state && p.state !== "idle" && p.weights) parts.push([" wanting ", wtext(p.weights)]);
+		if (p.failures) parts.push([" · failures in a row ", String(p.failures)]);
+		if (p.next_retry_in_ms !== null && p.next_retry_in_ms !== undefined)
+			parts.push([" · retry in ", (p.next_retry_in_ms / 1000).toFixed(1) + " s"]);
+	}
 	box.replaceChildren();
 	for (const [k, v] of parts) {
 		box.appendChild(document.createTextNode(k));
-		box.appendChild(el("b", "", v));
+		box.appendChild(el("b", v === "differs from the proxy" ? "bad" : "", v));
 	}
-	if (p.last_error && p.last_error.code) {
-		box.appendChild(document.createTextNode(" · "));
-		box.appendChild(el("span", "bad", "last error " + p.last_error.code +
-		    ": " + (p.last_error.message || "")));
+	for (const e of [p.last_error, rd.last_error]) {
+		if (e && e.code) {
+			box.appendChild(document.createTextNode(" · "));
+			box.appendChild(el("span", "bad", "last error " + e.code + ": " +
+			    (e.message || "") + " (" + e.at + ")"));
+		}
 	}
 }
 

@@ -259,13 +259,38 @@ def scenario_forged(b):
           after == {"source": 0, "target": 1}, repr(after))
 
 
+def scenario_aws(b):
+    """With [aws] sync = push: the ALB's side is shown, and follows."""
+    b.navigate(URL)
+    shown = b.wait_for("(() => { const a = document.getElementById('alb');"
+                       " return !a.hidden && a.textContent; })()", 20,
+                       "the ALB line")
+    check("the page shows the ALB's sync mode", "ALB sync push" in shown,
+          repr(shown))
+    shown = b.wait_for("(() => { const t = document.getElementById('alb')"
+                       ".textContent; return t.includes('differs') && t; })()",
+                       20, "the disagreement on the page")
+    check("the page says the ALB forwards something else",
+          "ALB forwards source 4 / target 6" in shown, repr(shown))
+    confirm_action(b, "#btn-switchover", "dashboard aws switchover")
+    after = wait_weights({"source": 0, "target": 1})
+    check("switchover from the page (GET /weights)",
+          after == {"source": 0, "target": 1}, repr(after))
+    alb = b.wait_for("(() => { const t = document.getElementById('alb')"
+                     ".textContent; return t.includes('ALB forwards source 0"
+                     " / target 1') && t.includes('in sync') && t; })()", 20,
+                     "the ALB's accepted weights on the page")
+    check("the page shows the ALB accepted the new weights", alb, repr(alb))
+
+
 def main():
     scenario = sys.argv[1]
     b = cdp.Browser(os.path.join(os.environ["TMP"], "chromium-profile"))
     try:
         b.start()
         {"main": scenario_main, "token": scenario_token,
-         "forged": scenario_forged, "down": scenario_down}[scenario](b)
+         "forged": scenario_forged, "down": scenario_down,
+         "aws": scenario_aws}[scenario](b)
     except cdp.CDPError as e:
         fail("browser: %s" % e)
         if b.errors:
