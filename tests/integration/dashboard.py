@@ -283,6 +283,41 @@ def scenario_aws(b):
     check("the page shows the ALB accepted the new weights", alb, repr(alb))
 
 
+def scenario_ramp(b):
+    """With the ramp built in: the panel shows it, and starts and aborts it."""
+    b.navigate(URL)
+    b.wait_for("!document.getElementById('ramp').hidden", 15,
+               "the ramp panel appears")
+    ok("the ramp panel appears when GET /ramp answers")
+    confirm_action(b, "#btn-ramp-start", "dashboard test ramp")
+    deadline = time.monotonic() + 15
+    st = None
+    while time.monotonic() < deadline:
+        st = admin("GET", "/ramp")[1].get("state")
+        if st in ("running", "holding"):
+            break
+        time.sleep(0.2)
+    check("start from the page runs the ramp", st in ("running", "holding"),
+          repr(st))
+    shown = b.wait_for("(() => { const t = document.getElementById("
+                       "'ramp-body').textContent; return /running|holding/"
+                       ".test(t) && t.includes('error_rate') && t; })()", 15,
+                       "the ramp's state and checks shown")
+    check("the page shows the ramp's state and checks",
+          "error_rate" in shown, shown[:300])
+    confirm_action(b, "#btn-ramp-abort", "dashboard test abort")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        st = admin("GET", "/ramp")[1].get("state")
+        if st == "rolled_back":
+            break
+        time.sleep(0.2)
+    check("abort from the page rolls back", st == "rolled_back", repr(st))
+    w = wait_weights({"source": 100, "target": 0})
+    check("all weight back to source", w == {"source": 100, "target": 0},
+          repr(w))
+
+
 def main():
     scenario = sys.argv[1]
     b = cdp.Browser(os.path.join(os.environ["TMP"], "chromium-profile"))
@@ -290,7 +325,7 @@ def main():
         b.start()
         {"main": scenario_main, "token": scenario_token,
          "forged": scenario_forged, "down": scenario_down,
-         "aws": scenario_aws}[scenario](b)
+         "aws": scenario_aws, "ramp": scenario_ramp}[scenario](b)
     except cdp.CDPError as e:
         fail("browser: %s" % e)
         if b.errors:
