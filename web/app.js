@@ -308,7 +308,7 @@ function fmtUptime(s) {
 function renderWeightInputs() {
 	const box = $("weight-inputs");
 	for (const n of names()) {
-		let i = box.querySelector("input[data-b='" + n + "']");
+		let i = box.querySelector("input[data-b='" + CSS.escape(n) + "']");
 		if (!i) {
 			const lab = el("label", "winput", n);
 			i = el("input");
@@ -428,9 +428,9 @@ function renderBackends() {
 	const ns = names();
 	/* One card per backend, built once, updated in place. */
 	for (const n of [...box.children].map((c) => c.dataset.b))
-		if (!ns.includes(n)) box.querySelector("[data-b='" + n + "']").remove();
+		if (!ns.includes(n)) box.querySelector("[data-b='" + CSS.escape(n) + "']").remove();
 	ns.forEach((n, i) => {
-		let card = box.querySelector("[data-b='" + n + "']");
+		let card = box.querySelector("[data-b='" + CSS.escape(n) + "']");
 		if (!card) {
 			card = buildCard(n, i);
 			box.appendChild(card);
