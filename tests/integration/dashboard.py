@@ -12,6 +12,8 @@ import time
 import urllib.error
 import urllib.request
 
+# The source tree may be read-only (make distcheck): no __pycache__.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 
