@@ -50,6 +50,7 @@
 #include "switchover/log.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
+#include "switchover/web.h"
 
 #define ADMIN_BODY_MAX		(16 * 1024)	/* what a handler accepts */
 #define ADMIN_READ_MAX		(64 * 1024)	/* what evhttp reads at all */
@@ -73,6 +74,7 @@ static void	h_metrics(struct evhttp_request *, const char *);
 static void	h_healthz(struct evhttp_request *, const char *);
 static void	h_drain(struct evhttp_request *, const char *);
 static void	h_preflight(struct evhttp_request *, const char *);
+static void	h_web(struct evhttp_request *, const char *);
 
 static const struct route routes[] = {
 	{ "/weights", EVHTTP_REQ_GET | EVHTTP_REQ_PUT, "GET, PUT", 0,
@@ -84,6 +86,15 @@ static const struct route routes[] = {
 	{ "/healthz", EVHTTP_REQ_GET, "GET", 1, h_healthz },
 	{ "/drain", EVHTTP_REQ_POST, "POST", 0, h_drain },
 	{ "/preflight", EVHTTP_REQ_POST, "POST", 0, h_preflight },
+	/* The dashboard's files: open, the page asks for the token itself. */
+	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1, h_web },
+	{ "/ui", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1, h_web },
+	{ "/ui/app.js", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1,
+	    h_web },
+	{ "/ui/app.css", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1,
+	    h_web },
+	{ "/ui/favicon.svg", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1,
+	    h_web },
 };
 
 /*
@@ -162,15 +173,16 @@ phrase(int code)
 	}
 }
 
-/* Send doc (a reference this takes) as a JSON answer. */
+/* Send doc (a reference this takes) as JSON dumped with flags. */
 static void
-reply_json(struct evhttp_request *req, int code, json_t *doc)
+reply_json_flags(struct evhttp_request *req, int code, json_t *doc,
+    size_t flags)
 {
 	struct evbuffer	*b = evbuffer_new();
 	char		*text = NULL;
 
 	if (doc != NULL)
-		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		text = json_dumps(doc, flags | JSON_PRESERVE_ORDER |
 		    JSON_REAL_PRECISION(6));
 	json_decref(doc);
 	if (b == NULL || text == NULL) {
@@ -186,6 +198,13 @@ reply_json(struct evhttp_request *req, int code, json_t *doc)
 	    "Content-Type", "application/json");
 	evhttp_send_reply(req, code, phrase(code), b);
 	evbuffer_free(b);
+}
+
+/* Send doc (a reference this takes) as an indented JSON answer. */
+static void
+reply_json(struct evhttp_request *req, int code, json_t *doc)
+{
+	reply_json_flags(req, code, doc, JSON_INDENT(2));
 }
 
 /* {"error":{"type":...,"reason":...},"status":code}, as the proxy says. */
@@ -760,11 +779,86 @@ h_fallback(struct evhttp_request *req, const char *who)
 	all_to(req, who, "source", 1);
 }
 
-/* GET /stats: counters, latency, connections and split as JSON. */
+/*
+ * GET /stats: counters, latency, connections and split as JSON.  With
+ * ?history=N (0-300) also the last N seconds, second by second, and the
+ * weight changes, compact: what the dashboard polls.
+ */
 static void
 h_stats(struct evhttp_request *req, const char *who)
 {
-	reply_json(req, 200, stats_json(rt.cfg));
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*q = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char		*h;
+	struct evkeyvalq	 args;
+	json_t			*doc;
+	char			*end;
+	long			 n;
+
+	TAILQ_INIT(&args);
+	if (q == NULL || evhttp_parse_query_str(q, &args) == -1 ||
+	    (h = evhttp_find_header(&args, "history")) == NULL) {
+		reply_json(req, 200, stats_json(rt.cfg));
+		goto done;
+	}
+	n = strtol(h, &end, 10);
+	if (*h == '\0' || *end != '\0' || n < 0 || n > 300) {
+		reply_error(req, 400, "illegal_argument_exception", "history "
+		    "is a number of seconds, 0-300");
+		goto done;
+	}
+	doc = stats_json(rt.cfg);
+	if (stats_add_history(doc, rt.cfg, (int)n) == -1) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	reply_json_flags(req, 200, doc, JSON_COMPACT);
+done:
+	evhttp_clear_headers(&args);
+}
+
+/*
+ * GET / and /ui: the dashboard, and /ui/NAME its other files.  The page
+ * runs only its own script and style, can be framed by nobody, and sends
+ * no Referer (it would name the admin port).
+ */
+static void
+h_web(struct evhttp_request *req, const char *who)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = evhttp_uri_get_path(uri), *name;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const struct web_file	*f;
+	struct evbuffer		*b;
+
+	if (strcmp(path, "/") == 0 || strcmp(path, "/ui") == 0)
+		name = "index.html";
+	else
+		name = path + strlen("/ui/");
+	for (f = web_files; f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			break;
+	if (f->name == NULL) {
+		reply_error(req, 404, "not_found", "no such file: %.100s",
+		    path);
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add_reference(b, f->data, f->len, NULL, NULL) == -1) {
+		if (b != NULL)
+			evbuffer_free(b);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evhttp_add_header(out, "Content-Type", f->type);
+	evhttp_add_header(out, "Content-Security-Policy", "default-src 'self'; "
+	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "X-Frame-Options", "DENY");
+	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(out, "Cache-Control", "no-cache");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
 }
 
 /* GET /metrics: the same for Prometheus. */
@@ -794,16 +888,20 @@ h_healthz(struct evhttp_request *req, const char *who)
 		reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* POST /drain?backend=NAME: close that backend's client connections. */
+/*
+ * POST /drain?backend=NAME: close that backend's client connections.  An
+ * optional body {"reason":"..."} goes to the log with it.
+ */
 static void
 h_drain(struct evhttp_request *req, const char *who)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*q = uri ? evhttp_uri_get_query(uri) : NULL;
-	const char		*name;
+	const char		*name, *reason = NULL;
 	const struct sw_backend	*be;
 	struct evkeyvalq	 args;
 	struct drain_stats	 ds;
+	json_t			*body = NULL;
 	char			 err[256];
 
 	TAILQ_INIT(&args);
@@ -819,11 +917,15 @@ h_drain(struct evhttp_request *req, const char *who)
 		    "backend named \"%.64s\"", name);
 		goto done;
 	}
+	if ((body = body_object(req, 1)) == NULL ||
+	    body_reason(req, body, &reason) == -1)
+		goto done;
 	if (drain_backend(name, err, sizeof(err)) == -1) {
 		reply_error(req, 500, "drain_exception", "%s", err);
 		goto done;
 	}
-	log_info("admin: %s drains backend %s", who, name);
+	log_info("admin: %s drains backend %s%s%s", who, name,
+	    reason ? ": " : "", reason ? reason : "");
 	/* The workers mark their connections a moment from now: these
 	 * counters are from just before. */
 	drain_stats(&ds);
@@ -834,6 +936,7 @@ h_drain(struct evhttp_request *req, const char *who)
 	    "connections_pending_drain", (json_int_t)ds.pending,
 	    "closed_by_drain", (json_int_t)ds.closed_by_drain));
 done:
+	json_decref(body);
 	evhttp_clear_headers(&args);
 }
 

@@ -917,3 +917,30 @@ affinity_response_end(struct affinity_resp *ar, int slot, int complete,
 	free(ar);
 	return f.n;
 }
+
+/*
+ * The scan takes the lock a few hundred buckets at a time, so a request
+ * waiting on it never waits for the whole table.
+ */
+void
+affinity_count(uint64_t *n, size_t nslots)
+{
+	const size_t	chunk = 256;
+	uint64_t	now = now_ms();
+
+	memset(n, 0, nslots * sizeof(*n));
+	for (size_t b0 = 0; tab.e != NULL && b0 < tab.nbuckets; b0 += chunk) {
+		size_t end = b0 + chunk < tab.nbuckets ? b0 + chunk :
+		    tab.nbuckets;
+
+		pthread_mutex_lock(&tab.lock);
+		for (size_t i = b0 * AFF_WAYS; i < end * AFF_WAYS; i++) {
+			const struct aff_entry *e = &tab.e[i];
+
+			if (!AFF_FREE(e, now) && e->slot >= 0 &&
+			    (size_t)e->slot < nslots)
+				n[e->slot]++;
+		}
+		pthread_mutex_unlock(&tab.lock);
+	}
+}

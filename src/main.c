@@ -80,6 +80,7 @@ usage(FILE *f)
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
 "  GET /metrics (Prometheus)  GET /healthz  POST /drain?backend=NAME\n"
 "  POST /preflight (AWS; streams its steps as JSON lines)\n"
+"  GET / (or /ui): a live dashboard of both backends, in a browser\n"
 "Requests must name the admin API in Host (its address, localhost or\n"
 "[admin] allowed_hosts), and a browser's changes must come from its own\n"
 "origin: others get 403.\n"

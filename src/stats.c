@@ -6,6 +6,12 @@
  * newest is ring[head].  Windows are measured against real snapshot times,
  * so a late tick makes a window a little longer, never a rate wrong.
  * Scratch buffers are allocated once: a scrape allocates only its output.
+ *
+ * Beside the ring, each tick also keeps what the dashboard draws: one
+ * small record per second for the last SEC_LEN seconds (the difference
+ * between this snapshot and the one before, plus the gauges now), and the
+ * last weight changes with their wall-clock times.  Both are fixed
+ * arrays, filled in place.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "switchover/affinity.h"
 #include "switchover/aws/aws.h"
 #include "switchover/drain.h"
 #include "switchover/emf.h"
@@ -24,6 +31,36 @@
 #include "switchover/stats.h"
 
 #define RING_LEN	61	/* always one snapshot at least 60 s old */
+#define SEC_LEN		300	/* per-second history: 5 minutes */
+#define WCHG_LEN	32	/* weight changes remembered */
+
+/* Per-second series of one backend, in the order of sec_names[]. */
+enum sec_field {
+	SF_1XX, SF_2XX, SF_3XX, SF_4XX, SF_429, SF_5XX, SF_ERR,
+	SF_P50, SF_P99, SF_CLIENTS, SF_UPSTREAM, SF_NEW, SF_REUSED,
+	SF_PINNED, SF_MAX
+};
+
+/* JSON keys of the series; "4xx" counts no 429, "err" the proxy's own. */
+static const char *const sec_names[SF_MAX] = {
+	"1xx", "2xx", "3xx", "4xx", "429", "5xx", "err",
+	"p50_us", "p99_us", "clients", "upstream", "new", "reused", "pinned"
+};
+
+/* One second of history: counts over dt_ms, gauges at t_ms. */
+struct sec {
+	int64_t		t_ms;		/* wall clock, ms since the epoch */
+	uint32_t	dt_ms;		/* since the record before */
+	uint32_t	accepted;	/* client connections accepted */
+	uint32_t	drain_pending;	/* marked by a drain, still open */
+	uint32_t	v[SW_MAX_BACKENDS][SF_MAX];	/* by metric slot */
+};
+
+/* A weight change: the weights after it, by metric slot (-1: none). */
+struct wchg {
+	int64_t		t_ms;
+	int		w[SW_MAX_BACKENDS];
+};
 
 struct snap {
 	double			 t;
@@ -45,7 +82,11 @@ static struct {
 	struct snap		 ring[RING_LEN];
 	size_t			 head, n;
 	double			 t0;
-	struct worker_metrics	*live, *w10, *w60;
+	struct worker_metrics	*live, *w10, *w60, *dlt;
+	struct sec		*secs;		/* SEC_LEN, newest at sh */
+	size_t			 sh, sn;
+	struct wchg		 wchg[WCHG_LEN];	/* newest at wh */
+	size_t			 wh, wn;
 } st;
 
 /* Monotonic seconds. */
@@ -83,11 +124,118 @@ ring_ago(double now, double secs)
 	return &st.ring[(st.head + RING_LEN - (st.n - 1)) % RING_LEN];
 }
 
-/* The 1 s timer: snapshot the workers' sum. */
+/* Wall-clock milliseconds since the epoch. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* n, or the largest uint32_t when it does not fit. */
+static uint32_t
+u32(uint64_t n)
+{
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/*
+ * A gauge kept as two counters (opened - closed).  They are read one
+ * after the other while workers run, so the later may be a step ahead.
+ */
+static uint64_t
+gauge(uint64_t up, uint64_t down)
+{
+	return up > down ? up - down : 0;
+}
+
+/*
+ * Append one second of history: what happened from snapshot a to the
+ * later snapshot b (taken at wall-clock time t_ms), with pinned[slot]
+ * search contexts live now.
+ */
+static void
+sec_record(const struct snap *a, const struct snap *b, int64_t t_ms,
+    const uint64_t *pinned)
+{
+	const struct worker_metrics	*now = b->m, *d = st.dlt;
+	struct sec			*s;
+
+	metrics_sub(st.dlt, b->m, a->m);
+	st.sh = (st.sh + 1) % SEC_LEN;
+	if (st.sn < SEC_LEN)
+		st.sn++;
+	s = &st.secs[st.sh];
+	s->t_ms = t_ms;
+	s->dt_ms = u32((uint64_t)llround((b->t - a->t) * 1000));
+	s->accepted = u32(d->l.conns_accepted);
+	s->drain_pending = u32(gauge(now->l.drain_marked,
+	    now->l.drain_unmarked));
+	for (size_t i = 0; i < SW_MAX_BACKENDS; i++) {
+		const struct backend_metrics	*db = &d->b[i], *nb = &now->b[i];
+		uint32_t			*v = s->v[i];
+		uint64_t			 err = 0;
+
+		for (int e = 0; e < PERR_MAX; e++)
+			err += db->errors[e];
+		v[SF_1XX] = u32(db->responses[0]);
+		v[SF_2XX] = u32(db->responses[1]);
+		v[SF_3XX] = u32(db->responses[2]);
+		/* Read a moment apart from 4xx: never let it go below 0. */
+		v[SF_4XX] = u32(gauge(db->responses[3], db->responses_429));
+		v[SF_429] = u32(db->responses_429);
+		v[SF_5XX] = u32(db->responses[4]);
+		v[SF_ERR] = u32(err);
+		v[SF_P50] = u32(hist_quantile(&db->latency, 0.50));
+		v[SF_P99] = u32(hist_quantile(&db->latency, 0.99));
+		v[SF_CLIENTS] = u32(gauge(nb->clients_bound,
+		    nb->clients_unbound));
+		v[SF_UPSTREAM] = u32(gauge(nb->conns_opened, nb->conns_closed));
+		v[SF_NEW] = u32(db->conns_opened);
+		v[SF_REUSED] = u32(db->conns_reused);
+		v[SF_PINNED] = u32(pinned[i]);
+	}
+}
+
+/* Remember c's weights as changed at t_ms. */
+static void
+wchg_record(const struct sw_config *c, int64_t t_ms)
+{
+	struct wchg *w;
+
+	st.wh = (st.wh + 1) % WCHG_LEN;
+	if (st.wn < WCHG_LEN)
+		st.wn++;
+	w = &st.wchg[st.wh];
+	w->t_ms = t_ms;
+	for (size_t i = 0; i < SW_MAX_BACKENDS; i++)
+		w->w[i] = -1;
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (c->backends[i].metric_slot >= 0)
+			w->w[c->backends[i].metric_slot] = c->backends[i].weight;
+}
+
+/* Publish hook: note the moment the weights changed. */
+static void
+on_publish(const struct sw_config *old, const struct sw_config *cur,
+    void *arg)
+{
+	if (old != NULL && runtime_weights_changed(old, cur))
+		wchg_record(cur, wall_ms());
+}
+
+/* The 1 s timer: snapshot the workers' sum, and keep a second of history. */
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	const struct snap	*prev = &st.ring[st.head];
+	uint64_t		 pinned[SW_MAX_BACKENDS];
+
 	runtime_metrics(ring_next(mono_now()));
+	affinity_count(pinned, SW_MAX_BACKENDS);
+	sec_record(prev, &st.ring[st.head], wall_ms(), pinned);
 }
 
 int
@@ -100,14 +248,17 @@ stats_start(struct event_base *base)
 			goto fail;
 	if ((st.live = calloc(1, sizeof(*st.live))) == NULL ||
 	    (st.w10 = calloc(1, sizeof(*st.w10))) == NULL ||
-	    (st.w60 = calloc(1, sizeof(*st.w60))) == NULL)
+	    (st.w60 = calloc(1, sizeof(*st.w60))) == NULL ||
+	    (st.dlt = calloc(1, sizeof(*st.dlt))) == NULL ||
+	    (st.secs = calloc(SEC_LEN, sizeof(*st.secs))) == NULL)
 		goto fail;
 	st.t0 = mono_now();
 	st.head = RING_LEN - 1;
 	st.n = 0;
 	runtime_metrics(ring_next(st.t0));
 	if (base != NULL && ((st.timer = event_new(base, -1, EV_PERSIST,
-	    tick_cb, NULL)) == NULL || event_add(st.timer, &one) == -1))
+	    tick_cb, NULL)) == NULL || event_add(st.timer, &one) == -1 ||
+	    runtime_on_publish(on_publish, NULL) == -1))
 		goto fail;
 	return 0;
 fail:
@@ -125,6 +276,8 @@ stats_stop(void)
 	free(st.live);
 	free(st.w10);
 	free(st.w60);
+	free(st.dlt);
+	free(st.secs);
 	memset(&st, 0, sizeof(st));
 }
 
@@ -160,16 +313,6 @@ static double
 rate(uint64_t n, double secs)
 {
 	return secs > 0 ? (double)n / secs : 0;
-}
-
-/*
- * A gauge kept as two counters (opened - closed).  They are read one
- * after the other while workers run, so the later may be a step ahead.
- */
-static uint64_t
-gauge(uint64_t up, uint64_t down)
-{
-	return up > down ? up - down : 0;
 }
 
 /* {"count":N,"p50":ms,"p90":ms,"p99":ms,"max":ms} */
@@ -349,6 +492,84 @@ stats_json(const struct sw_config *c)
 	runtime_metrics(st.live);
 	view_fill(&v, c, st.live, mono_now());
 	return view_json(&v);
+}
+
+/* [v(oldest), ..., v(newest)] over the last n records, one field each. */
+#define SEC_ARRAY(arr, n, expr) do {					\
+	for (size_t k_ = (n); (arr) != NULL && k_ > 0; k_--) {		\
+		const struct sec *s = &st.secs[(st.sh + SEC_LEN - (k_ - 1)) % \
+		    SEC_LEN];						\
+									\
+		json_array_append_new((arr), json_integer((json_int_t)(expr))); \
+	}								\
+} while (0)
+
+/* The last n seconds of history for c's backends. */
+static json_t *
+history_json(const struct sw_config *c, size_t n)
+{
+	json_t *h, *bes = json_object(), *t = json_array(), *dt = json_array(),
+	    *acc = json_array(), *dp = json_array();
+
+	SEC_ARRAY(t, n, s->t_ms);
+	SEC_ARRAY(dt, n, s->dt_ms);
+	SEC_ARRAY(acc, n, s->accepted);
+	SEC_ARRAY(dp, n, s->drain_pending);
+	for (size_t i = 0; bes != NULL && i < c->nbackends; i++) {
+		int	 slot = c->backends[i].metric_slot;
+		json_t	*b = json_object();
+
+		for (int f = 0; b != NULL && slot >= 0 && f < SF_MAX; f++) {
+			json_t *a = json_array();
+
+			SEC_ARRAY(a, n, s->v[slot][f]);
+			json_object_set_new(b, sec_names[f], a);
+		}
+		json_object_set_new(bes, c->backends[i].name, b);
+	}
+	h = json_pack("{s:o, s:o, s:o, s:o, s:o}", "t", t, "dt", dt,
+	    "accepted", acc, "drain_pending", dp, "backends", bes);
+	return h;
+}
+#undef SEC_ARRAY
+
+/* [{"t":ms,"weights":{...}}, ...]: the remembered changes, oldest first. */
+static json_t *
+wchg_json(const struct sw_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t k = st.wn; a != NULL && k > 0; k--) {
+		const struct wchg	*w = &st.wchg[(st.wh + WCHG_LEN -
+					    (k - 1)) % WCHG_LEN];
+		json_t			*ws = json_object();
+
+		for (size_t i = 0; ws != NULL && i < c->nbackends; i++) {
+			int slot = c->backends[i].metric_slot;
+
+			if (slot >= 0 && w->w[slot] >= 0)
+				json_object_set_new(ws, c->backends[i].name,
+				    json_integer(w->w[slot]));
+		}
+		json_array_append_new(a, json_pack("{s:I, s:o}", "t",
+		    (json_int_t)w->t_ms, "weights", ws));
+	}
+	return a;
+}
+
+int
+stats_add_history(json_t *doc, const struct sw_config *c, int secs)
+{
+	size_t n = secs < 0 ? 0 : (size_t)secs;
+
+	if (n > st.sn)
+		n = st.sn;
+	if (doc == NULL || json_object_set_new(doc, "history",
+	    history_json(c, n)) == -1 || json_object_set_new(doc,
+	    "weight_changes", wchg_json(c)) == -1 || json_object_set_new(doc,
+	    "now_ms", json_integer((json_int_t)wall_ms())) == -1)
+		return -1;
+	return 0;
 }
 
 /* ---- Prometheus text format ---------------------------------------------- */

@@ -84,6 +84,8 @@ int	affinity_response_end(struct affinity_resp *ar, int slot, int complete,
 #define AFF_KEYS_REQUEST	0x04	/* scroll_id, pit_id, pit.id */
 void	affinity_json_ids(const char *text, size_t len, int keys,
 	    void (*fn)(void *, const char *, size_t), void *arg);
+/* Live ids per backend: n[slot] for slots below nslots (control thread). */
+void	affinity_count(uint64_t *n, size_t nslots);
 /* Remember / look up one id directly (tests). */
 void	affinity_put(const char *id, size_t len, int slot, uint64_t expires_ms);
 int	affinity_get(const char *id, size_t len, uint64_t now_ms, int ttl_ms);

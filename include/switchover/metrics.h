@@ -57,7 +57,6 @@ enum close_reason {
 struct backend_metrics {
 	uint64_t	requests;
 	uint64_t	responses[5];		/* 1xx .. 5xx from upstream */
-	uint64_t	responses_429;		/* of the 4xx: 429 (throttled) */
 	uint64_t	errors[PERR_MAX];	/* responses the proxy made */
 	uint64_t	retries;
 	uint64_t	tls_failures;		/* handshakes that failed */
@@ -69,6 +68,7 @@ struct backend_metrics {
 	uint64_t	clients_bound;		/* client conns whose backend */
 	uint64_t	clients_unbound;	/* ... this is: bound - unbound */
 	uint64_t	affinity_hits;		/* routed by a search context id */
+	uint64_t	responses_429;		/* overload: also in 4xx */
 	struct hist	latency;		/* request start .. response end */
 };
 

@@ -7,6 +7,8 @@
  * workers' counters into a ring of the last 61 seconds; a window ("the
  * last 10 s") is the live sum minus the snapshot that old.  Workers are
  * never asked for anything: they only ever write their own counters.
+ * The same tick keeps a per-second history of the last 5 minutes for the
+ * dashboard, and the publish hook notes when the weights changed.
  */
 #ifndef SWITCHOVER_STATS_H
 #define SWITCHOVER_STATS_H
@@ -23,6 +25,12 @@ int	 stats_start(struct event_base *base);
 void	 stats_stop(void);
 /* /stats for config c: a new JSON reference, or NULL (out of memory). */
 json_t	*stats_json(const struct sw_config *c);
+/*
+ * Add to a /stats document the last secs seconds (at most 300) of the
+ * per-second history ("history") and the last weight changes
+ * ("weight_changes"), for the dashboard.  0, or -1 (out of memory).
+ */
+int	 stats_add_history(json_t *doc, const struct sw_config *c, int secs);
 /* /metrics for config c, appended to out. */
 void	 stats_prometheus(struct evbuffer *out, const struct sw_config *c);
 

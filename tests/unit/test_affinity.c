@@ -218,6 +218,35 @@ test_table(void **state)
 	affinity_free();
 }
 
+/* Live ids counted per backend, across many lock chunks; expired not. */
+static void
+test_count(void **state)
+{
+	uint64_t	t = now_ms();
+	uint64_t	n[4];
+	char		id[32];
+
+	assert_int_equal(affinity_init(8192), 0);
+	affinity_count(n, 4);
+	assert_true(n[0] == 0 && n[1] == 0 && n[2] == 0 && n[3] == 0);
+	for (int i = 0; i < 600; i++) {
+		int k = snprintf(id, sizeof(id), "ctx-%d", i);
+
+		/* 300 on slot 1, 200 on slot 2, 100 already expired. */
+		affinity_put(id, (size_t)k, i < 300 ? 1 : 2, i < 500 ?
+		    t + 60000 : t - 1);
+	}
+	affinity_put("far", 3, 9, t + 60000);	/* a slot beyond nslots */
+	affinity_count(n, 4);
+	/* Buckets of 4 may overflow: most, never more than was put. */
+	assert_in_range(n[1], 280, 300);
+	assert_in_range(n[2], 180, 200);
+	assert_true(n[0] == 0 && n[3] == 0);
+	affinity_free();
+	affinity_count(n, 4);
+	assert_true(n[1] == 0);
+}
+
 /* A head with url and one optional header. */
 static void
 head(struct http_head *h, const char *url, const char *name, const char *val)
@@ -529,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_json_random),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_compressed),
 	};

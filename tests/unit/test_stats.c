@@ -274,6 +274,148 @@ test_prometheus(void **state)
 	free(text);
 }
 
+/* The array at history.backends.NAME.KEY (or history.KEY without name). */
+static json_t *
+series(json_t *doc, const char *name, const char *key)
+{
+	json_t *h = json_object_get(doc, "history");
+
+	if (name != NULL)
+		h = json_object_get(json_object_get(h, "backends"), name);
+	h = json_object_get(h, key);
+	assert_true(json_is_array(h));
+	return h;
+}
+
+#define ITEM(a, i)	json_integer_value(json_array_get((a), (i)))
+
+/*
+ * One second of history is the difference of two snapshots: 429 apart
+ * from the other 4xx, the proxy's own errors apart, that second's
+ * latency only, gauges as they are now; it keeps 300 s and says oldest
+ * first which weights changed when.
+ */
+static void
+test_history(void **state)
+{
+	struct fixture		*f = *state;
+	struct worker_metrics	*ma = calloc(1, sizeof(*ma));
+	struct worker_metrics	*mb = calloc(1, sizeof(*mb));
+	struct snap		 a = { 500.0, ma }, b = { 501.25, mb };
+	struct backend_metrics	*s, *t;
+	uint64_t		 pinned[SW_MAX_BACKENDS] = { 0 };
+	int			 ss = f->c->backends[0].metric_slot;
+	int			 ts = f->c->backends[1].metric_slot;
+	json_t			*d, *w;
+	struct sw_config	*c2;
+
+	assert_non_null(ma);
+	assert_non_null(mb);
+	/* Before the second: a slow past that must not show in it. */
+	s = &ma->b[ss];
+	s->responses[3] = 50;
+	s->responses_429 = 40;
+	hist_record(&s->latency, 2000000);
+	s->conns_opened = 3;
+	ma->l.conns_accepted = 10;
+	*mb = *ma;
+	s = &mb->b[ss];
+	t = &mb->b[ts];
+	/* In it: 90 2xx, 7 429s and 3 other 4xx, 2 proxy timeouts. */
+	s->responses[1] += 90;
+	s->responses[3] += 10;
+	s->responses_429 += 7;
+	s->errors[PERR_TIMEOUT] += 2;
+	for (int i = 0; i < 99; i++)
+		hist_record(&s->latency, 1000);
+	hist_record(&s->latency, 500000);
+	s->conns_opened += 4;
+	s->conns_reused += 96;
+	s->clients_bound = 12;
+	s->clients_unbound = 5;
+	t->clients_bound = 3;
+	t->clients_unbound = 4;		/* caught mid-way: 0, not 2^64-1 */
+	mb->l.conns_accepted += 6;
+	mb->l.drain_marked = 8;
+	mb->l.drain_unmarked = 2;
+	pinned[ss] = 11;
+	sec_record(&a, &b, 1700000000123LL, pinned);
+
+	assert_non_null(d = json_object());
+	assert_int_equal(stats_add_history(d, f->c, 300), 0);
+	assert_int_equal(json_array_size(series(d, NULL, "t")), 1);
+	assert_int_equal(ITEM(series(d, NULL, "t"), 0), 1700000000123LL);
+	assert_int_equal(ITEM(series(d, NULL, "dt"), 0), 1250);
+	assert_int_equal(ITEM(series(d, NULL, "accepted"), 0), 6);
+	assert_int_equal(ITEM(series(d, NULL, "drain_pending"), 0), 6);
+	assert_int_equal(ITEM(series(d, "source", "2xx"), 0), 90);
+	assert_int_equal(ITEM(series(d, "source", "4xx"), 0), 3);
+	assert_int_equal(ITEM(series(d, "source", "429"), 0), 7);
+	assert_int_equal(ITEM(series(d, "source", "err"), 0), 2);
+	assert_int_equal(ITEM(series(d, "source", "5xx"), 0), 0);
+	/* 99 at 1 ms, one at 0.5 s: p50 ~1 ms, p99 not the 2 s before. */
+	assert_in_range(ITEM(series(d, "source", "p50_us"), 0), 1000, 1130);
+	assert_in_range(ITEM(series(d, "source", "p99_us"), 0), 1000, 1130);
+	assert_int_equal(ITEM(series(d, "source", "new"), 0), 4);
+	assert_int_equal(ITEM(series(d, "source", "reused"), 0), 96);
+	assert_int_equal(ITEM(series(d, "source", "upstream"), 0), 7);
+	assert_int_equal(ITEM(series(d, "source", "clients"), 0), 7);
+	assert_int_equal(ITEM(series(d, "source", "pinned"), 0), 11);
+	assert_int_equal(ITEM(series(d, "target", "clients"), 0), 0);
+	assert_int_equal(ITEM(series(d, "target", "pinned"), 0), 0);
+	assert_int_equal(json_array_size(json_object_get(d,
+	    "weight_changes")), 0);
+	json_decref(d);
+
+	/* 400 more quiet seconds: the oldest go, the newest is last. */
+	*ma = *mb;
+	for (int k = 1; k <= 400; k++) {
+		a.t = b.t;
+		b.t += 1;
+		sec_record(&a, &b, 1700000000123LL + 1000LL * k, pinned);
+	}
+	assert_non_null(d = json_object());
+	assert_int_equal(stats_add_history(d, f->c, 1000), 0);
+	assert_int_equal(json_array_size(series(d, NULL, "t")), 300);
+	assert_int_equal(ITEM(series(d, NULL, "t"), 299),
+	    1700000000123LL + 400000);
+	assert_int_equal(ITEM(series(d, NULL, "t"), 0),
+	    1700000000123LL + 101000);
+	assert_int_equal(ITEM(series(d, NULL, "dt"), 299), 1000);
+	/* Nothing happened in those seconds. */
+	assert_int_equal(ITEM(series(d, "source", "2xx"), 299), 0);
+	assert_int_equal(ITEM(series(d, "source", "clients"), 299), 7);
+	json_decref(d);
+	/* Asked for 5: the newest 5. */
+	assert_non_null(d = json_object());
+	assert_int_equal(stats_add_history(d, f->c, 5), 0);
+	assert_int_equal(json_array_size(series(d, "target", "2xx")), 5);
+	assert_int_equal(ITEM(series(d, NULL, "t"), 4),
+	    1700000000123LL + 400000);
+	json_decref(d);
+
+	/* A weight change is remembered; a publish that keeps them is not. */
+	assert_non_null(c2 = config_parse("t.conf", conf, strlen(conf),
+	    &(struct config_errors){ 0 }));
+	assert_int_equal(runtime_assign_slots(c2), 0);
+	on_publish(f->c, c2, NULL);
+	c2->backends[0].weight = 0;
+	c2->backends[1].weight = 1;
+	on_publish(f->c, c2, NULL);
+	assert_non_null(d = json_object());
+	assert_int_equal(stats_add_history(d, f->c, 1), 0);
+	w = json_object_get(d, "weight_changes");
+	assert_int_equal(json_array_size(w), 1);
+	w = json_array_get(w, 0);
+	assert_true(json_integer_value(json_object_get(w, "t")) > 0);
+	assert_int_equal(at(w, "weights", "source", NULL), 0);
+	assert_int_equal(at(w, "weights", "target", NULL), 1);
+	json_decref(d);
+	config_unref(c2);
+	free(ma);
+	free(mb);
+}
+
 int
 main(void)
 {
@@ -281,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_ring_ago),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_history),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
