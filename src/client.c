@@ -898,6 +898,9 @@ client_finish(struct client *c)
 
 		if (c->status >= 100 && c->status < 600 && c->up_byte)
 			M_INC(m->responses[c->status / 100 - 1]);
+		/* The ramp counts 429 (rejected_execution) with the 5xx. */
+		if (c->status == 429 && c->up_byte)
+			M_INC(m->responses_429);
 		hist_record(&m->latency, dur);
 		M_ADD(m->bytes_up, c->req_bytes);
 		M_ADD(m->bytes_down, c->resp_bytes);

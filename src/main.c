@@ -32,6 +32,7 @@
 #include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/ramp.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
@@ -434,6 +435,8 @@ main(int argc, char *argv[])
 		fatal("out of memory for the affinity table");
 	if (aws_start(rt.base, cfg) == -1)
 		fatal("aws: cannot start; see above");
+	if (ramp_init(rt.base) == -1)
+		fatal("cannot start the ramp: out of memory");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -453,6 +456,7 @@ main(int argc, char *argv[])
 		worker_join(rt.workers[i]);
 	log_info("stopped");
 	admin_stop();
+	ramp_shutdown();
 	stats_stop();
 	aws_stop();
 	dns_stop();

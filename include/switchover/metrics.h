@@ -68,6 +68,7 @@ struct backend_metrics {
 	uint64_t	clients_bound;		/* client conns whose backend */
 	uint64_t	clients_unbound;	/* ... this is: bound - unbound */
 	uint64_t	affinity_hits;		/* routed by a search context id */
+	uint64_t	responses_429;		/* overload: also in 4xx */
 	struct hist	latency;		/* request start .. response end */
 };
 

@@ -90,6 +90,9 @@ static struct {
 	int			 pulling, adopting;
 	struct result		 pull_ok, pull_err;
 
+	aws_weights_cb		 rb_cb;		/* a read-back in flight */
+	void			*rb_arg;
+
 	struct preflight	*pf;
 	struct result		 pf_last;	/* code "" = ok */
 	int			 pf_ran;
@@ -539,6 +542,63 @@ pull_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	A.pulling = 1;
 	resolve_tgs(pull_resolved, NULL);
+}
+
+/* ---- read-back ----------------------------------------------------------- */
+
+/* A read-back ended: tell its caller (who may start the next one). */
+static void
+rb_end(const char *code, const char *msg, const int *w)
+{
+	struct aws_outcome	 o = { code == NULL, code, msg, 0 };
+	aws_weights_cb		 cb = A.rb_cb;
+
+	A.rb_cb = NULL;
+	if (cb != NULL)
+		cb(&o, w, A.rb_arg);
+}
+
+/* The rule came back: its two weights. */
+static void
+rb_described(const struct aws_result *r, void *arg)
+{
+	struct elbv2_forward	 f;
+	char			 err[400];
+	int			 idx[2], w[2];
+
+	if (!r->ok) {
+		rb_end(r->code, r->message, NULL);
+		return;
+	}
+	if (read_forward(r, &f, idx, err, sizeof(err)) != NULL) {
+		rb_end("InvalidResponse", err, NULL);
+		return;
+	}
+	w[SRC] = f.tg[idx[SRC]].weight;
+	w[TGT] = f.tg[idx[TGT]].weight;
+	elbv2_forward_free(&f);
+	rb_end(NULL, NULL, w);
+}
+
+/* Target groups known: read the rule. */
+static void
+rb_resolved(const char *code, const char *msg, void *arg)
+{
+	if (code != NULL)
+		rb_end(code, msg, NULL);
+	else if (describe_forward(rb_described, NULL) == -1)
+		rb_end("InternalError", "cannot queue the describe call", NULL);
+}
+
+int
+aws_read_weights(aws_weights_cb cb, void *arg)
+{
+	if (A.base == NULL || A.a->sync == AWS_SYNC_OFF || A.rb_cb != NULL)
+		return -1;
+	A.rb_cb = cb;
+	A.rb_arg = arg;
+	resolve_tgs(rb_resolved, NULL);
+	return 0;
 }
 
 /* ---- preflight ----------------------------------------------------------- */
