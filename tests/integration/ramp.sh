@@ -11,7 +11,8 @@ sw_init
 ramp_pair "" "" "steps = 10, 50, 100
 step_interval = 1s
 check_interval = 500ms
-min_requests = 20"
+min_requests = 20
+min_p99 = 5s"
 ramp_load 20
 sleep 1
 check "GET /ramp before: idle" idle "$(ramp_get .state)"
