@@ -784,13 +784,13 @@ ramp_begin(json_t *body, const char *who, char *err, size_t errlen)
 	const char	*reason;
 	int		 rc;
 
+	if ((rc = params_from(body, &p, &reason, err, errlen)) != 0)
+		return rc;
 	if (active() || R.state == RS_PAUSED) {
 		snprintf(err, errlen, "a ramp is %s at step %zu: abort it first",
 		    state_names[R.state], R.step + 1);
 		return 409;
 	}
-	if ((rc = params_from(body, &p, &reason, err, errlen)) != 0)
-		return rc;
 	if (config_backend(rt.cfg, "source") == NULL ||
 	    config_backend(rt.cfg, "target") == NULL) {
 		snprintf(err, errlen, "a ramp needs backends named source and "
