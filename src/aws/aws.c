@@ -64,6 +64,7 @@ struct preflight {
 	aws_done_cb	 done;
 	void		*arg;
 	int		 want;		/* tasks the target proxy needs */
+	int		 desired;	/* its desired count (>= want) */
 	int		 last_running, last_healthy;
 	time_t		 deadline;
 	struct event	*timer;
@@ -675,7 +676,13 @@ pf_health(const struct aws_result *r, void *arg)
 		pf_end("InvalidResponse", err);
 		return;
 	}
-	if (h.total > 0 && h.healthy == h.total) {
+	/*
+	 * Every registered target healthy is not enough: one of three
+	 * registered so far would take all the weight (ALB weighted groups
+	 * answer 503 while the rest register).
+	 */
+	if (h.total > 0 && h.healthy == h.total &&
+	    h.healthy >= A.pf->desired) {
 		snprintf(msg, sizeof(msg), "target group %s: %d/%d targets "
 		    "healthy, none draining", A.a->target_tg, h.healthy, h.total);
 		pf_say(0, "%s", msg);
@@ -683,8 +690,9 @@ pf_health(const struct aws_result *r, void *arg)
 		return;
 	}
 	snprintf(msg, sizeof(msg), "target group %s: %d/%d targets healthy, "
-	    "%d draining%s%s", A.a->target_tg, h.healthy, h.total, h.draining,
-	    h.example[0] ? "; e.g. " : "", h.example);
+	    "%d draining, %d healthy needed (the target service's desired "
+	    "count)%s%s", A.a->target_tg, h.healthy, h.total, h.draining,
+	    A.pf->desired, h.example[0] ? "; e.g. " : "", h.example);
 	if (h.healthy != A.pf->last_healthy || h.total == 0) {
 		A.pf->last_healthy = h.healthy;
 		pf_say(0, "waiting: %s", msg);
@@ -735,6 +743,8 @@ pf_target_polled(const struct aws_result *r, void *arg)
 		pf_again(msg);
 		return;
 	}
+	if (s.desired > A.pf->desired)
+		A.pf->desired = s.desired;
 	if (A.pf->last_running != s.running)
 		pf_say(0, "target proxy %s: %d tasks running", name, s.running);
 	A.pf->last_running = s.running;
@@ -804,6 +814,8 @@ pf_described(const struct aws_result *r, void *arg)
 		    "one task failing would stop all traffic", names[SRC],
 		    s[SRC].desired);
 	A.pf->want = s[SRC].desired > 1 ? s[SRC].desired : 1;
+	A.pf->desired = s[TGT].desired > A.pf->want ? s[TGT].desired :
+	    A.pf->want;
 	A.pf->last_running = s[TGT].running;
 	if (s[TGT].desired >= A.pf->want) {
 		pf_say(0, "target proxy %s already wants %d tasks (>= %d)",

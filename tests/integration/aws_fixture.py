@@ -2,6 +2,7 @@
 """boto3 helper for the AWS integration tests, against moto_server.
 
   aws_fixture.py ENDPOINT setup                  create VPC, ALB, target groups,
+                                                 3 targets in the target TG,
                                                  listener (source 1 / target 0,
                                                  sticky 1 h), a /_bulk rule (7/3),
                                                  ECS cluster and services; print
@@ -11,7 +12,8 @@
   aws_fixture.py ENDPOINT set-weights LISTENER S T
   aws_fixture.py ENDPOINT service CLUSTER NAME   print "DESIRED RUNNING"
   aws_fixture.py ENDPOINT scale CLUSTER NAME N   set desiredCount
-  aws_fixture.py ENDPOINT deregister TG_NAME     remove the fixture's target
+  aws_fixture.py ENDPOINT deregister TG_NAME     remove every registered target
+  aws_fixture.py ENDPOINT register TG_NAME N     exactly N targets registered
   aws_fixture.py ENDPOINT iam-user               create a user with a key; print it
 
 Credentials: FIXTURE_KEY_ID / FIXTURE_SECRET, else "testing".
@@ -38,6 +40,15 @@ def forward(listener):
     return act["ForwardConfig"]
 
 
+def targets(n):
+    return [{"Id": f"10.0.1.{10 + i}", "Port": 9200} for i in range(n)]
+
+
+def registered(arn):
+    return [{"Id": d["Target"]["Id"], "Port": d["Target"]["Port"]}
+            for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+
+
 def tg_arn(name):
     return elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
 
@@ -56,7 +67,7 @@ if cmd == "setup":
                                      TargetType="ip", HealthCheckPath="/",
                                      Matcher={"HttpCode": "200-499"})
         tgs.append(tg["TargetGroups"][0]["TargetGroupArn"])
-    elb.register_targets(TargetGroupArn=tgs[1], Targets=[{"Id": "10.0.1.10", "Port": 9200}])
+    elb.register_targets(TargetGroupArn=tgs[1], Targets=targets(3))
     listener = elb.create_listener(
         LoadBalancerArn=lb, Protocol="HTTP", Port=9200,
         DefaultActions=[{"Type": "forward", "ForwardConfig": {
@@ -99,7 +110,15 @@ elif cmd == "service":
     s = ecs.describe_services(cluster=args[0], services=[args[1]])["services"][0]
     print(s["desiredCount"], s["runningCount"])
 elif cmd == "deregister":
-    elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=[{"Id": "10.0.1.10", "Port": 9200}])
+    old = registered(tg_arn(args[0]))
+    if old:
+        elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=old)
+elif cmd == "register":
+    old = registered(tg_arn(args[0]))
+    if old:
+        elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=old)
+    if int(args[1]) > 0:
+        elb.register_targets(TargetGroupArn=tg_arn(args[0]), Targets=targets(int(args[1])))
 elif cmd == "scale":
     ecs.update_service(cluster=args[0], service=args[1], desiredCount=int(args[2]))
 elif cmd == "iam-user":
