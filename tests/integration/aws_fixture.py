@@ -9,6 +9,8 @@
                                                  shell assignments
   aws_fixture.py ENDPOINT weights LISTENER       print "SOURCE TARGET STICKY SECONDS"
   aws_fixture.py ENDPOINT rule-weights RULE      the same for a listener rule
+  aws_fixture.py ENDPOINT watch LISTENER SECONDS print "SOURCE TARGET" each time
+                                                 the listener's weights change
   aws_fixture.py ENDPOINT set-weights LISTENER S T
   aws_fixture.py ENDPOINT service CLUSTER NAME   print "DESIRED RUNNING"
   aws_fixture.py ENDPOINT scale CLUSTER NAME N   set desiredCount
@@ -100,6 +102,16 @@ elif cmd in ("weights", "rule-weights"):
     st = f.get("TargetGroupStickinessConfig", {})
     print(w[tg_arn("ALBSourceProxy-dev-TG")], w[tg_arn("ALBTargetProxy-dev-TG")],
           str(st.get("Enabled", False)).lower(), st.get("DurationSeconds", 0))
+elif cmd == "watch":
+    import time
+    end, last = time.monotonic() + float(args[1]), None
+    while time.monotonic() < end:
+        w = {g["TargetGroupArn"]: g["Weight"] for g in forward(args[0])["TargetGroups"]}
+        now = (w[tg_arn("ALBSourceProxy-dev-TG")], w[tg_arn("ALBTargetProxy-dev-TG")])
+        if now != last:
+            print(*now, flush=True)
+            last = now
+        time.sleep(0.05)
 elif cmd == "set-weights":
     st = forward(args[0]).get("TargetGroupStickinessConfig", {"Enabled": False})
     elb.modify_listener(ListenerArn=args[0], DefaultActions=[{"Type": "forward", "ForwardConfig": {
