@@ -603,6 +603,10 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	if (!active() || R.state == RS_PREFLIGHT)
 		return;
+	if (slot_of("source") == -1 || slot_of("target") == -1) {
+		pause_ramp("a reload removed backend source or target: paused");
+		return;
+	}
 	switch (R.phase) {
 	case PH_SYNC:
 		sync_tick();
@@ -906,7 +910,8 @@ ramp_json(void)
 		    (json_int_t)h->step, "target_percent", h->percent,
 		    "verdict", verdict_names[h->v], "detail", h->detail));
 	}
-	for (size_t i = 0; w != NULL && i < rt.cfg->nbackends; i++)
+	for (size_t i = 0; w != NULL && rt.cfg != NULL &&
+	    i < rt.cfg->nbackends; i++)
 		json_object_set_new(w, rt.cfg->backends[i].name,
 		    json_integer(rt.cfg->backends[i].weight));
 	return json_pack("{s:s, s:I, s:i, s:o, s:o, s:s, s:o, s:o, s:s, s:{s:I,"
