@@ -449,6 +449,22 @@ evaluate(char *why, size_t len)
 	return rc;
 }
 
+/* 100 % passed: the source's weight is 0; drain it, watch it go quiet. */
+static void
+drain_start(void)
+{
+	char	err[256];
+	int	s = slot_of("source");
+
+	if (drain_backend("source", err, sizeof(err)) == -1)
+		log_warn("ramp: drain of source: %s", err);
+	R.phase = PH_DRAIN;
+	R.phase_t0 = mono_now();
+	runtime_metrics(R.now);
+	R.drain_last = R.now->b[s].requests;
+	log_info("ramp: all traffic on target: draining the source");
+}
+
 /* WATCH: run the checks; pass, hold, fail, and move on when due. */
 static void
 watch_tick(void)
@@ -490,23 +506,10 @@ watch_tick(void)
 	R.last_v = V_PASS;
 	verdict(V_PASS, "%s; %s; %s", R.ck[CK_ERROR_RATE].note,
 	    R.ck[CK_P99].note, R.ck[CK_CONNECT].note);
-	if (R.step + 1 < R.p.nsteps) {
+	if (R.step + 1 < R.p.nsteps)
 		step_enter(R.step + 1);
-		return;
-	}
-	/* 100 %: the source's weight is 0; drain it and watch it go quiet. */
-	{
-		char err[256];
-		int s = slot_of("source");
-
-		if (drain_backend("source", err, sizeof(err)) == -1)
-			log_warn("ramp: drain of source: %s", err);
-		R.phase = PH_DRAIN;
-		R.phase_t0 = mono_now();
-		runtime_metrics(R.now);
-		R.drain_last = R.now->b[s].requests;
-		log_info("ramp: all traffic on target: draining the source");
-	}
+	else
+		drain_start();
 }
 
 /* The ramp is over: all on target, the source quiet (or given up on). */
@@ -682,7 +685,10 @@ preflight_done(const struct aws_outcome *o, void *arg)
 	step_enter(0);
 }
 
-/* Preflight progress: the log has it (aws says each step). */
+/*
+ * Preflight progress: nothing to add, the aws module logs each step and
+ * GET /ramp says "preflight" until it ends.
+ */
 static void
 preflight_step(const char *step, int warn, void *arg)
 {
