@@ -85,7 +85,7 @@ struct conn {
 };
 
 static const char	*opt_addr = "127.0.0.1", *opt_name = "backend";
-static const char	*opt_log;
+static const char	*opt_log, *opt_fail_file;
 static int		 opt_port, opt_threads = 1, opt_delay, opt_err_pct;
 static int		 opt_err_status = 503, opt_quiet, log_fd = -1;
 static uint64_t		 served, conns, handshakes, resumed;
@@ -433,6 +433,25 @@ answer(struct conn *c)
 
 	if (c->act != A_STATS && c->act != A_RESET)
 		__atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
+	/* -F: while the file exists, every normal request fails with -E. */
+	if (c->act <= A_OTHER && opt_fail_file != NULL &&
+	    access(opt_fail_file, F_OK) == 0) {
+		if (opt_err_status == 429)
+			evbuffer_add_printf(b, "{\"error\":{\"root_cause\":[{"
+			    "\"type\":\"rejected_execution_exception\","
+			    "\"reason\":\"rejected execution (queue capacity "
+			    "1000)\"}],\"type\":\"rejected_execution_"
+			    "exception\",\"reason\":\"rejected execution "
+			    "(queue capacity 1000)\"},\"status\":429}");
+		else
+			evbuffer_add_printf(b, "{\"error\":{\"type\":"
+			    "\"injected\",\"reason\":\"injected by -F\"},"
+			    "\"status\":%d}", opt_err_status);
+		respond(c, opt_err_status, opt_err_status == 429 ?
+		    "Too Many Requests" : "Injected", b);
+		evbuffer_free(b);
+		return 0;
+	}
 	if (c->act <= A_OTHER && opt_err_pct > 0) {
 		uint64_t k = ++c->th->normal;
 
@@ -825,7 +844,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: backend -p PORT [-a ADDR] [-n NAME] [-t THREADS] [-d DELAY_MS]\n"
-"               [-e ERROR_PCT] [-E STATUS] [-L REQUEST_LOG] [-q]\n"
+"               [-e ERROR_PCT] [-E STATUS] [-F FAIL_FILE] [-L REQUEST_LOG] [-q]\n"
 "               [-C CERT [-K KEY] [-A CLIENT_CA]]\n"
 "A keep-alive HTTP/1.1 server that stands in for a search cluster.\n"
 "  GET /              OpenSearch-like info naming -n\n"
@@ -839,6 +858,9 @@ usage(FILE *f)
 "  /_test/hang  /_test/close  /_test/reset  /_test/die-mid-body\n"
 "  /_test/die-mid-chunked  /_test/garbage  /_test/slow-headers/MS\n"
 "-e PCT answers exactly PCT%% of normal requests (per thread) with -E (503).\n"
+"-F FILE answers every normal request with -E while FILE exists (tests turn\n"
+"  a healthy backend bad mid-run); -E 429 sends OpenSearch's\n"
+"  rejected_execution_exception body.\n"
 "-C/-K speak TLS with this PEM certificate chain and key; -A also requires\n"
 "client certificates signed by CLIENT_CA.  /_backend/stats then tells\n"
 "tls_handshakes and tls_resumed; /_test/echo the connection's tls_sni and\n"
@@ -876,7 +898,7 @@ main(int argc, char *argv[])
 	struct event		*s1, *s2;
 	int			 ch, one = 1;
 
-	while ((ch = getopt(argc, argv, "a:p:n:t:d:e:E:L:qhC:K:A:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:n:t:d:e:E:F:L:qhC:K:A:")) != -1) {
 		switch (ch) {
 		case 'a': opt_addr = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -885,6 +907,7 @@ main(int argc, char *argv[])
 		case 'd': opt_delay = atoi(optarg); break;
 		case 'e': opt_err_pct = atoi(optarg); break;
 		case 'E': opt_err_status = atoi(optarg); break;
+		case 'F': opt_fail_file = optarg; break;
 		case 'L': opt_log = optarg; break;
 		case 'q': opt_quiet = 1; break;
 		case 'C': opt_cert = optarg; break;

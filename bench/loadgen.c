@@ -73,6 +73,7 @@ struct conn {
 	int			 done;		/* answer complete */
 	int			 connected;
 	int			 sticky;	/* sends the sticky header */
+	int			 parked;	/* in idle[], waiting for a slot */
 	double			 t_sent;	/* when the request was due */
 	char			 field[32];
 	size_t			 field_len;
@@ -514,7 +515,13 @@ conn_send(struct conn *c)
 		if (opt.max_reqs > 0 && sent >= opt.max_reqs && !stopping)
 			event_active(stop_ev, 0, 0);
 		else if (!stopping && opt.rate > 0) {
-			idle[nidle++] = c->id;
+			/* A connection closed and redialled while parked is
+			 * parked already: listing it twice would overrun
+			 * idle[] and send it two requests at once. */
+			if (!c->parked) {
+				c->parked = 1;
+				idle[nidle++] = c->id;
+			}
 			arm_tick();
 		}
 		return;
@@ -539,12 +546,17 @@ static void
 tickcb(evutil_socket_t fd, short what, void *arg)
 {
 	while (nidle > 0 && !stopping) {
-		double due;
+		struct conn	*c;
+		double		 due;
 
 		if (!take_slot(&due))
 			break;
 		slots_taken--;	/* conn_send takes it again */
-		conn_send(&conns[idle[--nidle]]);
+		c = &conns[idle[--nidle]];
+		c->parked = 0;
+		/* Redialling: its connect callback sends. */
+		if (c->connected && !c->busy)
+			conn_send(c);
 	}
 	if (nidle > 0 && !stopping)
 		arm_tick();

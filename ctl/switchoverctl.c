@@ -6,7 +6,8 @@
  * 2 usage error, 3 the admin API cannot be reached or answered nonsense,
  * 4 the proxy changed but the ALB did not accept (yet), or the source
  * still served requests when the watch ended, 5 the preflight failed
- * (nothing changed).
+ * (nothing changed), 6 a ramp rolled back, 7 a ramp was paused (by a
+ * person, on_failure = pause, or a weight change from outside).
  * Commands live in one table, cmds[]: a new one is a function and a line.
  */
 #define _GNU_SOURCE
@@ -28,6 +29,8 @@
 #define EXIT_UNREACH	3
 #define EXIT_BEHIND	4	/* proxy moved; ALB or source not in step */
 #define EXIT_PREFLIGHT	5
+#define EXIT_ROLLED_BACK	6
+#define EXIT_PAUSED	7
 #define DEFAULT_URL	"http://127.0.0.1:9901"
 #define REPLY_MAX	(8 * 1024 * 1024)
 #define TIMEOUT_S	10	/* a plain admin call */
@@ -629,6 +632,164 @@ cmd_switchover(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 	return rc != 0 ? rc : moved;
 }
 
+/* One line for a ramp history entry. */
+static void
+ramp_print_entry(const json_t *h)
+{
+	printf("ramp: step %.0f (target %.0f %%): %s: %s\n",
+	    num(h, "step", NULL), num(h, "target_percent", NULL),
+	    json_string_value(json_object_get(h, "verdict")),
+	    json_string_value(json_object_get(h, "detail")));
+}
+
+/* A ramp's state line: state, step, weights, reason. */
+static void
+ramp_print_state(const json_t *r)
+{
+	const char	*reason = json_string_value(json_object_get(r, "reason"));
+
+	printf("ramp %s: step %.0f of %zu, target %.0f %%",
+	    json_string_value(json_object_get(r, "state")),
+	    num(r, "step", NULL), json_array_size(json_object_get(r, "steps")),
+	    num(r, "target_percent", NULL));
+	if (reason != NULL && *reason != '\0')
+		printf(": %s", reason);
+	printf("\n");
+}
+
+/* The exit code a ramp's end state means; -1 while it is under way. */
+static int
+ramp_exit(const char *state)
+{
+	if (state == NULL)
+		return EXIT_UNREACH;
+	if (strcmp(state, "done") == 0)
+		return 0;
+	if (strcmp(state, "rolled_back") == 0)
+		return EXIT_ROLLED_BACK;
+	if (strcmp(state, "paused") == 0)
+		return EXIT_PAUSED;
+	if (strcmp(state, "idle") == 0)
+		return EXIT_PREFLIGHT;	/* the preflight stopped it */
+	return -1;
+}
+
+/* Sleep half a second, or less when interrupted. */
+static void
+half_second(void)
+{
+	struct timespec half = { 0, 500000000 };
+
+	while (nanosleep(&half, &half) == -1 && errno == EINTR && !interrupted)
+		;
+}
+
+/*
+ * ramp start: POST /ramp, then print each verdict as it comes (polling
+ * GET /ramp twice a second) until the ramp ends or ^C.
+ */
+static int
+ramp_start(struct ctl *c, int argc, char **argv)
+{
+	struct sigaction	 sa = { .sa_handler = on_signal };
+	json_t			*body = reason_body(c), *r = NULL;
+	double			 seen = -1;
+	int			 rc;
+
+	if (argc >= 1) {
+		json_t	*steps = json_array();
+		char	*copy = strdup(argv[0]), *tok, *save = NULL, *end;
+
+		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			long n = strtol(tok, &end, 10);
+
+			if (*end != '\0' || end == tok || n < 1 || n > 100) {
+				say("ramp start: \"%s\" is not a list of "
+				    "percentages like 10,50,100", argv[0]);
+				free(copy);
+				json_decref(steps);
+				json_decref(body);
+				return EXIT_USAGE;
+			}
+			json_array_append_new(steps, json_integer(n));
+		}
+		free(copy);
+		json_object_set_new(body, "steps", steps);
+	}
+	if (argc >= 2)
+		json_object_set_new(body, "step_interval", json_string(argv[1]));
+	rc = call(c, "POST", "/ramp", body, &r);
+	json_decref(body);
+	if (rc != 0)
+		return rc;
+	/* Verdicts from an earlier ramp are not this one's. */
+	json_decref(r);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (;;) {
+		json_t	*h, *e;
+		size_t	 i;
+
+		if ((rc = call(c, "GET", "/ramp", NULL, &r)) != 0)
+			return rc;
+		h = json_object_get(r, "history");
+		json_array_foreach(h, i, e) {
+			if (num(e, "seq", NULL) <= seen)
+				continue;
+			seen = num(e, "seq", NULL);
+			ramp_print_entry(e);
+		}
+		fflush(stdout);
+		rc = ramp_exit(json_string_value(json_object_get(r, "state")));
+		if (rc >= 0 || interrupted) {
+			ramp_print_state(r);
+			json_decref(r);
+			if (rc < 0)
+				say("stopped watching; the ramp goes on "
+				    "(switchoverctl ramp status)");
+			return rc < 0 ? 0 : rc;
+		}
+		json_decref(r);
+		half_second();
+	}
+}
+
+/* ramp start|pause|resume|abort|status. */
+static int
+cmd_ramp(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	static const char *const ctl[] = { "pause", "resume", "abort" };
+	json_t	*r = NULL, *body;
+	char	 path[32];
+	int	 rc;
+
+	if (strcmp(argv[0], "start") == 0 && argc <= 3)
+		return ramp_start(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "status") == 0 && argc == 1) {
+		if ((rc = call(c, "GET", "/ramp", NULL, &r)) != 0)
+			return rc;
+		ramp_print_state(r);
+		json_decref(r);
+		return 0;
+	}
+	for (size_t i = 0; argc == 1 && i < 3; i++) {
+		if (strcmp(argv[0], ctl[i]) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/ramp/%s", ctl[i]);
+		body = json_object();
+		rc = call(c, "POST", path, body, &r);
+		json_decref(body);
+		if (rc == 0)
+			ramp_print_state(r);
+		json_decref(r);
+		return rc;
+	}
+	say("usage: switchoverctl ramp start [STEPS [INTERVAL]] | pause | "
+	    "resume | abort | status");
+	return EXIT_USAGE;
+}
+
 static const struct cmd cmds[] = {
 	{ "status", "", "per-backend rates, latency and connections, once",
 	    0, 0, cmd_get, "/stats", print_table },
@@ -649,6 +810,11 @@ static const struct cmd cmds[] = {
 	    1, 1, cmd_drain, NULL, NULL },
 	{ "preflight", "", "AWS: scale the target proxy, wait until healthy",
 	    0, 0, cmd_preflight, NULL, NULL },
+	{ "ramp", "start|...", "progressive cutover: ramp start [STEPS "
+	    "[INTERVAL]] prints\n"
+	    "                         each verdict until done; ramp pause, "
+	    "resume, abort, status",
+	    1, 3, cmd_ramp, NULL, NULL },
 };
 
 static void
@@ -671,7 +837,8 @@ usage(FILE *f)
 	    "3 cannot reach the proxy,\n"
 	    "  4 the proxy moved but the ALB did not accept (yet), or the "
 	    "source still\n    served requests when the watch ended, "
-	    "5 the preflight failed (nothing changed)\n");
+	    "5 the preflight failed (nothing changed),\n"
+	    "  6 the ramp rolled back, 7 the ramp was paused\n");
 }
 
 /* Read a token file into an Authorization header line.  0, or -1. */

@@ -48,6 +48,7 @@
 #include "switchover/config.h"
 #include "switchover/drain.h"
 #include "switchover/log.h"
+#include "switchover/ramp.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
 #include "switchover/web.h"
@@ -75,6 +76,10 @@ static void	h_healthz(struct evhttp_request *, const char *);
 static void	h_drain(struct evhttp_request *, const char *);
 static void	h_preflight(struct evhttp_request *, const char *);
 static void	h_web(struct evhttp_request *, const char *);
+static void	h_ramp(struct evhttp_request *, const char *);
+static void	h_ramp_pause(struct evhttp_request *, const char *);
+static void	h_ramp_resume(struct evhttp_request *, const char *);
+static void	h_ramp_abort(struct evhttp_request *, const char *);
 
 static const struct route routes[] = {
 	{ "/weights", EVHTTP_REQ_GET | EVHTTP_REQ_PUT, "GET, PUT", 0,
@@ -95,6 +100,10 @@ static const struct route routes[] = {
 	    h_web },
 	{ "/ui/favicon.svg", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", 1,
 	    h_web },
+	{ "/ramp", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "GET, POST", 0, h_ramp },
+	{ "/ramp/pause", EVHTTP_REQ_POST, "POST", 0, h_ramp_pause },
+	{ "/ramp/resume", EVHTTP_REQ_POST, "POST", 0, h_ramp_resume },
+	{ "/ramp/abort", EVHTTP_REQ_POST, "POST", 0, h_ramp_abort },
 };
 
 /*
@@ -1017,6 +1026,62 @@ h_preflight(struct evhttp_request *req, const char *who)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/x-ndjson");
 	evhttp_send_reply_start(req, 200, "OK");
+}
+
+/* ---- ramp (the state machine is src/ramp.c) -------------------------------- */
+
+/* GET /ramp: where the ramp is.  POST /ramp: start one. */
+static void
+h_ramp(struct evhttp_request *req, const char *who)
+{
+	json_t	*body;
+	char	 err[512];
+	int	 code;
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+		if ((body = body_object(req, 1)) == NULL)
+			return;
+		code = ramp_begin(body, who, err, sizeof(err));
+		json_decref(body);
+		if (code != 0) {
+			reply_error(req, code, code == 409 ?
+			    "illegal_state_exception" :
+			    "illegal_argument_exception", "%s", err);
+			return;
+		}
+	}
+	reply_json(req, 200, ramp_json());
+}
+
+/* POST /ramp/pause|resume|abort through fn, then where the ramp is. */
+static void
+ramp_control(struct evhttp_request *req, const char *who,
+    int (*fn)(const char *, char *, size_t))
+{
+	char err[512];
+
+	if (fn(who, err, sizeof(err)) != 0)
+		reply_error(req, 409, "illegal_state_exception", "%s", err);
+	else
+		reply_json(req, 200, ramp_json());
+}
+
+static void
+h_ramp_pause(struct evhttp_request *req, const char *who)
+{
+	ramp_control(req, who, ramp_pause);
+}
+
+static void
+h_ramp_resume(struct evhttp_request *req, const char *who)
+{
+	ramp_control(req, who, ramp_resume);
+}
+
+static void
+h_ramp_abort(struct evhttp_request *req, const char *who)
+{
+	ramp_control(req, who, ramp_abort);
 }
 
 /* ---- dispatch and auth ---------------------------------------------------- */

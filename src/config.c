@@ -277,6 +277,17 @@ config_defaults(struct sw_config *c)
 	c->aws.request_timeout_ms = 10000;
 	c->aws.preflight_timeout_ms = 600000;
 	c->cloudwatch.interval_ms = 60000;
+	c->ramp.nsteps = 6;
+	memcpy(c->ramp.steps, (const int[]){ 1, 5, 10, 25, 50, 100 },
+	    6 * sizeof(int));
+	c->ramp.step_interval_ms = 60000;
+	c->ramp.check_interval_ms = 5000;
+	c->ramp.min_requests = 100;
+	c->ramp.max_error_rate_delta = 1.0;
+	c->ramp.max_p99_ratio = 2.0;
+	c->ramp.min_p99_ms = 20;
+	c->ramp.max_connect_errors = 0;
+	c->ramp.failure_limit = 2;
 }
 
 /* Replace *dst with a copy of v. */
@@ -527,7 +538,7 @@ static void
 parse_section(struct parse_ctx *p, char *s)
 {
 	static const char *const plain[] = { "proxy", "upstream", "routing",
-	    "drain", "affinity", "admin", "state", "aws", "cloudwatch" };
+	    "drain", "affinity", "admin", "state", "aws", "cloudwatch", "ramp" };
 	char	*name;
 
 	p->backend = NULL;
@@ -601,6 +612,9 @@ static const struct {
 	{ "aws", "request_timeout", offsetof(struct sw_config, aws.request_timeout_ms) },
 	{ "aws", "preflight_timeout", offsetof(struct sw_config, aws.preflight_timeout_ms) },
 	{ "cloudwatch", "interval", offsetof(struct sw_config, cloudwatch.interval_ms) },
+	{ "ramp", "step_interval", offsetof(struct sw_config, ramp.step_interval_ms) },
+	{ "ramp", "check_interval", offsetof(struct sw_config, ramp.check_interval_ms) },
+	{ "ramp", "min_p99", offsetof(struct sw_config, ramp.min_p99_ms) },
 };
 
 /* [aws] string keys, also walked by config_clone() and config_unref(). */
@@ -652,6 +666,107 @@ parse_cloudwatch(struct parse_ctx *p, const char *key, const char *val)
 			cerr(p, "dimensions: \"%s\" is not backend", val);
 	} else
 		cerr(p, "unknown key \"%s\" in [cloudwatch]", key);
+}
+
+int
+config_ramp_steps_check(const int *steps, size_t n, char *err, size_t errlen)
+{
+	if (n == 0 || n > SW_RAMP_MAX_STEPS) {
+		snprintf(err, errlen, "steps: 1 to %d steps", SW_RAMP_MAX_STEPS);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (steps[i] < 1 || steps[i] > 100 ||
+		    (i > 0 && steps[i] <= steps[i - 1])) {
+			snprintf(err, errlen, "steps: percentages must be "
+			    "1-100 and strictly increasing");
+			return -1;
+		}
+	if (steps[n - 1] != 100) {
+		snprintf(err, errlen, "steps: the last step must be 100");
+		return -1;
+	}
+	return 0;
+}
+
+/* A [ramp] number in lo..hi (percent points, a ratio); 0 or -1. */
+static int
+parse_real(const char *s, double lo, double hi, double *out)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < lo ||
+	    v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One key of [ramp] other than the durations. */
+static void
+parse_ramp_key(struct parse_ctx *p, const char *key, const char *val)
+{
+	struct sw_ramp	*r = &p->cfg->ramp;
+	char		*copy, *tok, *save = NULL, err[128];
+	int		 steps[SW_RAMP_MAX_STEPS];
+	size_t		 n = 0;
+
+	if (strcmp(key, "steps") == 0) {
+		if ((copy = strdup(val)) == NULL) {
+			cerr(p, "out of memory");
+			return;
+		}
+		for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+		    tok = strtok_r(NULL, ", \t", &save)) {
+			if (n == SW_RAMP_MAX_STEPS ||
+			    parse_int(tok, 1, 100, &steps[n]) == -1) {
+				n = 0;
+				break;
+			}
+			n++;
+		}
+		free(copy);
+		if (n == 0)
+			cerr(p, "steps: \"%s\" is not a list of percentages "
+			    "1-100 (at most %d)", val, SW_RAMP_MAX_STEPS);
+		else if (config_ramp_steps_check(steps, n, err,
+		    sizeof(err)) == -1)
+			cerr(p, "%s (got \"%s\")", err, val);
+		else {
+			memcpy(r->steps, steps, n * sizeof(int));
+			r->nsteps = n;
+		}
+	} else if (strcmp(key, "min_requests") == 0) {
+		if (parse_int(val, 1, 100000000, &r->min_requests) == -1)
+			cerr(p, "min_requests: \"%s\" is not 1-100000000", val);
+	} else if (strcmp(key, "max_error_rate_delta") == 0) {
+		if (parse_real(val, 0, 100, &r->max_error_rate_delta) == -1)
+			cerr(p, "max_error_rate_delta: \"%s\" is not a number "
+			    "of percent points 0-100", val);
+	} else if (strcmp(key, "max_p99_ratio") == 0) {
+		if (parse_real(val, 1, 1000, &r->max_p99_ratio) == -1)
+			cerr(p, "max_p99_ratio: \"%s\" is not a ratio 1-1000",
+			    val);
+	} else if (strcmp(key, "max_connect_errors") == 0) {
+		if (parse_int(val, 0, 100000000, &r->max_connect_errors) == -1)
+			cerr(p, "max_connect_errors: \"%s\" is not a count",
+			    val);
+	} else if (strcmp(key, "failure_limit") == 0) {
+		if (parse_int(val, 1, 1000, &r->failure_limit) == -1)
+			cerr(p, "failure_limit: \"%s\" is not 1-1000", val);
+	} else if (strcmp(key, "on_failure") == 0) {
+		if (strcmp(val, "rollback") == 0)
+			r->on_failure = RAMP_ON_FAILURE_ROLLBACK;
+		else if (strcmp(val, "pause") == 0)
+			r->on_failure = RAMP_ON_FAILURE_PAUSE;
+		else
+			cerr(p, "on_failure: \"%s\" is not rollback or pause",
+			    val);
+	} else
+		cerr(p, "unknown key \"%s\" in [ramp]", key);
 }
 
 /* Handle one key = value in the current section. */
@@ -855,7 +970,9 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 			c->aws.sync = (enum sw_aws_sync)i;
 	} else if (strcmp(p->section, "cloudwatch") == 0)
 		parse_cloudwatch(p, key, val);
-	else if (strcmp(p->section, "aws") == 0) {
+	else if (strcmp(p->section, "ramp") == 0) {
+		parse_ramp_key(p, key, val);
+	} else if (strcmp(p->section, "aws") == 0) {
 		for (size_t i = 0; i < NAWS_STRS; i++)
 			if (strcmp(key, aws_strs[i].key) == 0) {
 				if (*val != '\0')
@@ -1032,6 +1149,10 @@ config_check(struct parse_ctx *p)
 	if (c->cloudwatch.interval_ms < 10000 ||
 	    c->cloudwatch.interval_ms > 300000)
 		cerr(p, "[cloudwatch] interval must be 10s-5m");
+	if (c->ramp.step_interval_ms < 500 || c->ramp.check_interval_ms < 100 ||
+	    c->ramp.check_interval_ms > c->ramp.step_interval_ms)
+		cerr(p, "[ramp] step_interval must be at least 500ms and "
+		    "check_interval 100ms up to step_interval");
 }
 
 struct sw_config *

@@ -36,6 +36,7 @@
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/notify.h"
+#include "switchover/ramp.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
@@ -520,6 +521,8 @@ main(int argc, char *argv[])
 		fatal("out of memory for the affinity table");
 	if (aws_start(rt.base, cfg) == -1)
 		fatal("aws: cannot start; see above");
+	if (ramp_init(rt.base) == -1)
+		fatal("cannot start the ramp: out of memory");
 	for (int i = 0; i < nworkers; i++)
 		if (worker_start(rt.workers[i]) == -1)
 			fatal("cannot start worker thread %d", i);
@@ -541,6 +544,7 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	admin_stop();
 	emf_stop();
+	ramp_shutdown();
 	stats_stop();
 	aws_stop();
 	dns_stop();

@@ -35,6 +35,8 @@ static size_t nhooks;
 
 /* The weights the config file said at the last load (start or SIGHUP). */
 static struct state_weights file_weights;
+/* The ramp's position, saved with the weights; and the one read at start. */
+static struct state_ramp ramp_note, ramp_restored;
 
 int
 runtime_assign_slots(struct sw_config *c)
@@ -192,6 +194,7 @@ runtime_set_weights_warn(const int *w, const char *who, const char *reason,
 		next->backends[i].weight = w[i];
 	state_from_config(&old, cur);
 	state_from_config(&now, next);
+	now.ramp = ramp_note;
 	weights_str(&now, desc, sizeof(desc));
 	/*
 	 * Durable before it is served: a crash never forgets an ack'ed
@@ -240,6 +243,7 @@ runtime_restore(struct sw_config *c, char *err, size_t errlen)
 		return 0;
 	if ((r = state_load(c->state_file, &saved, err, errlen)) <= 0)
 		return r;
+	ramp_restored = saved.ramp;
 	for (size_t i = 0; i < c->nbackends; i++)
 		w[i] = c->backends[i].weight;
 	for (size_t i = 0; i < saved.n; i++) {
@@ -284,6 +288,7 @@ runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 		c->backends[i].weight = w[i];
 	state_from_config(&old, rt.cfg);
 	state_from_config(&now, c);
+	now.ramp = ramp_note;
 	if (c->state_file != NULL && (runtime_weights_changed(rt.cfg, c) ||
 	    rt.cfg->state_file == NULL ||
 	    strcmp(rt.cfg->state_file, c->state_file) != 0) &&
@@ -295,4 +300,31 @@ runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 		log_warn("audit log: %s", aerr);
 	file_weights = fromfile;
 	return 0;
+}
+
+void
+runtime_set_ramp(const struct state_ramp *r)
+{
+	memset(&ramp_note, 0, sizeof(ramp_note));
+	if (r != NULL && r->active)
+		ramp_note = *r;
+}
+
+int
+runtime_save(char *err, size_t errlen)
+{
+	struct state_weights now;
+
+	if (rt.cfg->state_file == NULL)
+		return 0;
+	state_from_config(&now, rt.cfg);
+	now.ramp = ramp_note;
+	return state_save(rt.cfg->state_file, &now, err, errlen);
+}
+
+int
+runtime_restored_ramp(struct state_ramp *r)
+{
+	*r = ramp_restored;
+	return ramp_restored.active;
 }

@@ -64,6 +64,58 @@ weights_json(const struct state_weights *sw)
 	return o;
 }
 
+/* {"step":i,"steps":[...]}: a new reference, or NULL. */
+static json_t *
+ramp_json(const struct state_ramp *r)
+{
+	json_t *steps = json_array();
+
+	for (size_t i = 0; steps != NULL && i < r->nsteps; i++)
+		json_array_append_new(steps, json_integer(r->steps[i]));
+	return json_pack("{s:I, s:o?}", "step", (json_int_t)r->step, "steps",
+	    steps);
+}
+
+/* The optional "ramp" object of a state file into r.  0, or -1 with err. */
+static int
+ramp_load(const char *path, json_t *o, struct state_ramp *r, char *err,
+    size_t errlen)
+{
+	json_t		*steps = json_object_get(o, "steps"), *v;
+	json_t		*step = json_object_get(o, "step");
+	char		 why[128];
+	size_t		 i;
+
+	if (!json_is_object(o) || !json_is_array(steps) ||
+	    !json_is_integer(step) ||
+	    json_array_size(steps) > SW_RAMP_MAX_STEPS) {
+		seterr(err, errlen, "%s: \"ramp\" is not {\"step\":N,"
+		    "\"steps\":[...]}", path);
+		return -1;
+	}
+	json_array_foreach(steps, i, v) {
+		json_int_t n = json_integer_value(v);
+
+		r->steps[i] = json_is_integer(v) && n >= 0 && n <= 100 ?
+		    (int)n : -1;
+	}
+	r->nsteps = json_array_size(steps);
+	if (config_ramp_steps_check(r->steps, r->nsteps, why,
+	    sizeof(why)) == -1) {
+		seterr(err, errlen, "%s: ramp %s", path, why);
+		return -1;
+	}
+	if (json_integer_value(step) < 0 ||
+	    (size_t)json_integer_value(step) >= r->nsteps) {
+		seterr(err, errlen, "%s: ramp step is not one of its steps",
+		    path);
+		return -1;
+	}
+	r->step = (size_t)json_integer_value(step);
+	r->active = 1;
+	return 0;
+}
+
 /* Current UTC time as 2026-11-24T09:30:00.123Z. */
 static void
 now_iso(char *buf, size_t len)
@@ -124,6 +176,8 @@ state_save(const char *path, const struct state_weights *sw, char *err,
 	now_iso(when, sizeof(when));
 	if ((doc = json_pack("{s:o?, s:s}", "weights", weights_json(sw),
 	    "saved", when)) == NULL ||
+	    (sw->ramp.active && json_object_set_new(doc, "ramp",
+	    ramp_json(&sw->ramp)) == -1) ||
 	    (text = json_dumps(doc, JSON_SORT_KEYS)) == NULL ||
 	    asprintf(&tmp, "%s.tmp", path) == -1) {
 		tmp = NULL;
@@ -247,6 +301,9 @@ state_load(const char *path, struct state_weights *sw, char *err,
 		seterr(err, errlen, "%s: every weight is 0", path);
 		goto fail;
 	}
+	if (json_object_get(doc, "ramp") != NULL && ramp_load(path,
+	    json_object_get(doc, "ramp"), &sw->ramp, err, errlen) == -1)
+		goto fail;
 	rc = 1;
 fail:
 	json_decref(doc);

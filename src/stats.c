@@ -27,6 +27,7 @@
 #include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/ramp.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
 
@@ -390,6 +391,8 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 	    gauge(a->clients_bound, a->clients_unbound)));
 	json_object_set_new(o, "affinity_hits",
 	    json_integer((json_int_t)a->affinity_hits));
+	json_object_set_new(o, "responses_429",
+	    json_integer((json_int_t)a->responses_429));
 	json_object_set_new(o, "tls_failures",
 	    json_integer((json_int_t)a->tls_failures));
 	return o;
@@ -481,7 +484,20 @@ view_json(const struct view *v)
 	/* Only with [aws]: switchoverctl learns from it that AWS is on. */
 	if (doc != NULL && aws_enabled())
 		json_object_set_new(doc, "aws", aws_status_json());
+	if (doc != NULL)
+		json_object_set_new(doc, "ramp", ramp_json());
 	return doc;
+}
+
+double
+stats_window(double secs, struct worker_metrics *out)
+{
+	double			 now = mono_now();
+	const struct snap	*s = ring_ago(now, secs);
+
+	runtime_metrics(st.live);
+	metrics_sub(out, st.live, s->m);
+	return now - s->t;
 }
 
 json_t *
@@ -811,6 +827,7 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 	evbuffer_add_printf(out, "switchover_emf_lines_total{result=\"written\"}"
 	    " %llu\nswitchover_emf_lines_total{result=\"dropped\"} %llu\n",
 	    (unsigned long long)emf_written, (unsigned long long)emf_dropped);
+	ramp_prometheus(out);
 	prom_family(out, "uptime_seconds", "gauge",
 	    "Seconds since the proxy started.");
 	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);

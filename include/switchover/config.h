@@ -62,6 +62,28 @@ struct sw_cloudwatch {
 	char			*namespace;	/* NULL: "switchover" */
 };
 
+#define SW_RAMP_MAX_STEPS	32
+
+enum sw_ramp_on_failure {
+	RAMP_ON_FAILURE_ROLLBACK = 0,	/* all weight back to source at once */
+	RAMP_ON_FAILURE_PAUSE,		/* hold the weights, wait for a person */
+};
+
+/* [ramp]: a progressive cutover, see conf/switchover.conf and ramp.h. */
+struct sw_ramp {
+	int			 steps[SW_RAMP_MAX_STEPS];	/* target % */
+	size_t			 nsteps;
+	int			 step_interval_ms;
+	int			 check_interval_ms;
+	int			 min_requests;
+	double			 max_error_rate_delta;	/* percent points */
+	double			 max_p99_ratio;
+	int			 min_p99_ms;	/* target p99 below: always ok */
+	int			 max_connect_errors;
+	int			 failure_limit;
+	enum sw_ramp_on_failure	 on_failure;
+};
+
 struct sw_server {
 	char			*host;		/* as written: name or literal */
 	uint16_t		 port;
@@ -173,6 +195,7 @@ struct sw_config {
 
 	struct sw_aws		 aws;
 	struct sw_cloudwatch	 cloudwatch;
+	struct sw_ramp		 ramp;
 
 	struct sw_backend	 backends[SW_MAX_BACKENDS];
 	size_t			 nbackends;
@@ -207,6 +230,13 @@ struct sw_backend	*config_backend(const struct sw_config *, const char *name);
 /* Copy weights into the config if backends match; -1 with msg if not. */
 int			 config_weights_valid(const int *w, size_t n);
 
+/*
+ * Ramp steps, strictly increasing target percentages 1-100 ending at
+ * 100.  0, or -1 with a message in err.  Shared by [ramp] steps and a
+ * POST /ramp body.
+ */
+int	 config_ramp_steps_check(const int *steps, size_t n, char *err,
+	    size_t errlen);
 /* Helpers shared with the admin API and state file. */
 int	 config_parse_duration_ms(const char *s, int *out);
 int	 config_parse_size(const char *s, size_t *out);

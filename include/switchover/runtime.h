@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct event_base;
+struct state_ramp;
 struct sw_config;
 struct worker;
 struct worker_metrics;
@@ -83,5 +84,15 @@ int	runtime_restore(struct sw_config *c, char *err, size_t errlen);
  */
 int	runtime_reload_weights(struct sw_config *fresh, char *err,
 	    size_t errlen);
+
+/*
+ * The ramp's position, saved with every weight change from now on (NULL
+ * or inactive: none), so that the state file always says where a ramp
+ * was.  runtime_save() writes it at once, weights unchanged.
+ */
+void	runtime_set_ramp(const struct state_ramp *r);
+int	runtime_save(char *err, size_t errlen);
+/* The ramp the state file held at start-up: 1 (r filled) or 0. */
+int	runtime_restored_ramp(struct state_ramp *r);
 
 #endif

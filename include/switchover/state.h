@@ -21,12 +21,25 @@ struct state_weight {
 	int	weight;
 };
 
+/*
+ * A ramp under way, saved with the weights ({"ramp":{"step":1,"steps":
+ * [10,50,100]}}) so that a restart comes back paused where it was.  A
+ * file without the key (every file before the ramp) has none.
+ */
+struct state_ramp {
+	int	active;
+	size_t	step;				/* index into steps */
+	size_t	nsteps;
+	int	steps[SW_RAMP_MAX_STEPS];
+};
+
 struct state_weights {
 	struct state_weight	w[SW_MAX_BACKENDS];
 	size_t			n;
+	struct state_ramp	ramp;		/* active 0: none */
 };
 
-/* Weights of a config, in its backend order. */
+/* Weights of a config, in its backend order (no ramp). */
 void	state_from_config(struct state_weights *, const struct sw_config *);
 /*
  * Replace PATH with sw, durably.  0; -1 with err filled when PATH is

@@ -23,6 +23,12 @@ struct evbuffer;
 /* Take the first snapshot and start the 1 s timer.  0, or -1. */
 int	 stats_start(struct event_base *base);
 void	 stats_stop(void);
+struct worker_metrics;
+/*
+ * out = the workers' counters now minus the newest snapshot at least
+ * secs old (the oldest when none is): a window of the returned length.
+ */
+double	 stats_window(double secs, struct worker_metrics *out);
 /* /stats for config c: a new JSON reference, or NULL (out of memory). */
 json_t	*stats_json(const struct sw_config *c);
 /*

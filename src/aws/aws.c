@@ -64,6 +64,7 @@ struct preflight {
 	aws_done_cb	 done;
 	void		*arg;
 	int		 want;		/* tasks the target proxy needs */
+	int		 desired;	/* its desired count (>= want) */
 	int		 last_running, last_healthy;
 	time_t		 deadline;
 	struct event	*timer;
@@ -89,6 +90,9 @@ static struct {
 	struct event		*pull_ev;
 	int			 pulling, adopting;
 	struct result		 pull_ok, pull_err;
+
+	aws_weights_cb		 rb_cb;		/* a read-back in flight */
+	void			*rb_arg;
 
 	struct preflight	*pf;
 	struct result		 pf_last;	/* code "" = ok */
@@ -548,6 +552,63 @@ pull_tick(evutil_socket_t fd, short what, void *arg)
 	resolve_tgs(pull_resolved, NULL);
 }
 
+/* ---- read-back ----------------------------------------------------------- */
+
+/* A read-back ended: tell its caller (who may start the next one). */
+static void
+rb_end(const char *code, const char *msg, const int *w)
+{
+	struct aws_outcome	 o = { code == NULL, code, msg, 0 };
+	aws_weights_cb		 cb = A.rb_cb;
+
+	A.rb_cb = NULL;
+	if (cb != NULL)
+		cb(&o, w, A.rb_arg);
+}
+
+/* The rule came back: its two weights. */
+static void
+rb_described(const struct aws_result *r, void *arg)
+{
+	struct elbv2_forward	 f;
+	char			 err[400];
+	int			 idx[2], w[2];
+
+	if (!r->ok) {
+		rb_end(r->code, r->message, NULL);
+		return;
+	}
+	if (read_forward(r, &f, idx, err, sizeof(err)) != NULL) {
+		rb_end("InvalidResponse", err, NULL);
+		return;
+	}
+	w[SRC] = f.tg[idx[SRC]].weight;
+	w[TGT] = f.tg[idx[TGT]].weight;
+	elbv2_forward_free(&f);
+	rb_end(NULL, NULL, w);
+}
+
+/* Target groups known: read the rule. */
+static void
+rb_resolved(const char *code, const char *msg, void *arg)
+{
+	if (code != NULL)
+		rb_end(code, msg, NULL);
+	else if (describe_forward(rb_described, NULL) == -1)
+		rb_end("InternalError", "cannot queue the describe call", NULL);
+}
+
+int
+aws_read_weights(aws_weights_cb cb, void *arg)
+{
+	if (A.base == NULL || A.a->sync == AWS_SYNC_OFF || A.rb_cb != NULL)
+		return -1;
+	A.rb_cb = cb;
+	A.rb_arg = arg;
+	resolve_tgs(rb_resolved, NULL);
+	return 0;
+}
+
 /* ---- preflight ----------------------------------------------------------- */
 
 /* Report one step (and log it). */
@@ -622,7 +683,13 @@ pf_health(const struct aws_result *r, void *arg)
 		pf_end("InvalidResponse", err);
 		return;
 	}
-	if (h.total > 0 && h.healthy == h.total) {
+	/*
+	 * Every registered target healthy is not enough: one of three
+	 * registered so far would take all the weight (ALB weighted groups
+	 * answer 503 while the rest register).
+	 */
+	if (h.total > 0 && h.healthy == h.total &&
+	    h.healthy >= A.pf->desired) {
 		snprintf(msg, sizeof(msg), "target group %s: %d/%d targets "
 		    "healthy, none draining", A.a->target_tg, h.healthy, h.total);
 		pf_say(0, "%s", msg);
@@ -630,8 +697,9 @@ pf_health(const struct aws_result *r, void *arg)
 		return;
 	}
 	snprintf(msg, sizeof(msg), "target group %s: %d/%d targets healthy, "
-	    "%d draining%s%s", A.a->target_tg, h.healthy, h.total, h.draining,
-	    h.example[0] ? "; e.g. " : "", h.example);
+	    "%d draining, %d healthy needed (the target service's desired "
+	    "count)%s%s", A.a->target_tg, h.healthy, h.total, h.draining,
+	    A.pf->desired, h.example[0] ? "; e.g. " : "", h.example);
 	if (h.healthy != A.pf->last_healthy || h.total == 0) {
 		A.pf->last_healthy = h.healthy;
 		pf_say(0, "waiting: %s", msg);
@@ -682,6 +750,8 @@ pf_target_polled(const struct aws_result *r, void *arg)
 		pf_again(msg);
 		return;
 	}
+	if (s.desired > A.pf->desired)
+		A.pf->desired = s.desired;
 	if (A.pf->last_running != s.running)
 		pf_say(0, "target proxy %s: %d tasks running", name, s.running);
 	A.pf->last_running = s.running;
@@ -751,6 +821,8 @@ pf_described(const struct aws_result *r, void *arg)
 		    "one task failing would stop all traffic", names[SRC],
 		    s[SRC].desired);
 	A.pf->want = s[SRC].desired > 1 ? s[SRC].desired : 1;
+	A.pf->desired = s[TGT].desired > A.pf->want ? s[TGT].desired :
+	    A.pf->want;
 	A.pf->last_running = s[TGT].running;
 	if (s[TGT].desired >= A.pf->want) {
 		pf_say(0, "target proxy %s already wants %d tasks (>= %d)",

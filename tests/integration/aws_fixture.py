@@ -2,16 +2,20 @@
 """boto3 helper for the AWS integration tests, against moto_server.
 
   aws_fixture.py ENDPOINT setup                  create VPC, ALB, target groups,
+                                                 3 targets in the target TG,
                                                  listener (source 1 / target 0,
                                                  sticky 1 h), a /_bulk rule (7/3),
                                                  ECS cluster and services; print
                                                  shell assignments
   aws_fixture.py ENDPOINT weights LISTENER       print "SOURCE TARGET STICKY SECONDS"
   aws_fixture.py ENDPOINT rule-weights RULE      the same for a listener rule
+  aws_fixture.py ENDPOINT watch LISTENER SECONDS print "SOURCE TARGET" each time
+                                                 the listener's weights change
   aws_fixture.py ENDPOINT set-weights LISTENER S T
   aws_fixture.py ENDPOINT service CLUSTER NAME   print "DESIRED RUNNING"
   aws_fixture.py ENDPOINT scale CLUSTER NAME N   set desiredCount
-  aws_fixture.py ENDPOINT deregister TG_NAME     remove the fixture's target
+  aws_fixture.py ENDPOINT deregister TG_NAME     remove every registered target
+  aws_fixture.py ENDPOINT register TG_NAME N     exactly N targets registered
   aws_fixture.py ENDPOINT iam-user               create a user with a key; print it
 
 Credentials: FIXTURE_KEY_ID / FIXTURE_SECRET, else "testing".
@@ -38,6 +42,15 @@ def forward(listener):
     return act["ForwardConfig"]
 
 
+def targets(n):
+    return [{"Id": f"10.0.1.{10 + i}", "Port": 9200} for i in range(n)]
+
+
+def registered(arn):
+    return [{"Id": d["Target"]["Id"], "Port": d["Target"]["Port"]}
+            for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+
+
 def tg_arn(name):
     return elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
 
@@ -56,7 +69,7 @@ if cmd == "setup":
                                      TargetType="ip", HealthCheckPath="/",
                                      Matcher={"HttpCode": "200-499"})
         tgs.append(tg["TargetGroups"][0]["TargetGroupArn"])
-    elb.register_targets(TargetGroupArn=tgs[1], Targets=[{"Id": "10.0.1.10", "Port": 9200}])
+    elb.register_targets(TargetGroupArn=tgs[1], Targets=targets(3))
     listener = elb.create_listener(
         LoadBalancerArn=lb, Protocol="HTTP", Port=9200,
         DefaultActions=[{"Type": "forward", "ForwardConfig": {
@@ -89,6 +102,16 @@ elif cmd in ("weights", "rule-weights"):
     st = f.get("TargetGroupStickinessConfig", {})
     print(w[tg_arn("ALBSourceProxy-dev-TG")], w[tg_arn("ALBTargetProxy-dev-TG")],
           str(st.get("Enabled", False)).lower(), st.get("DurationSeconds", 0))
+elif cmd == "watch":
+    import time
+    end, last = time.monotonic() + float(args[1]), None
+    while time.monotonic() < end:
+        w = {g["TargetGroupArn"]: g["Weight"] for g in forward(args[0])["TargetGroups"]}
+        now = (w[tg_arn("ALBSourceProxy-dev-TG")], w[tg_arn("ALBTargetProxy-dev-TG")])
+        if now != last:
+            print(*now, flush=True)
+            last = now
+        time.sleep(0.05)
 elif cmd == "set-weights":
     st = forward(args[0]).get("TargetGroupStickinessConfig", {"Enabled": False})
     elb.modify_listener(ListenerArn=args[0], DefaultActions=[{"Type": "forward", "ForwardConfig": {
@@ -99,7 +122,15 @@ elif cmd == "service":
     s = ecs.describe_services(cluster=args[0], services=[args[1]])["services"][0]
     print(s["desiredCount"], s["runningCount"])
 elif cmd == "deregister":
-    elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=[{"Id": "10.0.1.10", "Port": 9200}])
+    old = registered(tg_arn(args[0]))
+    if old:
+        elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=old)
+elif cmd == "register":
+    old = registered(tg_arn(args[0]))
+    if old:
+        elb.deregister_targets(TargetGroupArn=tg_arn(args[0]), Targets=old)
+    if int(args[1]) > 0:
+        elb.register_targets(TargetGroupArn=tg_arn(args[0]), Targets=targets(int(args[1])))
 elif cmd == "scale":
     ecs.update_service(cluster=args[0], service=args[1], desiredCount=int(args[2]))
 elif cmd == "iam-user":

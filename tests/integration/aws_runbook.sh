@@ -45,7 +45,7 @@ check "switchover runbook exits 0" 0 "$rc"
 check_match "preflight reported the capture proxy" "preflight: capture proxy capture-proxy: desired 3" "$out"
 check_match "preflight scaled the target proxy" "preflight: scaling target proxy target-proxy from 0 to 3 tasks" "$out"
 check_match "preflight passed before anything moved" \
-    "preflight passed: target group ALBTargetProxy-dev-TG: 1/1 targets healthy.*"$'\n'"source=0 target=1"$'\n'"alb: accepted" "$out"
+    "preflight passed: target group ALBTargetProxy-dev-TG: 3/3 targets healthy.*"$'\n'"source=0 target=1"$'\n'"alb: accepted" "$out"
 check_match "the source was drained" $'\n''drain source: [0-9]+ client connections, closed over 2000 ms' "$out"
 check_match "then watched until it served nothing" $'\n'"watch: source [0-9.]+ req/s.*"$'\n'"source serves no requests: switchover done$" "$out"
 check "ECS: the target proxy service was scaled (boto3)" "3 3" "$(fixture "$MOTO" service migration-dev target-proxy)"

@@ -466,6 +466,73 @@ test_aws(void **state)
 	config_errors_free(&e);
 }
 
+static void
+test_ramp(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c;
+	char			 text[2048];
+
+	/* Defaults, as documented. */
+	c = parse(good, &e);
+	assert_non_null(c);
+	assert_int_equal(c->ramp.nsteps, 6);
+	assert_int_equal(c->ramp.steps[0], 1);
+	assert_int_equal(c->ramp.steps[5], 100);
+	assert_int_equal(c->ramp.step_interval_ms, 60000);
+	assert_int_equal(c->ramp.check_interval_ms, 5000);
+	assert_int_equal(c->ramp.min_requests, 100);
+	assert_int_equal(c->ramp.failure_limit, 2);
+	assert_int_equal(c->ramp.on_failure, RAMP_ON_FAILURE_ROLLBACK);
+	config_unref(c);
+
+	/* Test-friendly short intervals are accepted. */
+	snprintf(text, sizeof(text), "%s[ramp]\nsteps = 10, 50,100\n"
+	    "step_interval = 1s\ncheck_interval = 500ms\nmin_requests = 5\n"
+	    "max_error_rate_delta = 0.5\nmax_p99_ratio = 1.5\n"
+	    "max_connect_errors = 3\nfailure_limit = 1\non_failure = pause\n",
+	    good);
+	c = parse(text, &e);
+	assert_non_null(c);
+	assert_int_equal(c->ramp.nsteps, 3);
+	assert_int_equal(c->ramp.steps[1], 50);
+	assert_int_equal(c->ramp.step_interval_ms, 1000);
+	assert_int_equal(c->ramp.check_interval_ms, 500);
+	assert_true(c->ramp.max_error_rate_delta == 0.5);
+	assert_true(c->ramp.max_p99_ratio == 1.5);
+	assert_int_equal(c->ramp.max_connect_errors, 3);
+	assert_int_equal(c->ramp.on_failure, RAMP_ON_FAILURE_PAUSE);
+	config_unref(c);
+
+	/* Every bad key named with FILE:LINE, all of them at once. */
+	snprintf(text, sizeof(text), "%s[ramp]\nsteps = 10, 5, 100\n"
+	    "max_p99_ratio = fast\non_failure = panic\nmin_requests = 0\n"
+	    "colour = blue\nsteps = 10, 50\nstep_interval = soon\n"
+	    "max_error_rate_delta = nan\n", good);
+	assert_null(parse(text, &e));
+	assert_true(has_error(&e, "t.conf:16: steps: percentages must be "
+	    "1-100 and strictly increasing"));
+	assert_true(has_error(&e, "t.conf:17: max_p99_ratio: \"fast\""));
+	assert_true(has_error(&e, "t.conf:18: on_failure: \"panic\" is not "
+	    "rollback or pause"));
+	assert_true(has_error(&e, "t.conf:19: min_requests"));
+	assert_true(has_error(&e, "t.conf:20: unknown key \"colour\" in "
+	    "[ramp]"));
+	assert_true(has_error(&e, "t.conf:21: steps: the last step must be "
+	    "100"));
+	assert_true(has_error(&e, "t.conf:22: step_interval"));
+	assert_true(has_error(&e, "t.conf:23: max_error_rate_delta"));
+	config_errors_free(&e);
+
+	/* The semantic pass: a check interval longer than a step. */
+	snprintf(text, sizeof(text), "%s[ramp]\nstep_interval = 1s\n"
+	    "check_interval = 2s\n", good);
+	assert_null(parse(text, &e));
+	assert_true(has_error(&e, "[ramp] step_interval must be at least "
+	    "500ms and check_interval 100ms up to step_interval"));
+	config_errors_free(&e);
+}
+
 int
 main(void)
 {
@@ -479,6 +546,7 @@ main(void)
 		cmocka_unit_test(test_tls_errors),
 		cmocka_unit_test(test_moving_keys),
 		cmocka_unit_test(test_aws),
+		cmocka_unit_test(test_ramp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,51 @@ test_round_trip(void **state)
 	assert_int_equal(b.w[1].weight, 5);
 }
 
+/* A ramp's position goes with the weights; a file without one has none. */
+static void
+test_ramp_round_trip(void **state)
+{
+	struct state_weights	 a = { 0 }, b;
+	char			 err[256], p[256];
+
+	snprintf(p, sizeof(p), "%s", in_dir("ramp.json"));
+	strcpy(a.w[0].name, "source");
+	a.w[0].weight = 60;
+	strcpy(a.w[1].name, "target");
+	a.w[1].weight = 40;
+	a.n = 2;
+	a.ramp.active = 1;
+	a.ramp.step = 1;
+	a.ramp.nsteps = 3;
+	a.ramp.steps[0] = 10;
+	a.ramp.steps[1] = 40;
+	a.ramp.steps[2] = 100;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.ramp.active, 1);
+	assert_int_equal(b.ramp.step, 1);
+	assert_int_equal(b.ramp.nsteps, 3);
+	assert_int_equal(b.ramp.steps[2], 100);
+	assert_int_equal(b.w[1].weight, 40);
+	/* Without the ramp, the file is as before the ramp existed. */
+	a.ramp.active = 0;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.ramp.active, 0);
+	/* Corrupt ramp records are refused like corrupt weights. */
+	assert_int_equal(state_load(put("r1.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":{\"step\":2,\"steps\":[50,100]}}"), &b, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "ramp step is not one of its steps"));
+	assert_int_equal(state_load(put("r2.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":{\"step\":0,\"steps\":[50,40]}}"), &b, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "strictly increasing"));
+	assert_int_equal(state_load(put("r3.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":[1]}"), &b, err, sizeof(err)), -1);
+	assert_int_equal(b.n, 0);
+}
+
 static void
 test_missing_is_not_an_error(void **state)
 {
@@ -246,6 +291,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_ramp_round_trip),
 		cmocka_unit_test(test_missing_is_not_an_error),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_save_fails_cleanly),

@@ -70,6 +70,16 @@ int	aws_push_weights(const struct sw_config *cfg, aws_done_cb cb, void *arg);
  */
 int	aws_preflight(aws_progress_cb progress, aws_done_cb done, void *arg);
 /*
+ * Read the ALB rule's source/target weights back (w[0] source, w[1]
+ * target; NULL when o is not ok): the ramp's proof that the ALB, not
+ * just our push's answer, shows a step's weights.  One read at a time;
+ * cb may run before this returns when the call cannot be queued.  -1 if
+ * the module is not running, sync is off, or a read is in flight.
+ */
+typedef void (*aws_weights_cb)(const struct aws_outcome *o, const int *w,
+    void *arg);
+int	aws_read_weights(aws_weights_cb cb, void *arg);
+/*
  * Sync mode; the last push (state, wanted weights, last success and
  * error, pending retry); the last read of the rule ("read": pull polls,
  * and push mode's start-up look); the last preflight.
