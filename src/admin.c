@@ -1342,8 +1342,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	conn_arm(a);
 	if (!request_allowed(req, rt.cfg->admin_allowed_hosts, why,
 	    sizeof(why))) {
-		log_warn("admin: %s: %.100s refused: %s", who, path ? path : "?",
-		    why);
+		log_limited(&admin_limit, LOG_LVL_WARN, "admin: %s: %.100s "
+		    "refused: %s", who, path ? path : "?", why);
 		reply_error(req, 403, "security_exception", "%s", why);
 		return;
 	}
@@ -1357,7 +1357,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!r->open && !authorized(req)) {
-		log_warn("admin: %s: %s without a valid token", who, r->path);
+		log_limited(&admin_limit, LOG_LVL_WARN, "admin: %s: %s without "
+		    "a valid token", who, r->path);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer");
 		reply_error(req, 401, "security_exception", "missing or wrong "
