@@ -27,8 +27,14 @@ sw_cleanup() {
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
+	# Bounded: a process that ignores SIGTERM for a minute (a proxy whose
+	# stop hangs, a tracer that blocks the signal) must not hang the suite.
 	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
+		if ! wait_exit "$p" 60; then
+			echo "cleanup: pid $p still running 60 s after SIGTERM: SIGKILL" >&2
+			kill -KILL "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
 	done
 	# A script stopped by set -e failed too: keep its logs as well.
 	if { [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -n "${TMP:-}" ]; then

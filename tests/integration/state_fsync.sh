@@ -35,14 +35,23 @@ strace -f -qq -yy -s 64 -o "$TMP/strace.out" \
     -e trace=openat,write,writev,sendmsg,sendto,fsync,fdatasync,rename,renameat,renameat2 \
     "$SWITCHOVER" -c "$TMP/sw.conf" >>"$TMP/switchover.log" 2>&1 &
 ST=$!
+PIDS+=($ST)
+wait_port "$ADMIN_PORT"
+# The proxy answers, so it is strace's child by now (it was not always
+# within 10 s of the start on a loaded machine, and without its PID the
+# cleanup could stop nothing: strace ignores the SIGTERM).
 SW_PID=
 for i in $(seq 100); do
 	SW_PID=$(cat "/proc/$ST/task/$ST/children" 2>/dev/null | awk '{ print $1 }')
 	[ -n "$SW_PID" ] && break
 	sleep 0.1
 done
-PIDS+=($SW_PID $ST)
-wait_port "$ADMIN_PORT"
+if [ -z "$SW_PID" ]; then
+	fail "found the proxy under strace (pid $ST has no child)"
+	kill -KILL "$ST" 2>/dev/null || true
+	finish
+fi
+PIDS=($SW_PID $ST)
 
 # order: the durability events of the trace, one word each, in order
 # (a blocked call shows as "<unfinished ...>" then "<... resumed>").
