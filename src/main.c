@@ -81,6 +81,8 @@ usage(FILE *f)
 "  GET|PUT /weights  POST /switchover  POST /fallback  GET /stats\n"
 "  GET /metrics (Prometheus)  GET /healthz  POST /drain?backend=NAME\n"
 "  POST /preflight (AWS; streams its steps as JSON lines)\n"
+"  GET|POST /ramp  POST /ramp/pause|resume|abort: a cutover in steps,\n"
+"  judged on the target's answers against the source's ([ramp])\n"
 "  GET / (or /ui): a live dashboard of both backends, in a browser\n"
 "Requests must name the admin API in Host (its address, localhost or\n"
 "[admin] allowed_hosts), and a browser's changes must come from its own\n"
