@@ -146,6 +146,7 @@ struct client {
 	struct http_chunked	 req_ck, resp_ck;
 	unsigned		 resp_ck_on:1;	/* response body is chunked */
 	int			 status;
+	int			 route_slot;	/* this request's route, 0: default */
 	uint64_t		 t_start;	/* us */
 	uint64_t		 req_bytes, resp_bytes;
 };
@@ -944,6 +945,8 @@ client_finish(struct client *c)
 		if (c->status == 429 && c->up_byte)
 			M_INC(m->responses_429);
 		hist_record(&m->latency, dur);
+		metrics_route(c->w->m, c->route_slot, c->be->conf->metric_slot,
+		    c->status, dur);
 		M_ADD(m->bytes_up, c->req_bytes);
 		M_ADD(m->bytes_down, c->resp_bytes);
 	}
@@ -1144,6 +1147,7 @@ client_start_request(struct client *c)
 	c->resp_ck_on = 0;
 	http_chunked_init(&c->req_ck);
 	c->status = 0;
+	c->route_slot = 0;
 	c->req_bytes = c->resp_bytes = 0;
 	c->t_start = now_us();
 	M_INC(w->m->l.requests);

@@ -138,11 +138,87 @@ metrics_nslots(void)
 	return nslots;
 }
 
+/* Every field of a route_metrics before its histogram is a uint64_t. */
+#define ROUTE_NFIX	(offsetof(struct route_metrics, latency) / 8)
+
+void
+metrics_route(struct worker_metrics *m, int rs, int bs, int status,
+    uint64_t us)
+{
+	struct route_metrics *r;
+
+	if (m->routes == NULL || rs < 0 || rs >= SW_ROUTE_SLOTS || bs < 0 ||
+	    bs >= SW_MAX_BACKENDS)
+		return;
+	r = &m->routes->c[bs][rs];
+	M_INC(r->requests);
+	if (status >= 100 && status < 600)
+		M_INC(r->responses[status / 100 - 1]);
+	if (status == 429)
+		M_INC(r->responses_429);
+	hist_record(&r->latency, us);
+}
+
+const struct route_metrics *
+metrics_route_get(const struct worker_metrics *m, int rs, int bs)
+{
+	if (m == NULL || m->routes == NULL || rs < 0 || rs >= SW_ROUTE_SLOTS ||
+	    bs < 0 || bs >= SW_MAX_BACKENDS)
+		return NULL;
+	return &m->routes->c[bs][rs];
+}
+
+int
+metrics_routes_alloc(struct worker_metrics *m)
+{
+	/* Large: calloc maps it lazily, only written cells take memory. */
+	if ((m->routes = calloc(1, sizeof(*m->routes))) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+metrics_routes_free(struct worker_metrics *m)
+{
+	free(m->routes);
+	m->routes = NULL;
+}
+
+/* Backend slots whose route cells can hold anything. */
+static size_t
+route_backends(void)
+{
+	int n = metrics_nslots();
+
+	return n < SW_MAX_BACKENDS ? (size_t)n : SW_MAX_BACKENDS;
+}
+
+/* dst += src, for the route cells of backend slots in use. */
+static void
+routes_add(struct route_table *dst, const struct route_table *src)
+{
+	for (size_t b = 0; b < route_backends(); b++)
+		for (size_t r = 0; r < SW_ROUTE_SLOTS; r++) {
+			const struct route_metrics	*s = &src->c[b][r];
+			struct route_metrics		*d = &dst->c[b][r];
+
+			for (size_t i = 0; i < ROUTE_NFIX; i++)
+				((uint64_t *)d)[i] += __atomic_load_n(
+				    &((const uint64_t *)s)[i], __ATOMIC_RELAXED);
+			hist_add(&d->latency, &s->latency);
+		}
+}
+
 void
 metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
     size_t n)
 {
+	struct route_table *routes = out->routes;
+
 	memset(out, 0, sizeof(*out));
+	out->routes = routes;
+	if (routes != NULL)
+		memset(routes->c, 0, route_backends() * sizeof(routes->c[0]));
 	for (size_t w = 0; w < n; w++) {
 		const uint64_t	*src = (const uint64_t *)&per[w]->l;
 		uint64_t	*dst = (uint64_t *)&out->l;
@@ -161,6 +237,8 @@ metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
 				    &((const uint64_t *)sb)[i], __ATOMIC_RELAXED);
 			hist_add(&db->latency, &sb->latency);
 		}
+		if (routes != NULL && per[w]->routes != NULL)
+			routes_add(routes, per[w]->routes);
 	}
 }
 
@@ -181,6 +259,19 @@ metrics_sub(struct worker_metrics *out, const struct worker_metrics *a,
 		hist_sub(&out->b[s].latency, &a->b[s].latency,
 		    &b->b[s].latency);
 	}
+	if (out->routes == NULL || a->routes == NULL || b->routes == NULL)
+		return;
+	for (size_t s = 0; s < route_backends(); s++)
+		for (size_t r = 0; r < SW_ROUTE_SLOTS; r++) {
+			const struct route_metrics	*ra = &a->routes->c[s][r];
+			const struct route_metrics	*rb = &b->routes->c[s][r];
+			struct route_metrics		*ro = &out->routes->c[s][r];
+
+			for (size_t i = 0; i < ROUTE_NFIX; i++)
+				((uint64_t *)ro)[i] = ((const uint64_t *)ra)[i] -
+				    ((const uint64_t *)rb)[i];
+			hist_sub(&ro->latency, &ra->latency, &rb->latency);
+		}
 }
 
 const char *

@@ -487,6 +487,8 @@ worker_new(int id, struct sw_config *cfg, const int *fds, int access_fd,
 	if ((w->m = aligned_alloc(64, (sizeof(*w->m) + 63) / 64 * 64)) == NULL)
 		goto fail;
 	memset(w->m, 0, sizeof(*w->m));
+	if (metrics_routes_alloc(w->m) == -1)
+		goto fail;
 	if ((w->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (ec = event_config_new()) == NULL ||
 	    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK) == -1 ||
@@ -622,6 +624,8 @@ worker_free(struct worker *w)
 	if (w->cmd_fd != -1)
 		close(w->cmd_fd);
 	pthread_mutex_destroy(&w->cmd_lock);
+	if (w->m != NULL)
+		metrics_routes_free(w->m);
 	free(w->m);
 	free(w);
 }

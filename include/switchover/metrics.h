@@ -5,7 +5,14 @@
  * bumps counters with plain relaxed stores (no lock, no atomic RMW on the
  * request path).  The control thread reads them with relaxed loads and
  * sums across workers.  Backends are identified by a slot that stays the
- * same for the life of the process, so counters survive reloads.
+ * same for the life of the process, so counters survive reloads; routes
+ * too (slot 0 is the default route).
+ *
+ * Per-route counters live in a separate table that only workers and the
+ * sums that ask for it have (worker_metrics.routes, NULL elsewhere): the
+ * stats ring's 61 snapshots do not carry it.  The table is backend-major,
+ * so the few backends in use are one block: calloc'd pages that are never
+ * written cost no memory.
  */
 #ifndef SWITCHOVER_METRICS_H
 #define SWITCHOVER_METRICS_H
@@ -87,9 +94,27 @@ struct listener_metrics {
 	uint64_t	affinity_unreadable;	/* id-bearing bodies not read */
 };
 
+#ifndef SW_ROUTE_SLOTS
+#define SW_ROUTE_SLOTS	17	/* until config.h has routes */
+#endif
+
+/* What one route sent to one backend, and how it was answered. */
+struct route_metrics {
+	uint64_t	requests;		/* answered, by either side */
+	uint64_t	responses[5];		/* by class, proxy's own too */
+	uint64_t	responses_429;		/* also in 4xx */
+	struct hist	latency;		/* request start .. response end */
+};
+
+/* Every route slot of every backend slot: c[backend][route]. */
+struct route_table {
+	struct route_metrics	c[SW_MAX_BACKENDS][SW_ROUTE_SLOTS];
+};
+
 struct worker_metrics {
 	struct listener_metrics	l;
 	struct backend_metrics	b[SW_MAX_BACKENDS];
+	struct route_table	*routes;	/* NULL: not kept here */
 };
 
 /* Single-writer increment: the owner thread only. */
@@ -117,14 +142,34 @@ int		 metrics_slot(const char *name);
 const char	*metrics_slot_name(int slot);
 int		 metrics_nslots(void);
 
-/* Sum of every worker's metrics into out (control thread). */
+/*
+ * Sum of every worker's metrics into out (control thread); the route
+ * tables too when out has one (backend slots in use only).
+ */
 struct worker;
 void		 metrics_sum(struct worker_metrics *out,
 		    struct worker_metrics *const *per, size_t n);
-/* out = a - b: what happened between snapshot b and later snapshot a. */
+/*
+ * out = a - b: what happened between snapshot b and later snapshot a;
+ * the route tables too when all three have one.
+ */
 void		 metrics_sub(struct worker_metrics *out,
 		    const struct worker_metrics *a,
 		    const struct worker_metrics *b);
+
+/*
+ * Count one answer of route slot rs from backend slot bs (owner thread
+ * only): status as sent to the client, us from request start.  A no-op
+ * without a table or with a slot out of range.
+ */
+void		 metrics_route(struct worker_metrics *, int rs, int bs,
+		    int status, uint64_t us);
+/* The cell of route slot rs, backend slot bs in m; NULL if none. */
+const struct route_metrics *metrics_route_get(const struct worker_metrics *m,
+		    int rs, int bs);
+/* Give m a zeroed route table (metrics_sum then fills it).  0, or -1. */
+int		 metrics_routes_alloc(struct worker_metrics *m);
+void		 metrics_routes_free(struct worker_metrics *m);
 
 /* Names for JSON keys and Prometheus labels. */
 const char	*metrics_error_name(enum proxy_error);

@@ -111,6 +111,87 @@ test_sum(void **state)
 	free(out);
 }
 
+/*
+ * Route cells: counted by class (the proxy's own answers too), summed
+ * across workers for backend slots in use, and windowed by metrics_sub.
+ */
+static void
+test_routes(void **state)
+{
+	struct worker_metrics *w1 = calloc(1, sizeof(*w1)),
+	    *w2 = calloc(1, sizeof(*w2)), *out = calloc(1, sizeof(*out)),
+	    *old = calloc(1, sizeof(*old)), *win = calloc(1, sizeof(*win));
+	struct worker_metrics *per[2] = { w1, w2 };
+	const struct route_metrics *r;
+	int t = metrics_slot("target"), s = metrics_slot("source");
+
+	assert_int_equal(metrics_routes_alloc(w1), 0);
+	assert_int_equal(metrics_routes_alloc(w2), 0);
+	assert_int_equal(metrics_routes_alloc(out), 0);
+	assert_int_equal(metrics_routes_alloc(win), 0);
+	/* Without a table, or with slots out of range: no-ops. */
+	metrics_route(old, 3, t, 200, 10);
+	assert_null(metrics_route_get(old, 3, t));
+	assert_int_equal(metrics_routes_alloc(old), 0);
+	metrics_route(win, 3, -1, 200, 10);
+	metrics_route(w1, SW_ROUTE_SLOTS, t, 200, 10);
+	metrics_route(w1, -1, t, 200, 10);
+	metrics_route(w1, 3, SW_MAX_BACKENDS, 200, 10);
+	assert_null(metrics_route_get(w1, SW_ROUTE_SLOTS, t));
+	assert_null(metrics_route_get(per[0], 0, -1));
+
+	metrics_route(w1, 3, t, 200, 1000);
+	metrics_route(w2, 3, t, 429, 5000);
+	metrics_route(w2, 3, t, 502, 200000);
+	metrics_route(w2, 0, s, 201, 100);
+	metrics_sum(old, per, 2);
+	metrics_route(w1, 3, t, 200, 2000);
+	metrics_route(w1, 3, s, 200, 2000);
+	metrics_sum(out, per, 2);
+
+	r = metrics_route_get(out, 3, t);
+	assert_non_null(r);
+	assert_int_equal(r->requests, 4);
+	assert_int_equal(r->responses[1], 2);
+	assert_int_equal(r->responses[3], 1);
+	assert_int_equal(r->responses_429, 1);
+	assert_int_equal(r->responses[4], 1);
+	assert_int_equal(r->latency.count, 4);
+	assert_int_equal(r->latency.max_us, 200000);
+	assert_int_equal(metrics_route_get(out, 0, s)->requests, 1);
+	assert_int_equal(metrics_route_get(out, 3, s)->requests, 1);
+	assert_int_equal(metrics_route_get(out, 0, t)->requests, 0);
+	/* Backend totals are not the routes' business. */
+	assert_int_equal(out->b[t].requests, 0);
+
+	/* A second sum starts from zero, it does not add to the first. */
+	metrics_sum(out, per, 2);
+	assert_int_equal(metrics_route_get(out, 3, t)->requests, 4);
+
+	metrics_sub(win, out, old);
+	r = metrics_route_get(win, 3, t);
+	assert_int_equal(r->requests, 1);
+	assert_int_equal(r->responses[1], 1);
+	assert_int_equal(r->responses[4], 0);
+	assert_int_equal(r->latency.count, 1);
+	assert_true(hist_quantile(&r->latency, 0.99) >= 2000);
+	assert_true(hist_quantile(&r->latency, 0.99) < 2300);
+	assert_int_equal(metrics_route_get(win, 3, s)->requests, 1);
+	assert_int_equal(metrics_route_get(win, 0, s)->requests, 0);
+
+	metrics_routes_free(w1);
+	metrics_routes_free(w2);
+	metrics_routes_free(out);
+	metrics_routes_free(old);
+	metrics_routes_free(win);
+	assert_null(w1->routes);
+	free(w1);
+	free(w2);
+	free(out);
+	free(old);
+	free(win);
+}
+
 int
 main(void)
 {
@@ -120,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_sum),
+		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
