@@ -40,6 +40,7 @@
 struct ctl {
 	const char	*url;
 	const char	*reason;	/* -r, sent with changes */
+	const char	*route;		/* -R: one route, NULL: every one */
 	char		*auth;		/* "Authorization: Bearer ..." */
 	int		 count;		/* top -n: refreshes, 0 = forever */
 	int		 watch_s;	/* switchover -w: 0 = spread + 30 s */
@@ -62,7 +63,8 @@ struct cmd {
 	int		 nargs_min, nargs_max;	/* -1: any number */
 	int		(*run)(struct ctl *, const struct cmd *, int, char **);
 	const char	*path;			/* for cmd_get and cmd_post */
-	void		(*print)(const json_t *);	/* for cmd_get */
+	void		(*print)(const struct ctl *, const json_t *);
+	int		 routed;		/* takes -R */
 };
 
 static volatile sig_atomic_t	interrupted;
@@ -224,7 +226,7 @@ reason_body(const struct ctl *c)
 
 /* Print {"source":1,"target":0} as "source=1 target=0". */
 static void
-print_weights(const json_t *w)
+print_pairs(const json_t *w)
 {
 	const char	*k;
 	json_t		*v;
@@ -232,12 +234,66 @@ print_weights(const json_t *w)
 
 	json_object_foreach((json_t *)w, k, v) {
 		if (!json_is_integer(v))
-			continue;	/* "alb" */
+			continue;	/* "alb", "routes" */
 		printf("%s%s=%lld", first ? "" : " ", k,
 		    (long long)json_integer_value(v));
 		first = 0;
 	}
 	printf("\n");
+}
+
+/* Does -R name the default route (the backends' weights), or none? */
+static int
+default_route(const struct ctl *c)
+{
+	return c->route == NULL || *c->route == '\0' ||
+	    strcmp(c->route, "default") == 0;
+}
+
+/*
+ * The default route's weights, then "route NAME: source=9 target=1" for
+ * each route; with -R, that route's weights only.
+ */
+static void
+print_weights(const struct ctl *c, const json_t *w)
+{
+	const json_t	*routes = json_object_get(w, "routes");
+	const char	*k;
+	json_t		*v;
+
+	if (!default_route(c)) {
+		if ((v = json_object_get(routes, c->route)) != NULL)
+			print_pairs(v);
+		else
+			say("no route named \"%s\" in the answer", c->route);
+		return;
+	}
+	print_pairs(w);
+	if (c->route != NULL)
+		return;
+	json_object_foreach((json_t *)routes, k, v) {
+		printf("route %s: ", k);
+		print_pairs(v);
+	}
+}
+
+/*
+ * path with "?route=NAME" (escaped) when -R was given: a new string to
+ * free, or NULL (out of memory).
+ */
+static char *
+routed_path(const struct ctl *c, const char *path)
+{
+	char	*arg, *out;
+
+	if (default_route(c))
+		return strdup(path);
+	if ((arg = curl_easy_escape(c->curl, c->route, 0)) == NULL)
+		return NULL;
+	if (asprintf(&out, "%s?route=%s", path, arg) == -1)
+		out = NULL;
+	curl_free(arg);
+	return out;
 }
 
 /*
@@ -274,10 +330,17 @@ change(struct ctl *c, const char *method, const char *path, json_t *body)
 	json_t	*w;
 	int	 rc;
 
-	if ((rc = call_full(c, method, path, body, &w, TIMEOUT_ALB_S, NULL,
-	    NULL)) != 0)
+	char	*p;
+
+	if ((p = routed_path(c, path)) == NULL) {
+		say("out of memory");
+		return EXIT_UNREACH;
+	}
+	rc = call_full(c, method, p, body, &w, TIMEOUT_ALB_S, NULL, NULL);
+	free(p);
+	if (rc != 0)
 		return rc;
-	print_weights(w);
+	print_weights(c, w);
 	if (json_is_string(json_object_get(w, "warning")))
 		say("warning: %s", json_string_value(json_object_get(w,
 		    "warning")));
@@ -300,9 +363,45 @@ num(const json_t *doc, ...)
 	return json_number_value(doc);
 }
 
+/*
+ * One line per route and backend from /stats "routes" (only -R's route
+ * with -R): weight, answers by class since start, p50/p99 since start.
+ */
+static void
+print_routes(const struct ctl *c, const json_t *st)
+{
+	const json_t	*routes = json_object_get(st, "routes");
+	const char	*rn, *bn;
+	json_t		*r, *b;
+
+	if (json_object_size(routes) == 0)
+		return;
+	printf("\n%-12s %-12s %6s %9s %8s %7s %7s %7s %7s %8s %8s\n", "ROUTE",
+	    "BACKEND", "WEIGHT", "REQUESTS", "2XX", "3XX", "4XX", "429", "5XX",
+	    "P50_MS", "P99_MS");
+	json_object_foreach((json_t *)routes, rn, r) {
+		if (c->route != NULL && strcmp(default_route(c) ? "default" :
+		    c->route, rn) != 0)
+			continue;
+		json_object_foreach(r, bn, b)
+			printf("%-12.12s %-12.12s %6.0f %9.0f %8.0f %7.0f %7.0f "
+			    "%7.0f %7.0f %8.2f %8.2f\n", rn, bn,
+			    num(b, "weight", NULL), num(b, "requests", NULL),
+			    num(b, "responses", "2xx", NULL),
+			    num(b, "responses", "3xx", NULL),
+			    num(b, "responses", "4xx", NULL),
+			    num(b, "responses_429", NULL),
+			    num(b, "responses", "5xx", NULL),
+			    num(b, "latency_ms", "p50", NULL),
+			    num(b, "latency_ms", "p99", NULL));
+	}
+	printf("routes: counts and latency since start (4XX includes 429; the "
+	    "proxy's own answers included)\n");
+}
+
 /* The per-backend table that status and top print. */
 static void
-print_table(const json_t *st)
+print_table(const struct ctl *c, const json_t *st)
 {
 	const json_t	*l = json_array_get(json_object_get(st, "listeners"), 0);
 	const char	*name;
@@ -343,6 +442,7 @@ print_table(const json_t *st)
 	    num(l, "connections_new_per_second_10s", NULL),
 	    num(l, "requests", NULL), num(l, "requests_reused", NULL),
 	    num(st, "split", "window_10s", NULL));
+	print_routes(c, st);
 }
 
 /* status, weights: GET cmd->path and print it with cmd->print. */
@@ -354,7 +454,7 @@ cmd_get(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 
 	if ((rc = call(c, "GET", cmd->path, NULL, &doc)) != 0)
 		return rc;
-	cmd->print(doc);
+	cmd->print(c, doc);
 	json_decref(doc);
 	return 0;
 }
@@ -394,7 +494,7 @@ cmd_top(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 			printf("\033[H\033[2J");
 		printf("switchover %s  %s\n", c->url, ts);
 		if (rc == 0) {
-			print_table(st);
+			print_table(c, st);
 			json_decref(st);
 		} else
 			printf("(no answer: see above)\n");
@@ -618,7 +718,8 @@ cmd_switchover(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 	timeout = c->watch_s ? c->watch_s :
 	    (int)(num(st, "drain", "spread_ms", NULL) / 1000) + 30;
 	json_decref(st);
-	if (aws == NULL)
+	/* The ALB mirrors the default route only: a route just moves. */
+	if (aws == NULL || !default_route(c))
 		return cmd_move(c, cmd, argc, argv);
 	if (ecs && (rc = preflight(c)) != 0)
 		return rc;
@@ -647,9 +748,12 @@ static void
 ramp_print_state(const json_t *r)
 {
 	const char	*reason = json_string_value(json_object_get(r, "reason"));
+	const char	*route = json_string_value(json_object_get(r, "route"));
 
-	printf("ramp %s: step %.0f of %zu, target %.0f %%",
-	    json_string_value(json_object_get(r, "state")),
+	printf("ramp %s", json_string_value(json_object_get(r, "state")));
+	if (route != NULL)
+		printf(" (route %s)", route);
+	printf(": step %.0f of %zu, target %.0f %%",
 	    num(r, "step", NULL), json_array_size(json_object_get(r, "steps")),
 	    num(r, "target_percent", NULL));
 	if (reason != NULL && *reason != '\0')
@@ -719,6 +823,8 @@ ramp_start(struct ctl *c, int argc, char **argv)
 	}
 	if (argc >= 2)
 		json_object_set_new(body, "step_interval", json_string(argv[1]));
+	if (!default_route(c))
+		json_object_set_new(body, "route", json_string(c->route));
 	rc = call(c, "POST", "/ramp", body, &r);
 	json_decref(body);
 	if (rc != 0)
@@ -791,40 +897,47 @@ cmd_ramp(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "status", "", "per-backend rates, latency and connections, once",
-	    0, 0, cmd_get, "/stats", print_table },
+	{ "status", "", "per-backend rates, latency and connections, and a\n"
+	    "                         line per route and backend, once",
+	    0, 0, cmd_get, "/stats", print_table, 1 },
 	{ "top", "", "the status table, refreshed every second until ^C",
-	    0, 0, cmd_top, NULL, NULL },
+	    0, 0, cmd_top, NULL, NULL, 1 },
 	{ "weights", "", "print the weights as NAME=N ...",
-	    0, 0, cmd_get, "/weights", print_weights },
+	    0, 0, cmd_get, "/weights", print_weights, 1 },
 	{ "set", "NAME=N ...", "set weights (0-999) at once; others keep theirs",
-	    1, -1, cmd_set, NULL, NULL },
+	    1, -1, cmd_set, NULL, NULL, 1 },
 	{ "switchover", "", "all traffic to target; with AWS the runbook: "
 	    "preflight,\n"
 	    "                         proxy and ALB, drain source, watch it "
 	    "reach 0 req/s",
-	    0, 0, cmd_switchover, "/switchover", NULL },
+	    0, 0, cmd_switchover, "/switchover", NULL, 1 },
 	{ "fallback", "", "all traffic back to source (proxy and ALB at once)",
-	    0, 0, cmd_move, "/fallback", NULL },
+	    0, 0, cmd_move, "/fallback", NULL, 1 },
 	{ "drain", "NAME", "close NAME's client connections over [drain] spread",
-	    1, 1, cmd_drain, NULL, NULL },
+	    1, 1, cmd_drain, NULL, NULL, 0 },
 	{ "preflight", "", "AWS: scale the target proxy, wait until healthy",
-	    0, 0, cmd_preflight, NULL, NULL },
+	    0, 0, cmd_preflight, NULL, NULL, 0 },
 	{ "ramp", "start|...", "progressive cutover: ramp start [STEPS "
 	    "[INTERVAL]] prints\n"
 	    "                         each verdict until done; ramp pause, "
 	    "resume, abort, status",
-	    1, 3, cmd_ramp, NULL, NULL },
+	    1, 3, cmd_ramp, NULL, NULL, 1 },
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: switchoverctl [-a URL] [-t TOKEN_FILE] [-r REASON] "
-	    "[-n COUNT] [-w SECONDS] COMMAND [ARGS]\n\n"
+	    "[-R ROUTE] [-n COUNT] [-w SECONDS]\n"
+	    "                     COMMAND [ARGS]\n\n"
 	    "  -a URL         admin API (default %s)\n"
 	    "  -t TOKEN_FILE  send the bearer token in this file\n"
 	    "  -r REASON      reason recorded in the audit log with a change\n"
+	    "  -R ROUTE       one route ([route NAME]; \"default\" for the "
+	    "backends' weights):\n"
+	    "                 set, switchover, fallback and ramp start move "
+	    "only it;\n"
+	    "                 status, top and weights show only it\n"
 	    "  -n COUNT       top: stop after COUNT refreshes\n"
 	    "  -w SECONDS     switchover with AWS: watch the source this long "
 	    "at most\n"
@@ -879,7 +992,7 @@ main(int argc, char *argv[])
 	int			 ch, rc, nargs;
 	size_t			 ulen;
 
-	while ((ch = getopt(argc, argv, "+a:t:r:n:w:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:t:r:R:n:w:h")) != -1) {
 		switch (ch) {
 		case 'a':
 			c.url = optarg;
@@ -889,6 +1002,9 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			c.reason = optarg;
+			break;
+		case 'R':
+			c.route = optarg;
 			break;
 		case 'n':
 			c.count = (int)strtol(optarg, &end, 10);
@@ -922,6 +1038,11 @@ main(int argc, char *argv[])
 		if (optind < argc)
 			say("unknown command \"%s\"", argv[optind]);
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (c.route != NULL && !cmd->routed) {
+		say("%s does not take -R: it is not about one route",
+		    cmd->name);
 		return EXIT_USAGE;
 	}
 	nargs = argc - optind - 1;
