@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "switchover/config.h"
+#include "switchover/route.h"
 #include "switchover/tls.h"
 
 #define MAX_CONFIG_SIZE	(1024 * 1024)
@@ -32,6 +33,7 @@ struct parse_ctx {
 	struct sw_config	*cfg;
 	struct sw_backend	*backend;	/* current [backend NAME], or NULL */
 	struct sw_listener	*listener;	/* current [listener ...], or NULL */
+	struct sw_route		*route;		/* current [route NAME], or NULL */
 	char			 section[64];
 };
 
@@ -533,7 +535,40 @@ parse_tls_key(struct parse_ctx *p, struct sw_tls *t, int backend,
 	return 1;
 }
 
-/* Start a [section], [listener NAME] or [backend NAME] header. */
+/* [route NAME]: add a route (file order is match order). */
+static void
+parse_route_section(struct parse_ctx *p, const char *name)
+{
+	struct sw_route *r;
+
+	snprintf(p->section, sizeof(p->section), "?");
+	if (!valid_name(name) || strcmp(name, "default") == 0) {
+		cerr(p, "route name \"%s\" must be 1-32 of [A-Za-z0-9_-] and "
+		    "not \"default\" (the backends' own weights)", name);
+		return;
+	}
+	if (config_route(p->cfg, name) != NULL) {
+		cerr(p, "route %s defined twice", name);
+		return;
+	}
+	if (p->cfg->nroutes == SW_MAX_ROUTES) {
+		cerr(p, "too many routes (max %d)", SW_MAX_ROUTES);
+		return;
+	}
+	r = &p->cfg->routes[p->cfg->nroutes];
+	memset(r, 0, sizeof(*r));
+	r->metric_slot = -1;
+	r->line = p->line;
+	if ((r->name = strdup(name)) == NULL) {
+		cerr(p, "out of memory");
+		return;
+	}
+	p->cfg->nroutes++;
+	p->route = r;
+	snprintf(p->section, sizeof(p->section), "route");
+}
+
+/* Start a [section], [listener NAME], [backend NAME] or [route NAME]. */
 static void
 parse_section(struct parse_ctx *p, char *s)
 {
@@ -543,6 +578,7 @@ parse_section(struct parse_ctx *p, char *s)
 
 	p->backend = NULL;
 	p->listener = NULL;
+	p->route = NULL;
 	p->section[0] = '\0';
 	if (strcmp(s, "listener") == 0 || (strncmp(s, "listener", 8) == 0 &&
 	    isspace((unsigned char)s[8]))) {
@@ -576,6 +612,10 @@ parse_section(struct parse_ctx *p, char *s)
 		if ((p->backend->name = strdup(name)) == NULL)
 			p->cfg->nbackends--, p->backend = NULL;
 		snprintf(p->section, sizeof(p->section), "backend");
+		return;
+	}
+	if (strncmp(s, "route", 5) == 0 && isspace((unsigned char)s[5])) {
+		parse_route_section(p, trim(s + 6));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
@@ -815,6 +855,15 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 				    "(like 500ms, 10s, 2m)", key, val);
 			return;
 		}
+	}
+	if (p->route != NULL) {
+		char err[384];
+
+		if (strcmp(key, "weights") == 0)
+			p->route->weights_line = p->line;
+		if (route_config_key(p->route, key, val, err, sizeof(err)) == -1)
+			cerr(p, "%s", err);
+		return;
 	}
 	if (strcmp(p->section, "backend") == 0) {
 		struct sw_backend *b = p->backend;
@@ -1139,6 +1188,14 @@ config_check(struct parse_ctx *p)
 	if (c->nbackends > 0 && sum == 0)
 		cerr(p, "every backend has weight 0: no request could be "
 		    "routed");
+	for (size_t i = 0; i < c->nroutes; i++) {
+		struct sw_route	*r = &c->routes[i];
+		char		 err[384];
+
+		if (route_config_resolve(c, r, err, sizeof(err)) == -1)
+			config_error(p->errs, p->file, r->weights_line ?
+			    r->weights_line : r->line, "%s", err);
+	}
 	aws_check(p);
 	if (c->header_timeout_ms == 0 || c->keepalive_timeout_ms == 0 ||
 	    c->connect_timeout_ms == 0 || c->first_byte_timeout_ms == 0 ||
@@ -1270,6 +1327,15 @@ config_backend(const struct sw_config *c, const char *name)
 	return NULL;
 }
 
+struct sw_route *
+config_route(const struct sw_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nroutes; i++)
+		if (strcmp(c->routes[i].name, name) == 0)
+			return (struct sw_route *)&c->routes[i];
+	return NULL;
+}
+
 int
 config_weights_valid(const int *w, size_t n)
 {
@@ -1383,6 +1449,22 @@ config_clone(const struct sw_config *src)
 			b->servers[j].name = dup_or_null(sb->servers[j].name, &fail);
 		}
 	}
+	for (size_t i = 0; i < c->nroutes; i++) {
+		struct sw_route *r = &c->routes[i];
+		const struct sw_route *sr = &src->routes[i];
+
+		r->name = dup_or_null(sr->name, &fail);
+		r->weights_spec = dup_or_null(sr->weights_spec, &fail);
+		r->indices = NULL;
+		if (sr->nindices > 0 && (r->indices = calloc(sr->nindices,
+		    sizeof(*r->indices))) == NULL) {
+			fail = 1;
+			r->nindices = 0;
+			continue;
+		}
+		for (size_t j = 0; j < r->nindices; j++)
+			r->indices[j] = dup_or_null(sr->indices[j], &fail);
+	}
 	if (fail) {
 		config_unref(c);
 		return NULL;
@@ -1410,6 +1492,13 @@ config_unref(struct sw_config *c)
 		free(c->backends[i].servers);
 		free(c->backends[i].name);
 		tls_conf_free(&c->backends[i].tls);
+	}
+	for (size_t i = 0; i < c->nroutes; i++) {
+		for (size_t j = 0; j < c->routes[i].nindices; j++)
+			free(c->routes[i].indices[j]);
+		free(c->routes[i].indices);
+		free(c->routes[i].name);
+		free(c->routes[i].weights_spec);
 	}
 	for (size_t i = 0; i < c->nlisteners; i++)
 		config_listener_free(&c->listeners[i]);

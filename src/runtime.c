@@ -19,6 +19,7 @@
 #include "switchover/config.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/route.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/worker.h"
@@ -44,6 +45,10 @@ runtime_assign_slots(struct sw_config *c)
 	for (size_t i = 0; i < c->nbackends; i++)
 		if ((c->backends[i].metric_slot =
 		    metrics_slot(c->backends[i].name)) == -1)
+			return -1;
+	for (size_t i = 0; i < c->nroutes; i++)
+		if ((c->routes[i].metric_slot =
+		    route_slot_assign(c->routes[i].name)) == -1)
 			return -1;
 	return 0;
 }
@@ -228,6 +233,44 @@ runtime_set_weights_warn(const int *w, const char *who, const char *reason,
 	if (rt.cfg->audit_log != NULL && state_audit(rt.cfg->audit_log, who,
 	    reason, &old, &now, aerr, sizeof(aerr)) == -1)
 		log_warn("audit log: %s", aerr);
+	return 0;
+}
+
+int
+runtime_set_route_weights(const char *route, const int *w, const char *who,
+    const char *reason, int must_apply, char *warn, size_t warnlen,
+    char *err, size_t errlen)
+{
+	struct sw_config	*cur = rt.cfg, *next;
+	struct sw_route		*r;
+	int			 changed = 0;
+
+	if (route == NULL || *route == '\0')
+		return runtime_set_weights_warn(w, who, reason, must_apply,
+		    warn, warnlen, err, errlen);
+	if (warnlen > 0)
+		warn[0] = '\0';
+	if ((r = config_route(cur, route)) == NULL) {
+		snprintf(err, errlen, "no route named %s", route);
+		return -2;
+	}
+	if (weights_check(cur, w, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < cur->nbackends; i++)
+		changed |= w[i] != r->weights[i];
+	if (!changed)
+		return 0;
+	if ((next = config_clone(cur)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r = config_route(next, route);
+	for (size_t i = 0; i < next->nbackends; i++)
+		r->weights[i] = w[i];
+	/* Not yet persisted: the state file learns routes in a later commit. */
+	log_info("route %s: weights set by %s%s%s", route, who,
+	    reason ? ": " : "", reason ? reason : "");
+	runtime_publish(next);
 	return 0;
 }
 

@@ -18,6 +18,9 @@
 #define SW_MAX_SERVERS		64	/* per backend */
 #define SW_WEIGHT_MAX		999
 #define SW_MAX_LISTENERS	8
+#define SW_MAX_ROUTES		16
+/* Route metric slots: 0 is the default route, 1..SW_MAX_ROUTES the others. */
+#define SW_ROUTE_SLOTS		(SW_MAX_ROUTES + 1)
 
 struct ssl_ctx_st;	/* OpenSSL's SSL_CTX, built and owned by the tls module */
 
@@ -133,6 +136,31 @@ struct sw_backend {
 	struct sw_tls		 tls;
 };
 
+/* A [route NAME]'s operation filter. */
+enum sw_route_op {
+	ROUTE_OP_ANY = 0,
+	ROUTE_OP_READ,
+	ROUTE_OP_WRITE,
+};
+
+/*
+ * One [route NAME]: which requests it takes (operation, index globs) and
+ * the weights they use instead of the backends'.  See route.h.
+ */
+struct sw_route {
+	char			*name;
+	enum sw_route_op	 op;
+	char			**indices;	/* globs as written; nindices 0: any index */
+	size_t			 nindices;
+	int			 weights[SW_MAX_BACKENDS];	/* by backend index, 0..999 */
+	int			 metric_slot;	/* stable across reloads, 1..SW_MAX_ROUTES; slot 0 = the default route */
+	/* Parsing only: "source=9, target=1" as written, resolved once
+	 * every backend is known (NULL after a successful parse). */
+	char			*weights_spec;
+	int			 line;		/* of the section header */
+	int			 weights_line;
+};
+
 struct sw_config {
 	int			 refcnt;
 	char			*path;
@@ -199,6 +227,10 @@ struct sw_config {
 
 	struct sw_backend	 backends[SW_MAX_BACKENDS];
 	size_t			 nbackends;
+
+	/* [route NAME] */
+	struct sw_route		 routes[SW_MAX_ROUTES];	/* file order: first match wins */
+	size_t			 nroutes;
 };
 
 /* Collected errors of one load: every one is "FILE:LINE: message". */
@@ -227,6 +259,8 @@ void			 config_unref(struct sw_config *);
 
 /* Find a backend by name; NULL if none. */
 struct sw_backend	*config_backend(const struct sw_config *, const char *name);
+/* Find a route by name; NULL if none. */
+struct sw_route		*config_route(const struct sw_config *, const char *name);
 /* Copy weights into the config if backends match; -1 with msg if not. */
 int			 config_weights_valid(const int *w, size_t n);
 

@@ -46,7 +46,10 @@ int	runtime_on_publish(runtime_hook fn, void *arg);
 /* Did any backend's weight (or the set of backends) change? */
 int	runtime_weights_changed(const struct sw_config *old,
 	    const struct sw_config *cur);
-/* Assign stable metric slots to a config's backends.  0, or -1 if full. */
+/*
+ * Assign stable metric slots to a config's backends and routes.  0, or
+ * -1 if full.
+ */
 int	runtime_assign_slots(struct sw_config *cfg);
 /* Sum the workers' metrics. */
 void	runtime_metrics(struct worker_metrics *out);
@@ -70,6 +73,17 @@ int	runtime_set_weights(const int *w, const char *who, const char *reason,
 int	runtime_set_weights_warn(const int *w, const char *who,
 	    const char *reason, int must_apply, char *warn, size_t warnlen,
 	    char *err, size_t errlen);
+/*
+ * As runtime_set_weights_warn, for one route: route NULL or "" is the
+ * default route (the backends' weights, what runtime_set_weights
+ * changes).  w[i] is the route's new weight of rt.cfg->backends[i].
+ * Returns 0, -1 (err filled), or -2 when no route has that name (the
+ * admin API answers 404).  Persisted in the state file and audited with
+ * the route's name.
+ */
+int	runtime_set_route_weights(const char *route, const int *w,
+	    const char *who, const char *reason, int must_apply, char *warn,
+	    size_t warnlen, char *err, size_t errlen);
 /*
  * Start-up: remember c's weights as the file's, then let the weights saved
  * in c's [state] file override them.  -1 with err when the state file is
