@@ -160,12 +160,12 @@ metrics_route(struct worker_metrics *m, int rs, int bs, int status,
 }
 
 const struct route_metrics *
-metrics_route_get(const struct worker_metrics *m, int rs, int bs)
+metrics_route_get(const struct route_table *t, int rs, int bs)
 {
-	if (m == NULL || m->routes == NULL || rs < 0 || rs >= SW_ROUTE_SLOTS ||
-	    bs < 0 || bs >= SW_MAX_BACKENDS)
+	if (t == NULL || rs < 0 || rs >= SW_ROUTE_SLOTS || bs < 0 ||
+	    bs >= SW_MAX_BACKENDS)
 		return NULL;
-	return &m->routes->c[bs][rs];
+	return &t->c[bs][rs];
 }
 
 int
@@ -193,19 +193,44 @@ route_backends(void)
 	return n < SW_MAX_BACKENDS ? (size_t)n : SW_MAX_BACKENDS;
 }
 
-/* dst += src, for the route cells of backend slots in use. */
-static void
-routes_add(struct route_table *dst, const struct route_table *src)
+void
+metrics_route_sum(struct route_table *out, struct worker_metrics *const *per,
+    size_t n)
 {
-	for (size_t b = 0; b < route_backends(); b++)
+	size_t nb = route_backends();
+
+	memset(out->c, 0, nb * sizeof(out->c[0]));
+	for (size_t w = 0; w < n; w++) {
+		const struct route_table *src = per[w]->routes;
+
+		for (size_t b = 0; src != NULL && b < nb; b++)
+			for (size_t r = 0; r < SW_ROUTE_SLOTS; r++) {
+				const struct route_metrics *s = &src->c[b][r];
+				struct route_metrics *d = &out->c[b][r];
+
+				for (size_t i = 0; i < ROUTE_NFIX; i++)
+					((uint64_t *)d)[i] += __atomic_load_n(
+					    &((const uint64_t *)s)[i],
+					    __ATOMIC_RELAXED);
+				hist_add(&d->latency, &s->latency);
+			}
+	}
+}
+
+void
+metrics_route_sub(struct route_table *out, const struct route_table *a,
+    const struct route_table *b)
+{
+	for (size_t s = 0; s < route_backends(); s++)
 		for (size_t r = 0; r < SW_ROUTE_SLOTS; r++) {
-			const struct route_metrics	*s = &src->c[b][r];
-			struct route_metrics		*d = &dst->c[b][r];
+			const struct route_metrics	*ra = &a->c[s][r];
+			const struct route_metrics	*rb = &b->c[s][r];
+			struct route_metrics		*ro = &out->c[s][r];
 
 			for (size_t i = 0; i < ROUTE_NFIX; i++)
-				((uint64_t *)d)[i] += __atomic_load_n(
-				    &((const uint64_t *)s)[i], __ATOMIC_RELAXED);
-			hist_add(&d->latency, &s->latency);
+				((uint64_t *)ro)[i] = ((const uint64_t *)ra)[i] -
+				    ((const uint64_t *)rb)[i];
+			hist_sub(&ro->latency, &ra->latency, &rb->latency);
 		}
 }
 
@@ -213,12 +238,7 @@ void
 metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
     size_t n)
 {
-	struct route_table *routes = out->routes;
-
 	memset(out, 0, sizeof(*out));
-	out->routes = routes;
-	if (routes != NULL)
-		memset(routes->c, 0, route_backends() * sizeof(routes->c[0]));
 	for (size_t w = 0; w < n; w++) {
 		const uint64_t	*src = (const uint64_t *)&per[w]->l;
 		uint64_t	*dst = (uint64_t *)&out->l;
@@ -237,8 +257,6 @@ metrics_sum(struct worker_metrics *out, struct worker_metrics *const *per,
 				    &((const uint64_t *)sb)[i], __ATOMIC_RELAXED);
 			hist_add(&db->latency, &sb->latency);
 		}
-		if (routes != NULL && per[w]->routes != NULL)
-			routes_add(routes, per[w]->routes);
 	}
 }
 
@@ -259,19 +277,6 @@ metrics_sub(struct worker_metrics *out, const struct worker_metrics *a,
 		hist_sub(&out->b[s].latency, &a->b[s].latency,
 		    &b->b[s].latency);
 	}
-	if (out->routes == NULL || a->routes == NULL || b->routes == NULL)
-		return;
-	for (size_t s = 0; s < route_backends(); s++)
-		for (size_t r = 0; r < SW_ROUTE_SLOTS; r++) {
-			const struct route_metrics	*ra = &a->routes->c[s][r];
-			const struct route_metrics	*rb = &b->routes->c[s][r];
-			struct route_metrics		*ro = &out->routes->c[s][r];
-
-			for (size_t i = 0; i < ROUTE_NFIX; i++)
-				((uint64_t *)ro)[i] = ((const uint64_t *)ra)[i] -
-				    ((const uint64_t *)rb)[i];
-			hist_sub(&ro->latency, &ra->latency, &rb->latency);
-		}
 }
 
 const char *

@@ -118,6 +118,17 @@ runtime_metrics(struct worker_metrics *out)
 	metrics_sum(out, per, n);
 }
 
+void
+runtime_route_metrics(struct route_table *out)
+{
+	struct worker_metrics *per[256];
+	size_t n = rt.nworkers < 256 ? rt.nworkers : 256;
+
+	for (size_t i = 0; i < n; i++)
+		per[i] = rt.workers[i]->m;
+	metrics_route_sum(out, per, n);
+}
+
 /* Weight the file gave NAME at the last load, or -1 if it had none. */
 static int
 file_weight(const char *name)

@@ -28,6 +28,7 @@
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/ramp.h"
+#include "switchover/route.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
 
@@ -74,6 +75,7 @@ struct view {
 	char				 listen[256];	/* every listener's address */
 	const struct worker_metrics	*all;		/* since start */
 	const struct worker_metrics	*w10, *w60;
+	const struct route_table	*routes;	/* since start */
 	double				 s10, s60;	/* their lengths */
 	double				 uptime;
 };
@@ -84,6 +86,7 @@ static struct {
 	size_t			 head, n;
 	double			 t0;
 	struct worker_metrics	*live, *w10, *w60, *dlt;
+	struct route_table	*routes;	/* live, summed on demand */
 	struct sec		*secs;		/* SEC_LEN, newest at sh */
 	size_t			 sh, sn;
 	struct wchg		 wchg[WCHG_LEN];	/* newest at wh */
@@ -248,6 +251,7 @@ stats_start(struct event_base *base)
 		if ((st.ring[i].m = calloc(1, sizeof(*st.ring[i].m))) == NULL)
 			goto fail;
 	if ((st.live = calloc(1, sizeof(*st.live))) == NULL ||
+	    (st.routes = calloc(1, sizeof(*st.routes))) == NULL ||
 	    (st.w10 = calloc(1, sizeof(*st.w10))) == NULL ||
 	    (st.w60 = calloc(1, sizeof(*st.w60))) == NULL ||
 	    (st.dlt = calloc(1, sizeof(*st.dlt))) == NULL ||
@@ -275,6 +279,7 @@ stats_stop(void)
 	for (size_t i = 0; i < RING_LEN; i++)
 		free(st.ring[i].m);
 	free(st.live);
+	free(st.routes);
 	free(st.w10);
 	free(st.w60);
 	free(st.dlt);
@@ -302,6 +307,7 @@ view_fill(struct view *v, const struct sw_config *c,
 		    i ? "," : "", c->listeners[i].address);
 	}
 	v->all = all;
+	v->routes = st.routes;
 	v->w10 = st.w10;
 	v->w60 = st.w60;
 	v->s10 = now - s10->t;
@@ -398,6 +404,49 @@ backend_json(const struct view *v, const struct sw_backend *be, int wsum)
 	return o;
 }
 
+/* What /stats says about one route's answers from one backend. */
+static json_t *
+route_backend_json(const struct route_metrics *r, int weight)
+{
+	return json_pack("{s:i, s:I, s:o, s:I, s:o}",
+	    "weight", weight,
+	    "requests", (json_int_t)r->requests,
+	    "responses", classes_json(r->responses, 0),
+	    "responses_429", (json_int_t)r->responses_429,
+	    "latency_ms", latency_json(&r->latency));
+}
+
+/*
+ * {"default":{"source":{...},...},"reads":{...}}: every route of c (the
+ * default one first) by backend, counted since start.  Routes a reload
+ * removed are not shown; their slots keep counting if they come back.
+ */
+static json_t *
+routes_json(const struct view *v)
+{
+	const struct sw_config	*c = v->c;
+	json_t			*o = json_object();
+	int			 w[SW_MAX_BACKENDS];
+
+	for (int ri = -1; o != NULL && ri < (int)c->nroutes; ri++) {
+		json_t	*r = json_object();
+		int	 rs = route_slot(c, ri);
+
+		route_weights(c, ri, w);
+		for (size_t i = 0; r != NULL && i < c->nbackends; i++) {
+			const struct route_metrics *m = metrics_route_get(
+			    v->routes, rs, c->backends[i].metric_slot);
+
+			if (m != NULL)
+				json_object_set_new(r, c->backends[i].name,
+				    route_backend_json(m, w[i]));
+		}
+		json_object_set_new(o, ri < 0 ? "default" : c->routes[ri].name,
+		    r);
+	}
+	return o;
+}
+
 /* {"source":0.75,...}: each backend's share of requests in m, or null. */
 static json_t *
 split_json(const struct sw_config *c, const struct worker_metrics *m)
@@ -486,6 +535,9 @@ view_json(const struct view *v)
 		json_object_set_new(doc, "aws", aws_status_json());
 	if (doc != NULL)
 		json_object_set_new(doc, "ramp", ramp_json());
+	/* Only with [route] sections: otherwise the default is everything. */
+	if (doc != NULL && c->nroutes > 0)
+		json_object_set_new(doc, "routes", routes_json(v));
 	return doc;
 }
 
@@ -506,6 +558,8 @@ stats_json(const struct sw_config *c)
 	struct view v;
 
 	runtime_metrics(st.live);
+	if (c->nroutes > 0)
+		runtime_route_metrics(st.routes);
 	view_fill(&v, c, st.live, mono_now());
 	return view_json(&v);
 }
@@ -635,44 +689,119 @@ prom_backend_gauge(struct evbuffer *out, const struct view *v,
 }
 
 /*
- * Latency histogram in seconds.  Latencies are whole microseconds and
- * every 2^k us is a bucket boundary, so "le = (2^k - 1) us" counts
- * exactly the requests faster than 2^k us: no estimate in any bucket.
+ * One latency histogram in seconds, labelled by labels ("backend=\"x\"").
+ * Latencies are whole microseconds and every 2^k us is a bucket boundary,
+ * so "le = (2^k - 1) us" counts exactly the requests faster than 2^k us:
+ * no estimate in any bucket.
  */
+static void
+prom_hist(struct evbuffer *out, const char *name, const char *labels,
+    const struct hist *h)
+{
+	uint64_t	cum = 0;
+	size_t		idx = 0;
+
+	for (int k = 7; k <= 26; k++) {		/* 128 us .. 67 s */
+		size_t top = hist_index((1ULL << k) - 1);
+
+		for (; idx <= top; idx++)
+			cum += h->b[idx];
+		evbuffer_add_printf(out, "switchover_%s_bucket{%s,le=\"%.6f\"} "
+		    "%llu\n", name, labels, (double)((1ULL << k) - 1) / 1e6,
+		    (unsigned long long)cum);
+	}
+	for (; idx < HIST_BUCKETS; idx++)
+		cum += h->b[idx];
+	/* Counted from the buckets, so +Inf and _count always agree. */
+	evbuffer_add_printf(out, "switchover_%s_bucket{%s,le=\"+Inf\"} %llu\n"
+	    "switchover_%s_sum{%s} %.6f\n"
+	    "switchover_%s_count{%s} %llu\n",
+	    name, labels, (unsigned long long)cum,
+	    name, labels, (double)h->sum_us / 1e6,
+	    name, labels, (unsigned long long)cum);
+}
+
+/* The per-backend latency histogram. */
 static void
 prom_histogram(struct evbuffer *out, const struct view *v)
 {
-	const char *name = "backend_request_duration_seconds";
+	const char	*name = "backend_request_duration_seconds";
+	char		 labels[128];
 
 	prom_family(out, name, "histogram",
 	    "Time from request start to response end, per backend.");
 	for (size_t i = 0; i < v->c->nbackends; i++) {
-		const struct sw_backend	*be = &v->c->backends[i];
-		const struct hist	*h = &v->all->b[be->metric_slot].latency;
-		uint64_t		 cum = 0;
-		size_t			 idx = 0;
+		const struct sw_backend *be = &v->c->backends[i];
 
-		for (int k = 7; k <= 26; k++) {		/* 128 us .. 67 s */
-			size_t top = hist_index((1ULL << k) - 1);
-
-			for (; idx <= top; idx++)
-				cum += h->b[idx];
-			evbuffer_add_printf(out, "switchover_%s_bucket{backend="
-			    "\"%s\",le=\"%.6f\"} %llu\n", name, be->name,
-			    (double)((1ULL << k) - 1) / 1e6,
-			    (unsigned long long)cum);
-		}
-		for (; idx < HIST_BUCKETS; idx++)
-			cum += h->b[idx];
-		/* Counted from the buckets, so +Inf and _count always agree. */
-		evbuffer_add_printf(out,
-		    "switchover_%s_bucket{backend=\"%s\",le=\"+Inf\"} %llu\n"
-		    "switchover_%s_sum{backend=\"%s\"} %.6f\n"
-		    "switchover_%s_count{backend=\"%s\"} %llu\n",
-		    name, be->name, (unsigned long long)cum,
-		    name, be->name, (double)h->sum_us / 1e6,
-		    name, be->name, (unsigned long long)cum);
+		snprintf(labels, sizeof(labels), "backend=\"%s\"", be->name);
+		prom_hist(out, name, labels, &v->all->b[be->metric_slot].latency);
 	}
+}
+
+/*
+ * The route cell of route index ri (-1: default) and backend i, and its
+ * labels ("route=\"reads\",backend=\"target\""); NULL without one.
+ */
+static const struct route_metrics *
+prom_route_cell(const struct view *v, int ri, size_t i, char *labels,
+    size_t len)
+{
+	const struct sw_config *c = v->c;
+
+	snprintf(labels, len, "route=\"%s\",backend=\"%s\"",
+	    ri < 0 ? "default" : c->routes[ri].name, c->backends[i].name);
+	return metrics_route_get(v->routes, route_slot(c, ri),
+	    c->backends[i].metric_slot);
+}
+
+/* The route-labelled families, when there are [route] sections. */
+static void
+prom_routes(struct evbuffer *out, const struct view *v)
+{
+	const struct sw_config		*c = v->c;
+	const struct route_metrics	*m;
+	char				 lb[256];
+	int				 w[SW_MAX_BACKENDS];
+
+#define EACH_CELL(body) do {						\
+	for (int ri = -1; ri < (int)c->nroutes; ri++)			\
+		for (size_t i = 0; i < c->nbackends; i++)		\
+			if ((m = prom_route_cell(v, ri, i, lb,		\
+			    sizeof(lb))) != NULL)			\
+				body;					\
+} while (0)
+	if (c->nroutes == 0)
+		return;
+	prom_family(out, "route_weight", "gauge",
+	    "A route's weight of a backend (0-999; route \"default\" is the "
+	    "backends' own).");
+	for (int ri = -1; ri < (int)c->nroutes; ri++) {
+		route_weights(c, ri, w);
+		for (size_t i = 0; i < c->nbackends; i++)
+			if (prom_route_cell(v, ri, i, lb, sizeof(lb)) != NULL)
+				evbuffer_add_printf(out, "switchover_route_weight"
+				    "{%s} %d\n", lb, w[i]);
+	}
+	prom_family(out, "route_requests_total", "counter",
+	    "Requests of a route answered, by backend (the proxy's own answers "
+	    "included).");
+	EACH_CELL(evbuffer_add_printf(out, "switchover_route_requests_total{%s}"
+	    " %llu\n", lb, (unsigned long long)m->requests));
+	prom_family(out, "route_responses_total", "counter",
+	    "Responses of a route by status class, the proxy's own included.");
+	EACH_CELL(for (int k = 0; k < 5; k++)
+		evbuffer_add_printf(out, "switchover_route_responses_total{%s,"
+		    "code_class=\"%dxx\"} %llu\n", lb, k + 1,
+		    (unsigned long long)m->responses[k]));
+	prom_family(out, "route_responses_429_total", "counter",
+	    "Responses of a route with status 429 (also in 4xx).");
+	EACH_CELL(evbuffer_add_printf(out, "switchover_route_responses_429_total"
+	    "{%s} %llu\n", lb, (unsigned long long)m->responses_429));
+	prom_family(out, "route_request_duration_seconds", "histogram",
+	    "Time from request start to response end, per route and backend.");
+	EACH_CELL(prom_hist(out, "route_request_duration_seconds", lb,
+	    &m->latency));
+#undef EACH_CELL
 }
 
 /* A family with one listener-labelled sample. */
@@ -819,6 +948,7 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 	    "Response bytes received from the backend.", BOFF(bytes_down));
 #undef BOFF
 	prom_histogram(out, v);
+	prom_routes(out, v);
 	prom_listener(out, v);
 	prom_drain_aws(out);
 	emf_counts(&emf_written, &emf_dropped);
@@ -839,6 +969,8 @@ stats_prometheus(struct evbuffer *out, const struct sw_config *c)
 	struct view v;
 
 	runtime_metrics(st.live);
+	if (c->nroutes > 0)
+		runtime_route_metrics(st.routes);
 	view_fill(&v, c, st.live, mono_now());
 	view_prometheus(out, &v);
 }

@@ -8,10 +8,11 @@
  * same for the life of the process, so counters survive reloads; routes
  * too (slot 0 is the default route).
  *
- * Per-route counters live in a separate table that only workers and the
- * sums that ask for it have (worker_metrics.routes, NULL elsewhere): the
- * stats ring's 61 snapshots do not carry it.  The table is backend-major,
- * so the few backends in use are one block: calloc'd pages that are never
+ * Per-route counters live in a separate table (struct route_table, 700
+ * KB: 16 backend slots x 17 route slots x 2.6 KB) that each worker points
+ * to from its worker_metrics and that sums keep apart (metrics_route_sum):
+ * the stats ring's 61 snapshots do not carry it.  It is backend-major, so
+ * the few backends in use are one block; calloc'd pages that are never
  * written cost no memory.
  */
 #ifndef SWITCHOVER_METRICS_H
@@ -94,10 +95,6 @@ struct listener_metrics {
 	uint64_t	affinity_unreadable;	/* id-bearing bodies not read */
 };
 
-#ifndef SW_ROUTE_SLOTS
-#define SW_ROUTE_SLOTS	17	/* until config.h has routes */
-#endif
-
 /* What one route sent to one backend, and how it was answered. */
 struct route_metrics {
 	uint64_t	requests;		/* answered, by either side */
@@ -114,7 +111,7 @@ struct route_table {
 struct worker_metrics {
 	struct listener_metrics	l;
 	struct backend_metrics	b[SW_MAX_BACKENDS];
-	struct route_table	*routes;	/* NULL: not kept here */
+	struct route_table	*routes;	/* a worker's own; NULL in sums */
 };
 
 /* Single-writer increment: the owner thread only. */
@@ -142,17 +139,11 @@ int		 metrics_slot(const char *name);
 const char	*metrics_slot_name(int slot);
 int		 metrics_nslots(void);
 
-/*
- * Sum of every worker's metrics into out (control thread); the route
- * tables too when out has one (backend slots in use only).
- */
+/* Sum of every worker's metrics into out (control thread); no routes. */
 struct worker;
 void		 metrics_sum(struct worker_metrics *out,
 		    struct worker_metrics *const *per, size_t n);
-/*
- * out = a - b: what happened between snapshot b and later snapshot a;
- * the route tables too when all three have one.
- */
+/* out = a - b: what happened between snapshot b and later snapshot a. */
 void		 metrics_sub(struct worker_metrics *out,
 		    const struct worker_metrics *a,
 		    const struct worker_metrics *b);
@@ -164,12 +155,21 @@ void		 metrics_sub(struct worker_metrics *out,
  */
 void		 metrics_route(struct worker_metrics *, int rs, int bs,
 		    int status, uint64_t us);
-/* The cell of route slot rs, backend slot bs in m; NULL if none. */
-const struct route_metrics *metrics_route_get(const struct worker_metrics *m,
+/* The cell of route slot rs, backend slot bs in t; NULL if none. */
+const struct route_metrics *metrics_route_get(const struct route_table *t,
 		    int rs, int bs);
-/* Give m a zeroed route table (metrics_sum then fills it).  0, or -1. */
+/* Give a worker's m its zeroed route table.  0, or -1. */
 int		 metrics_routes_alloc(struct worker_metrics *m);
 void		 metrics_routes_free(struct worker_metrics *m);
+/*
+ * out = the sum of the workers' route tables, for the backend slots in
+ * use (the other cells of out are left alone: never written, they cost
+ * no memory); out = a - b, the same cells.
+ */
+void		 metrics_route_sum(struct route_table *out,
+		    struct worker_metrics *const *per, size_t n);
+void		 metrics_route_sub(struct route_table *out,
+		    const struct route_table *a, const struct route_table *b);
 
 /* Names for JSON keys and Prometheus labels. */
 const char	*metrics_error_name(enum proxy_error);

@@ -53,6 +53,9 @@ int	runtime_weights_changed(const struct sw_config *old,
 int	runtime_assign_slots(struct sw_config *cfg);
 /* Sum the workers' metrics. */
 void	runtime_metrics(struct worker_metrics *out);
+struct route_table;
+/* Sum the workers' route tables (backend slots in use). */
+void	runtime_route_metrics(struct route_table *out);
 
 /*
  * The one entry point for a weight change (admin API, switchoverctl, AWS

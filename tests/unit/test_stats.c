@@ -416,6 +416,114 @@ test_history(void **state)
 	free(mb);
 }
 
+/* Per-route rendering: a config with two routes, known cells. */
+static const char rconf[] =
+    "[listener]\naddress = 127.0.0.1:9200\n"
+    "[backend source]\nservers = 127.0.0.1:1\nweight = 1\n"
+    "[backend target]\nservers = 127.0.0.1:2\nweight = 0\n"
+    "[route reads]\noperation = read\nweights = source=9, target=1\n"
+    "[route orders]\nindices = orders*\nweights = source=1, target=0\n";
+
+/*
+ * /stats "routes" and the route-labelled /metrics families show every
+ * configured route (the default one too) by backend, from the route
+ * cells of the route's own slot; no "routes" at all without [route].
+ */
+static void
+test_routes(void **state)
+{
+	struct fixture		*f = *state;
+	struct sw_config	*c;
+	struct worker_metrics	*m = calloc(1, sizeof(*m));
+	struct view		 v;
+	struct evbuffer		*b = evbuffer_new();
+	json_t			*d, *r;
+	char			*text;
+	size_t			 len;
+	int			 rs, os, ts, ss;
+
+	assert_non_null(c = config_parse("r.conf", rconf, strlen(rconf),
+	    &(struct config_errors){ 0 }));
+	assert_int_equal(runtime_assign_slots(c), 0);
+	rs = c->routes[0].metric_slot;
+	os = c->routes[1].metric_slot;
+	assert_true(rs > 0 && os > 0 && rs != os);
+	ts = c->backends[1].metric_slot;
+	ss = c->backends[0].metric_slot;
+	assert_int_equal(metrics_routes_alloc(m), 0);
+	for (int i = 0; i < 30; i++)
+		metrics_route(m, rs, ts, i < 3 ? 503 : 200, 12000);
+	for (int i = 0; i < 10; i++)
+		metrics_route(m, rs, ss, 200, 9000);
+	metrics_route(m, 0, ss, 429, 100);
+	metrics_route(m, 0, ss, 201, 100);
+
+	metrics_route_sum(st.routes, &m, 1);
+	view_fill(&v, c, f->live, f->now);
+	assert_non_null(d = view_json(&v));
+	r = json_object_get(d, "routes");
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 3);
+	assert_int_equal(at(r, "reads", "target", "requests", NULL), 30);
+	assert_int_equal(at(r, "reads", "target", "responses", "5xx", NULL), 3);
+	assert_int_equal(at(r, "reads", "target", "responses", "2xx", NULL), 27);
+	assert_int_equal(at(r, "reads", "target", "weight", NULL), 1);
+	assert_int_equal(at(r, "reads", "source", "weight", NULL), 9);
+	assert_int_equal(at(r, "reads", "source", "requests", NULL), 10);
+	/* 12 ms lands in a bucket of at most 12.5 % above it. */
+	assert_true(at(r, "reads", "target", "latency_ms", "p99", NULL) >= 12);
+	assert_true(at(r, "reads", "target", "latency_ms", "p99", NULL) < 13.6);
+	assert_true(at(r, "reads", "source", "latency_ms", "p50", NULL) < 10.2);
+	assert_int_equal(at(r, "orders", "source", "requests", NULL), 0);
+	assert_int_equal(at(r, "orders", "target", "weight", NULL), 0);
+	assert_int_equal(at(r, "default", "source", "requests", NULL), 2);
+	assert_int_equal(at(r, "default", "source", "responses_429", NULL), 1);
+	assert_int_equal(at(r, "default", "source", "responses", "4xx", NULL),
+	    1);
+	assert_int_equal(at(r, "default", "source", "weight", NULL), 1);
+	json_decref(d);
+
+	view_prometheus(b, &v);
+	len = evbuffer_get_length(b);
+	text = calloc(1, len + 1);
+	evbuffer_remove(b, text, len);
+	assert_true(metric(text, "switchover_route_requests_total{route="
+	    "\"reads\",backend=\"target\"}") == 30);
+	assert_true(metric(text, "switchover_route_responses_total{route="
+	    "\"reads\",backend=\"target\",code_class=\"5xx\"}") == 3);
+	assert_true(metric(text, "switchover_route_responses_429_total{route="
+	    "\"default\",backend=\"source\"}") == 1);
+	assert_true(metric(text, "switchover_route_weight{route=\"reads\","
+	    "backend=\"source\"}") == 9);
+	assert_true(metric(text, "switchover_route_request_duration_seconds_"
+	    "count{route=\"reads\",backend=\"target\"}") == 30);
+	assert_true(metric(text, "switchover_route_request_duration_seconds_"
+	    "bucket{route=\"reads\",backend=\"target\",le=\"0.008191\"}") ==
+	    0);
+	assert_true(metric(text, "switchover_route_request_duration_seconds_"
+	    "bucket{route=\"reads\",backend=\"target\",le=\"0.016383\"}") ==
+	    30);
+	assert_true(metric(text, "switchover_route_requests_total{route="
+	    "\"orders\",backend=\"source\"}") == 0);
+	free(text);
+
+	/* Without [route] sections: no "routes", no route families. */
+	view_fill(&v, f->c, f->live, f->now);
+	assert_non_null(d = view_json(&v));
+	assert_null(json_object_get(d, "routes"));
+	json_decref(d);
+	view_prometheus(b, &v);
+	len = evbuffer_get_length(b);
+	text = calloc(1, len + 1);
+	evbuffer_remove(b, text, len);
+	assert_null(strstr(text, "switchover_route_"));
+	free(text);
+	evbuffer_free(b);
+	metrics_routes_free(m);
+	free(m);
+	config_unref(c);
+}
+
 int
 main(void)
 {
@@ -424,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
