@@ -40,6 +40,7 @@
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/opclass.h"
+#include "switchover/route.h"
 #include "switchover/tls.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
@@ -99,7 +100,10 @@ struct client {
 	enum close_reason	 ask_why;	/* why close_asked */
 	unsigned		 close_asked:1;	/* close at the next safe point */
 	uint64_t		 idle_at;	/* ms: became idle (or connected) */
-	unsigned		 pinned:1;	/* policy connection: slot is fixed */
+	/* Per route slot: the backend slot its last request took, -1; with
+	 * policy connection, those in rpinned are fixed. */
+	int8_t			 rbound[SW_ROUTE_SLOTS];
+	uint32_t		 rpinned;
 	unsigned		 lingering:1;	/* FIN sent, discarding input */
 	unsigned		 notified:1;	/* TLS close_notify sent */
 	unsigned		 aff_routed:1;	/* routed by a search context id */
@@ -549,6 +553,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	c->l = wl;
 	c->tls = tls != NULL;
 	c->slot = -1;
+	memset(c->rbound, -1, sizeof(c->rbound));
 	if (cfg->max_connection_age_ms > 0) {
 		/*
 		 * Up to 10% earlier, so connections opened together (a fleet
@@ -676,6 +681,12 @@ int
 client_slot(const struct client *c)
 {
 	return c->slot;
+}
+
+int
+client_route_bound(const struct client *c, int rs)
+{
+	return rs >= 0 && rs < SW_ROUTE_SLOTS ? c->rbound[rs] : -1;
 }
 
 uint64_t
@@ -1189,12 +1200,17 @@ client_connect(struct client *c)
 	struct evbuffer		*out;
 	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->req;
+	const char		*mn = llhttp_method_name(p->method);
+	int			 ri, rs;
 
 	c->gen = wgen_ref(w->gen);
+	ri = route_match(cfg, mn, strlen(mn), c->head.buf + c->head.url_off,
+	    c->head.url_len);
+	rs = route_slot(cfg, ri);
 	/* A reload to another policy releases pinned connections. */
-	if ((c->be = wgen_route(c->gen, c->aff_slot >= 0 ? c->aff_slot :
-	    c->pinned && cfg->policy == POLICY_CONNECTION ? c->slot : -1,
-	    &c->head, c->addr)) == NULL)
+	if ((c->be = wgen_route(c->gen, ri, c->aff_slot >= 0 ? c->aff_slot :
+	    (c->rpinned & 1u << rs) && cfg->policy == POLICY_CONNECTION ?
+	    c->rbound[rs] : -1, &c->head, c->addr)) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
 	c->aff_routed = c->aff_slot >= 0 &&
@@ -1204,7 +1220,9 @@ client_connect(struct client *c)
 	else {
 		/* A search context's request does not move the binding. */
 		client_bind(c, c->be->conf->metric_slot);
-		c->pinned = cfg->policy == POLICY_CONNECTION;
+		c->rbound[rs] = (int8_t)c->be->conf->metric_slot;
+		c->rpinned = cfg->policy == POLICY_CONNECTION ?
+		    c->rpinned | 1u << rs : 0;
 	}
 	M_INC(c->be->m->requests);
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)

@@ -86,16 +86,34 @@ drain_offset(uint64_t k, uint64_t n, int id, uint64_t nw, int spread_ms)
 	return (uint64_t)spread_ms * (k * nw + (uint64_t)id % nw) / (n * nw);
 }
 
-/* Is c bound to one of slots, and not already on its way out? */
+/* Is backend slot b one of slots? */
 static int
-drain_wanted(const struct client *c, uint32_t slots)
+slot_in(int b, uint32_t slots)
 {
-	return client_slot(c) >= 0 && (slots & (1u << client_slot(c))) &&
-	    client_drain_due(c) == 0;
+	return b >= 0 && b < 32 && (slots & (1u << b)) != 0;
+}
+
+/*
+ * Is c bound to one of slots, and not already on its way out?  On route
+ * slot rs only, or (rs -1) on any route or by its last request.
+ */
+static int
+drain_wanted(const struct client *c, int rs, uint32_t slots)
+{
+	int bound;
+
+	if (client_drain_due(c) != 0)
+		return 0;
+	if (rs >= 0)
+		return slot_in(client_route_bound(c, rs), slots);
+	bound = slot_in(client_slot(c), slots);
+	for (int r = 0; r < SW_ROUTE_SLOTS && !bound; r++)
+		bound = slot_in(client_route_bound(c, r), slots);
+	return bound;
 }
 
 void
-drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
+drain_worker_start(struct worker *w, int rs, uint32_t slots, int spread_ms,
     int nworkers)
 {
 	struct client	*c;
@@ -103,14 +121,17 @@ drain_worker_start(struct worker *w, uint32_t slots, int spread_ms,
 
 	nw = nworkers > 0 ? (uint64_t)nworkers : 1;
 	for (c = client_next(w, NULL); c != NULL; c = client_next(w, c))
-		n += drain_wanted(c, slots);
+		n += drain_wanted(c, rs, slots);
 	/* Due times are never 0 (0 = unmarked). */
 	for (c = client_next(w, NULL); c != NULL && n > 0; c = client_next(w, c))
-		if (drain_wanted(c, slots))
+		if (drain_wanted(c, rs, slots))
 			client_drain_mark(c, now + 1 + drain_offset(k++, n, w->id,
 			    nw, spread_ms));
-	/* Idle pooled connections to a drained backend go now. */
-	for (size_t i = 0; i < w->gen->cfg->nbackends; i++) {
+	/*
+	 * Idle pooled connections to a drained backend go now; a named
+	 * route's drain leaves them to the routes that still use it.
+	 */
+	for (size_t i = 0; i < w->gen->cfg->nbackends && rs <= 0; i++) {
 		struct wbackend *b = &w->gen->backends[i];
 
 		if (!(slots & (1u << b->conf->metric_slot)))
@@ -150,14 +171,17 @@ drain_worker_free(struct drain_worker *d)
 	free(d);
 }
 
-/* Post a drain of the backends in slots to every worker. */
+/*
+ * Post a drain of the backends in slots to every worker: of the
+ * connections bound to them on route slot rs, or on any route (-1).
+ */
 static void
-drain_post(uint32_t slots)
+drain_post(int rs, uint32_t slots)
 {
 	drains++;
 	for (size_t i = 0; i < rt.nworkers; i++)
-		worker_post_drain(rt.workers[i], slots, rt.cfg->drain_spread_ms,
-		    (int)rt.nworkers);
+		worker_post_drain(rt.workers[i], rs, slots,
+		    rt.cfg->drain_spread_ms, (int)rt.nworkers);
 }
 
 int
@@ -171,11 +195,44 @@ drain_backend(const char *name, char *err, size_t errlen)
 	}
 	log_info("drain: backend %s, spread over %d ms", name,
 	    rt.cfg->drain_spread_ms);
-	drain_post(1u << b->metric_slot);
+	drain_post(-1, 1u << b->metric_slot);
 	return 0;
 }
 
-/* Publish hook: a backend whose weight dropped to 0 is drained. */
+/*
+ * A route's weight of some backend dropped to 0: drain the connections
+ * bound to it on that route (its slot; the name is for the log).
+ */
+static void
+drain_route_on_publish(const struct sw_config *old, const struct sw_route *r,
+    const struct sw_config *cur)
+{
+	const struct sw_route	*or = config_route(old, r->name);
+	uint32_t		 slots = 0;
+
+	if (or == NULL)
+		return;		/* a new route: nothing was bound on it */
+	for (size_t i = 0; i < cur->nbackends; i++) {
+		const struct sw_backend *b = &cur->backends[i];
+		const struct sw_backend *ob = config_backend(old, b->name);
+
+		if (r->weights[i] == 0 && ob != NULL &&
+		    or->weights[ob - old->backends] > 0) {
+			log_info("drain: route %s: backend %s weight went to 0: "
+			    "draining the connections bound to it on that "
+			    "route over %d ms", r->name, b->name,
+			    cur->drain_spread_ms);
+			slots |= 1u << b->metric_slot;
+		}
+	}
+	if (slots != 0)
+		drain_post(r->metric_slot, slots);
+}
+
+/*
+ * Publish hook: a backend whose weight dropped to 0 on the default
+ * route, or on a route, is drained from that route's connections.
+ */
 static void
 drain_on_publish(const struct sw_config *old, const struct sw_config *cur,
     void *arg)
@@ -184,6 +241,8 @@ drain_on_publish(const struct sw_config *old, const struct sw_config *cur,
 
 	if (old == NULL || !cur->drain_on_weight_zero)
 		return;
+	for (size_t i = 0; i < cur->nroutes; i++)
+		drain_route_on_publish(old, &cur->routes[i], cur);
 	for (size_t i = 0; i < cur->nbackends; i++) {
 		const struct sw_backend *b = &cur->backends[i];
 		const struct sw_backend *ob = config_backend(old, b->name);
@@ -196,7 +255,7 @@ drain_on_publish(const struct sw_config *old, const struct sw_config *cur,
 		}
 	}
 	if (slots != 0)
-		drain_post(slots);
+		drain_post(0, slots);
 }
 
 int

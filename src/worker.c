@@ -25,6 +25,7 @@
 #include "switchover/drain.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
+#include "switchover/route.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
@@ -44,6 +45,31 @@ uint64_t
 now_ms(void)
 {
 	return now_us() / 1000;
+}
+
+/*
+ * A route whose weights (and backends, in order) did not change keeps
+ * its SWRR state across a publish, as the default route does: another
+ * route's weight change must not restart its split.
+ */
+static void
+route_swrr_carry(struct wgen *g, const struct wgen *old)
+{
+	const struct sw_config *c = g->cfg, *oc = old->cfg;
+
+	if (c->nbackends != oc->nbackends)
+		return;
+	for (size_t i = 0; i < c->nbackends; i++)
+		if (strcmp(c->backends[i].name, oc->backends[i].name) != 0)
+			return;
+	for (size_t r = 0; r < c->nroutes; r++) {
+		const struct sw_route *or = config_route(oc, c->routes[r].name);
+
+		if (or != NULL && memcmp(or->weights, c->routes[r].weights,
+		    sizeof(or->weights)) == 0)
+			memcpy(g->route_swrr[r], old->route_swrr[or - oc->routes],
+			    sizeof(g->route_swrr[r]));
+	}
 }
 
 /* Build this worker's state for config cfg, taking over pools from old. */
@@ -81,6 +107,7 @@ wgen_new(struct worker *w, struct sw_config *cfg, struct wgen *old)
 	}
 	if (old == NULL)
 		return g;
+	route_swrr_carry(g, old);
 	/*
 	 * Carry over what still applies: idle pooled connections and health
 	 * of servers that stay (same backend, same address), and the SWRR
@@ -193,7 +220,7 @@ wgen_backend_by_slot(struct wgen *g, int slot)
 }
 
 struct wbackend *
-wgen_route(struct wgen *g, int pinned, const struct http_head *h,
+wgen_route(struct wgen *g, int ri, int pinned, const struct http_head *h,
     const char *addr)
 {
 	int		 weights[SW_MAX_BACKENDS], i, hi;
@@ -203,16 +230,23 @@ wgen_route(struct wgen *g, int pinned, const struct http_head *h,
 
 	if (pinned >= 0 && (b = wgen_backend_by_slot(g, pinned)) != NULL)
 		return b;
-	if (g->cfg->policy != POLICY_STICKY)
+	if (ri >= 0 && (size_t)ri < g->cfg->nroutes) {
+		route_weights(g->cfg, ri, weights);
+		if (g->cfg->policy != POLICY_STICKY) {
+			i = router_swrr(weights, g->route_swrr[ri],
+			    g->cfg->nbackends);
+			return i < 0 ? NULL : &g->backends[i];
+		}
+	} else if (g->cfg->policy != POLICY_STICKY)
 		return wgen_pick_backend(g);
+	else
+		route_weights(g->cfg, -1, weights);
 	/* No such header: fall back to the client address, never fail. */
 	if (g->cfg->sticky_header != NULL &&
 	    (hi = http_head_find(h, g->cfg->sticky_header)) >= 0) {
 		key = http_hdr_value(h, (size_t)hi);
 		keylen = h->hdrs[hi].val_len;
 	}
-	for (size_t k = 0; k < g->cfg->nbackends; k++)
-		weights[k] = g->cfg->backends[k].weight;
 	i = router_sticky(weights, g->cfg->nbackends, router_hash(key, keylen));
 	return i < 0 ? NULL : &g->backends[i];
 }
@@ -391,7 +425,7 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker		*w = arg;
 	struct sw_config	*cfg;
 	int			 shutdown, spread, nworkers;
-	uint32_t		 drain;
+	uint32_t		 drain, rdrain[SW_ROUTE_SLOTS];
 	uint64_t		 n;
 
 	if (read(w->cmd_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
@@ -404,6 +438,8 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 	w->cmd_shutdown = 0;
 	drain = w->cmd_drain;
 	w->cmd_drain = 0;
+	memcpy(rdrain, w->cmd_drain_route, sizeof(rdrain));
+	memset(w->cmd_drain_route, 0, sizeof(w->cmd_drain_route));
 	spread = w->cmd_drain_spread_ms;
 	nworkers = w->cmd_nworkers;
 	pthread_mutex_unlock(&w->cmd_lock);
@@ -422,7 +458,10 @@ cmd_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* After the config: a drain posted with it sees the new weights. */
 	if (drain != 0 && !w->shutting_down)
-		drain_worker_start(w, drain, spread, nworkers);
+		drain_worker_start(w, -1, drain, spread, nworkers);
+	for (int r = 0; r < SW_ROUTE_SLOTS; r++)
+		if (rdrain[r] != 0 && !w->shutting_down)
+			drain_worker_start(w, r, rdrain[r], spread, nworkers);
 	if (shutdown && !w->shutting_down) {
 		struct timeval tv;
 		int ms = w->gen->cfg->shutdown_timeout_ms;
@@ -578,11 +617,14 @@ worker_post_shutdown(struct worker *w)
 }
 
 void
-worker_post_drain(struct worker *w, uint32_t slots, int spread_ms,
-    int nworkers)
+worker_post_drain(struct worker *w, int route_slot, uint32_t slots,
+    int spread_ms, int nworkers)
 {
 	pthread_mutex_lock(&w->cmd_lock);
-	w->cmd_drain |= slots;
+	if (route_slot >= 0 && route_slot < SW_ROUTE_SLOTS)
+		w->cmd_drain_route[route_slot] |= slots;
+	else
+		w->cmd_drain |= slots;
 	w->cmd_drain_spread_ms = spread_ms;
 	w->cmd_nworkers = nworkers;
 	pthread_mutex_unlock(&w->cmd_lock);

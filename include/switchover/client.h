@@ -45,6 +45,11 @@ void	client_reap(struct worker *);
 struct client	*client_next(struct worker *, struct client *c);
 /* Metric slot of the backend c is bound to (pinned or last used), or -1. */
 int		 client_slot(const struct client *);
+/*
+ * Metric slot of the backend c is bound to on route slot rs (pinned, or
+ * that route's last request), or -1.
+ */
+int		 client_route_bound(const struct client *, int rs);
 /* When c is due to be drained (ms, monotonic), or 0 if not marked. */
 uint64_t	 client_drain_due(const struct client *);
 void		 client_drain_mark(struct client *, uint64_t due_ms);

@@ -13,6 +13,15 @@
  * an answer that did not say so.  Idle pooled upstream connections to B
  * are closed at the start.
  *
+ * With routes (route.h), a connection is bound per route: on each route
+ * slot, to the backend that route's last request on it took (with
+ * policy connection: the one its first request on that route took).  A
+ * route's weight of B dropping to 0 drains only the connections whose
+ * binding on that route is B (the default route: slot 0); closing one
+ * ends its bindings on every route.  A drain of B by hand takes every
+ * connection bound to B on any route.  Pooled upstream connections are
+ * closed only by a drain by hand or of the default route.
+ *
  * drain_backend(), drain_init() and drain_stats() run on the control
  * thread; drain_worker_*() on the worker's own thread.
  */
@@ -54,8 +63,11 @@ void	drain_stats(struct drain_stats *st);
 
 struct drain_worker	*drain_worker_new(struct worker *);
 void			 drain_worker_free(struct drain_worker *);
-/* Worker thread: mark and schedule the clients bound to slots. */
-void			 drain_worker_start(struct worker *, uint32_t slots,
-			    int spread_ms, int nworkers);
+/*
+ * Worker thread: mark and schedule the clients bound to slots on route
+ * slot rs (-1: on any route).
+ */
+void			 drain_worker_start(struct worker *, int rs,
+			    uint32_t slots, int spread_ms, int nworkers);
 
 #endif

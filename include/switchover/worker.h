@@ -60,6 +60,8 @@ struct wgen {
 	int			 refcnt;	/* worker's current + users */
 	struct worker		*w;
 	int			 swrr[SW_MAX_BACKENDS];
+	/* Each route's own SWRR state, by index into cfg->routes. */
+	int			 route_swrr[SW_MAX_ROUTES][SW_MAX_BACKENDS];
 	struct wbackend		 backends[SW_MAX_BACKENDS];
 };
 
@@ -105,6 +107,8 @@ struct worker {
 	struct sw_config	*cmd_cfg;	/* pending config, or NULL */
 	int			 cmd_shutdown;
 	uint32_t		 cmd_drain;	/* metric slots to drain */
+	/* Per route slot: backend slots whose bindings on it to drain. */
+	uint32_t		 cmd_drain_route[SW_ROUTE_SLOTS];
 	int			 cmd_drain_spread_ms;
 	int			 cmd_nworkers;
 
@@ -133,10 +137,12 @@ void		 worker_post_shutdown(struct worker *);
 /*
  * Control thread: drain the client connections bound to the backends
  * whose metric slots are set in slots, spread over spread_ms (this
- * worker's share interleaved with the other nworkers - 1).
+ * worker's share interleaved with the other nworkers - 1).  route_slot
+ * -1: bound on any route (drain BACKEND); else only the connections
+ * whose binding on that route is one of slots (see drain.h).
  */
-void		 worker_post_drain(struct worker *, uint32_t slots,
-		    int spread_ms, int nworkers);
+void		 worker_post_drain(struct worker *, int route_slot,
+		    uint32_t slots, int spread_ms, int nworkers);
 
 /* Worker thread only. */
 void		 worker_client_gone(struct worker *, struct client *);
@@ -148,12 +154,13 @@ struct wbackend	*wgen_pick_backend(struct wgen *);
 /* The backend with this metric slot in generation g, or NULL. */
 struct wbackend	*wgen_backend_by_slot(struct wgen *, int slot);
 /*
- * The backend for a request under the routing policy: the pinned slot's
- * backend when pinned >= 0 and it is still configured (whatever its
- * weight), else by policy from the request head h and client address.
- * NULL when every weight is 0.
+ * The backend for a request of route index ri (-1: the default route,
+ * see route.h) under the routing policy: the pinned slot's backend when
+ * pinned >= 0 and it is still configured (whatever its weight), else by
+ * policy, with the route's weights and its own SWRR state, from the
+ * request head h and client address.  NULL when every weight is 0.
  */
-struct wbackend	*wgen_route(struct wgen *, int pinned,
+struct wbackend	*wgen_route(struct wgen *, int ri, int pinned,
 		    const struct http_head *h, const char *client_addr);
 /* Pick a server in a backend; NULL if none is usable. */
 struct wserver	*wbackend_pick_server(struct wbackend *, uint64_t now_ms);

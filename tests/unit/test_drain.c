@@ -24,6 +24,7 @@
  */
 #define client_next		fake_client_next
 #define client_slot		fake_client_slot
+#define client_route_bound	fake_client_route_bound
 #define client_drain_due	fake_client_drain_due
 #define client_drain_mark	fake_client_drain_mark
 #define client_drain		fake_client_drain
@@ -32,6 +33,7 @@
 #include "../../src/drain.c"
 #undef client_next
 #undef client_slot
+#undef client_route_bound
 #undef client_drain_due
 #undef client_drain_mark
 #undef client_drain
@@ -41,6 +43,7 @@
 /* A stand-in client: its slot, its due time, and whether it was drained. */
 struct client {
 	int		 slot;
+	int		 rbound[SW_ROUTE_SLOTS];	/* -1 unless set */
 	uint64_t	 due;
 	int		 drained;	/* times fake_client_drain ran */
 	int		 gone;		/* closed: off the worker's list */
@@ -56,6 +59,7 @@ static size_t		nflushed;
 
 uint64_t fake_now_ms(void) { return fake_now; }
 int fake_client_slot(const struct client *c) { return c->slot; }
+int fake_client_route_bound(const struct client *c, int rs) { return c->rbound[rs]; }
 uint64_t fake_client_drain_due(const struct client *c) { return c->due; }
 void fake_client_drain_mark(struct client *c, uint64_t due) { c->due = due; }
 
@@ -179,19 +183,22 @@ test_hook(void **state)
 	rt.cfg = a;
 	b = two_backends(0, 1, 1);
 	drain_on_publish(a, b, NULL);
+	/* The default route's weights: its bindings (route slot 0). */
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(fw[i].cmd_drain, 1u << src);
+		assert_int_equal(fw[i].cmd_drain_route[0], 1u << src);
+		assert_int_equal(fw[i].cmd_drain, 0);
 		assert_int_equal(fw[i].cmd_drain_spread_ms, 3000);
 		assert_int_equal(fw[i].cmd_nworkers, 2);
-		fw[i].cmd_drain = 0;
+		fw[i].cmd_drain_route[0] = 0;
 	}
 	drain_on_publish(b, a, NULL);		/* target 1 -> 0 */
-	assert_int_equal(fw[0].cmd_drain, 1u << b->backends[1].metric_slot);
-	fw[0].cmd_drain = fw[1].cmd_drain = 0;
+	assert_int_equal(fw[0].cmd_drain_route[0],
+	    1u << b->backends[1].metric_slot);
+	fw[0].cmd_drain_route[0] = fw[1].cmd_drain_route[0] = 0;
 	drain_on_publish(NULL, a, NULL);	/* start-up: nothing */
 	off = two_backends(0, 1, 0);
 	drain_on_publish(a, off, NULL);		/* on_weight_zero = no */
-	assert_int_equal(fw[0].cmd_drain, 0);
+	assert_int_equal(fw[0].cmd_drain_route[0], 0);
 	/* By hand: a known name is posted, an unknown one is refused. */
 	assert_int_equal(drain_backend("target", err, sizeof(err)), 0);
 	assert_int_equal(fw[1].cmd_drain, 1u << b->backends[1].metric_slot);
@@ -199,6 +206,51 @@ test_hook(void **state)
 	assert_string_equal(err, "no backend named \"nope\"");
 	config_unref(b);
 	config_unref(off);
+}
+
+/* A config with route reads at source=rs, target=rt, default 1/1. */
+static struct sw_config *
+with_route(int rs, int rt_)
+{
+	static const char fmt[] = "[listener]\naddress = 127.0.0.1:1\n"
+	    "[drain]\nspread = 3s\non_weight_zero = yes\n"
+	    "[backend source]\nservers = 127.0.0.1:2\nweight = 1\n"
+	    "[backend target]\nservers = 127.0.0.1:3\nweight = 1\n"
+	    "[route reads]\noperation = read\n"
+	    "weights = source=%d, target=%d\n";
+	char			 text[512];
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c;
+	int			 n;
+
+	n = snprintf(text, sizeof(text), fmt, rs, rt_);
+	c = config_parse("t.conf", text, (size_t)n, &e);
+	assert_non_null(c);
+	assert_int_equal(runtime_assign_slots(c), 0);
+	return c;
+}
+
+/* A route's weight to 0 drains that backend on that route's slot only. */
+static void
+test_hook_route(void **state)
+{
+	struct sw_config	*a = with_route(0, 1), *b = with_route(1, 0);
+	int			 tgt = a->backends[1].metric_slot;
+	int			 rs = a->routes[0].metric_slot;
+
+	rt.cfg = a;
+	assert_true(rs >= 1 && rs < SW_ROUTE_SLOTS);
+	drain_on_publish(a, b, NULL);		/* reads: target 1 -> 0 */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fw[i].cmd_drain_route[rs], 1u << tgt);
+		assert_int_equal(fw[i].cmd_drain_route[0], 0);
+		assert_int_equal(fw[i].cmd_drain, 0);
+		fw[i].cmd_drain_route[rs] = 0;
+	}
+	drain_on_publish(b, a, NULL);		/* reads: source 1 -> 0 */
+	assert_int_equal(fw[0].cmd_drain_route[rs],
+	    1u << a->backends[0].metric_slot);
+	config_unref(b);
 }
 
 /* Stats sum the workers: bound = bound - unbound, pending, closes. */
@@ -262,13 +314,15 @@ test_worker_drain(void **state)
 	assert_non_null(w.drain = drain_worker_new(&w));
 	memset(fake, 0, sizeof(fake));
 	nfake = sizeof(slots) / sizeof(slots[0]);
-	for (size_t i = 0; i < nfake; i++)
+	for (size_t i = 0; i < nfake; i++) {
 		fake[i].slot = slots[i];
+		memset(fake[i].rbound, -1, sizeof(fake[i].rbound));
+	}
 	fake[5].due = 9000;
 	nflushed = 0;
 	fake_now = 1000;
 
-	drain_worker_start(&w, 1u << src, 3000, 1);
+	drain_worker_start(&w, -1, 1u << src, 3000, 1);
 	/* Three marked, 1 s apart from now + 1; the others untouched. */
 	assert_int_equal(fake[0].due, 1001);
 	assert_int_equal(fake[2].due, 2001);
@@ -311,11 +365,81 @@ test_worker_drain(void **state)
 
 	/* A drain of a backend with no client bound marks nothing. */
 	fake_now = 20000;
-	drain_worker_start(&w, 1u << tgt, 3000, 1);
+	drain_worker_start(&w, -1, 1u << tgt, 3000, 1);
 	assert_int_equal(fake[1].due, 20001);	/* the one target client */
 	for (size_t i = 0; i < nfake; i++)
 		if (i != 1)
 			assert_int_equal(fake[i].due, 0);
+	drain_worker_free(w.drain);
+	event_base_free(w.base);
+	config_unref(cfg);
+}
+
+/*
+ * Routes: a route's drain takes only the connections bound to the
+ * backend on that route (whatever their last request was); a drain by
+ * hand takes a connection bound to it on any route; a named route's
+ * drain leaves the pools alone.
+ */
+static void
+test_worker_drain_route(void **state)
+{
+	struct sw_config	*cfg = two_backends(1, 1, 1);
+	struct wgen		 gen;
+	struct wserver		 srv[2];
+	struct worker		 w;
+	int			 src = cfg->backends[0].metric_slot;
+	int			 tgt = cfg->backends[1].metric_slot;
+
+	memset(&gen, 0, sizeof(gen));
+	memset(&w, 0, sizeof(w));
+	memset(srv, 0, sizeof(srv));
+	gen.cfg = cfg;
+	for (int i = 0; i < 2; i++) {
+		gen.backends[i].conf = &cfg->backends[i];
+		gen.backends[i].servers = &srv[i];
+		gen.backends[i].nservers = 1;
+		TAILQ_INIT(&srv[i].idle);
+	}
+	w.gen = &gen;
+	assert_non_null(w.base = event_base_new());
+	assert_non_null(w.drain = drain_worker_new(&w));
+	memset(fake, 0, sizeof(fake));
+	nfake = 4;
+	for (size_t i = 0; i < nfake; i++)
+		memset(fake[i].rbound, -1, sizeof(fake[i].rbound));
+	/* 0: reads on target, last a write to source (default route). */
+	fake[0].slot = src, fake[0].rbound[3] = tgt, fake[0].rbound[0] = src;
+	/* 1: reads on source. */
+	fake[1].slot = src, fake[1].rbound[3] = src;
+	/* 2: default route on target only. */
+	fake[2].slot = tgt, fake[2].rbound[0] = tgt;
+	/* 3: never routed. */
+	fake[3].slot = -1;
+	nflushed = 0;
+	fake_now = 1000;
+
+	drain_worker_start(&w, 3, 1u << tgt, 3000, 1);
+	assert_true(fake[0].due != 0);
+	assert_int_equal(fake[1].due, 0);
+	assert_int_equal(fake[2].due, 0);	/* target, but not on route 3 */
+	assert_int_equal(fake[3].due, 0);
+	assert_int_equal(nflushed, 0);
+	fake[0].due = 0;
+
+	/* The default route is slot 0: its pools go too. */
+	drain_worker_start(&w, 0, 1u << tgt, 3000, 1);
+	assert_int_equal(fake[0].due, 0);
+	assert_true(fake[2].due != 0);
+	assert_int_equal(nflushed, 1);
+	fake[2].due = 0;
+
+	/* By hand: bound to target on any route, last request or not. */
+	drain_worker_start(&w, -1, 1u << tgt, 3000, 1);
+	assert_true(fake[0].due != 0);
+	assert_int_equal(fake[1].due, 0);
+	assert_true(fake[2].due != 0);
+	assert_int_equal(fake[3].due, 0);
 
 	drain_worker_free(w.drain);
 	event_base_free(w.base);
@@ -328,7 +452,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_worker_drain),
+		cmocka_unit_test(test_worker_drain_route),
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_route, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
