@@ -1207,6 +1207,7 @@ client_connect(struct client *c)
 	ri = route_match(cfg, mn, strlen(mn), c->head.buf + c->head.url_off,
 	    c->head.url_len);
 	rs = route_slot(cfg, ri);
+	c->route_slot = rs;
 	/* A reload to another policy releases pinned connections. */
 	if ((c->be = wgen_route(c->gen, ri, c->aff_slot >= 0 ? c->aff_slot :
 	    (c->rpinned & 1u << rs) && cfg->policy == POLICY_CONNECTION ?
