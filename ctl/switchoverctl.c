@@ -751,7 +751,7 @@ ramp_print_state(const json_t *r)
 	const char	*route = json_string_value(json_object_get(r, "route"));
 
 	printf("ramp %s", json_string_value(json_object_get(r, "state")));
-	if (route != NULL)
+	if (route != NULL && strcmp(route, "default") != 0)
 		printf(" (route %s)", route);
 	printf(": step %.0f of %zu, target %.0f %%",
 	    num(r, "step", NULL), json_array_size(json_object_get(r, "steps")),

@@ -1045,7 +1045,8 @@ h_ramp(struct evhttp_request *req, const char *who)
 		json_decref(body);
 		if (code != 0) {
 			reply_error(req, code, code == 409 ?
-			    "illegal_state_exception" :
+			    "illegal_state_exception" : code == 404 ?
+			    "resource_not_found_exception" :
 			    "illegal_argument_exception", "%s", err);
 			return;
 		}

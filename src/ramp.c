@@ -21,7 +21,17 @@
  * Checks read a window of the summed worker counters: the step so far
  * (from a snapshot taken when its clock started), or the last 10 s of the
  * stats ring while the step is younger than that.  A step's target
- * weight is computed in one place, step_weights().
+ * weight is computed in one place, step_weights(); the verdict in one
+ * pure function, judge().
+ *
+ * A ramp of one route (POST /ramp {"route":"reads"}, #13) moves only that
+ * route's weights (runtime_set_route_weights) and judges the target
+ * against the source on that route's own counters, over the step so far
+ * (the stats ring keeps no route counters); connect errors are the
+ * backend's, whatever route met them.  It never drains a whole backend
+ * (other routes still use it): [drain] on_weight_zero drains the route's
+ * own connections.  The ALB mirrors the default route only, so a route's
+ * step never waits for it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +48,7 @@
 #include "switchover/log.h"
 #include "switchover/metrics.h"
 #include "switchover/ramp.h"
+#include "switchover/route.h"
 #include "switchover/runtime.h"
 #include "switchover/state.h"
 #include "switchover/stats.h"
@@ -94,6 +105,8 @@ static struct {
 	double			 phase_t0;	/* SYNC or DRAIN began */
 	struct worker_metrics	*step_base;	/* counters at step_t0 */
 	struct worker_metrics	*now, *win, *stepwin;	/* scratch */
+	char			 route[33];	/* "": the default route */
+	struct route_table	*rbase, *rnow, *rwin;	/* its counters */
 	int			 fails;		/* failed checks in a row */
 	int			 self;		/* our own weight change */
 	int			 rb_busy;	/* an ALB read-back in flight */
@@ -109,6 +122,14 @@ static struct {
 } R;
 
 static void	step_enter(size_t step);
+
+/* One side (source or target) of the checks, over one window. */
+struct side {
+	uint64_t		 requests;
+	uint64_t		 errors;	/* 5xx, 429 and the proxy's own */
+	uint64_t		 connect_errors;	/* connect and timeout */
+	const struct hist	*latency;
+};
 
 /* Monotonic seconds. */
 static double
@@ -187,6 +208,33 @@ slot_of(const char *name)
 	return b ? b->metric_slot : -1;
 }
 
+/* Does the ramp move one route (not the backends' weights)? */
+static int
+route_ramp(void)
+{
+	return R.route[0] != '\0';
+}
+
+/* The ramped route's slot in rt.cfg; -1 when a reload removed it. */
+static int
+route_slot_now(void)
+{
+	const struct sw_route *r = config_route(rt.cfg, R.route);
+
+	return r != NULL ? r->metric_slot : -1;
+}
+
+/* The weights the ramp moves in config c, by backend index. */
+static void
+ramped_weights(const struct sw_config *c, int *w)
+{
+	const struct sw_route	*r = route_ramp() ? config_route(c, R.route) :
+				    NULL;
+
+	for (size_t b = 0; b < c->nbackends; b++)
+		w[b] = r != NULL ? r->weights[b] : c->backends[b].weight;
+}
+
 /*
  * The weights of step i over rt.cfg's backends: target = p, source =
  * 100 - p, every other backend 0.  The one place a step becomes weights.
@@ -216,6 +264,7 @@ note_position(int on)
 		sr.step = R.step;
 		sr.nsteps = R.p.nsteps;
 		memcpy(sr.steps, R.p.steps, R.p.nsteps * sizeof(int));
+		snprintf(sr.route, sizeof(sr.route), "%s", R.route);
 	}
 	runtime_set_ramp(&sr);
 }
@@ -270,14 +319,19 @@ set_weights(const int *w, const char *why)
 	int	rc;
 
 	R.self = 1;
-	rc = runtime_set_weights(w, "ramp", why, err, sizeof(err));
+	if (route_ramp())
+		rc = runtime_set_route_weights(R.route, w, "ramp", why, 0, NULL,
+		    0, err, sizeof(err));
+	else
+		rc = runtime_set_weights(w, "ramp", why, err, sizeof(err));
 	R.self = 0;
-	if (rc == -1) {
+	if (rc != 0) {	/* -2: a reload removed the route */
 		snprintf(R.reason, sizeof(R.reason), "weights not changed: %s",
 		    err);
 		log_err("ramp: %s", R.reason);
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /* Stop the check timer (the ramp no longer moves by itself). */
@@ -304,8 +358,9 @@ rollback(const char *why)
 	snprintf(R.reason, sizeof(R.reason), "%s", why);
 	if (set_weights(w, why) == -1)
 		return;
-	/* on_weight_zero may have started it: a second drain is harmless. */
-	if (drain_backend("target", err, sizeof(err)) == -1)
+	/* on_weight_zero may have started it: a second drain is harmless.
+	 * Not for a route: the target still serves the other routes. */
+	if (!route_ramp() && drain_backend("target", err, sizeof(err)) == -1)
 		log_warn("ramp: drain of target: %s", err);
 	log_warn("ramp: rolled back: %s", why);
 	audit("ramp rolled back: all weight to source");
@@ -331,6 +386,8 @@ clock_start(void)
 	R.step_t0 = mono_now();
 	R.fails = 0;
 	runtime_metrics(R.step_base);
+	if (route_ramp())
+		runtime_route_metrics(R.rbase);
 }
 
 /* Errors the target's clients saw: 5xx, 429 and the proxy's own. */
@@ -344,44 +401,59 @@ errors_of(const struct backend_metrics *b)
 	return n;
 }
 
-/* Percent of a backend's requests in m that failed (0 without any). */
-static double
-error_pct(const struct backend_metrics *b)
+/* A backend's side of the checks. */
+static struct side
+side_backend(const struct backend_metrics *b)
 {
-	return b->requests ? 100.0 * (double)errors_of(b) /
-	    (double)b->requests : 0;
+	struct side x = { b->requests, errors_of(b), b->errors[PERR_CONNECT] +
+	    b->errors[PERR_TIMEOUT], &b->latency };
+
+	return x;
 }
 
 /*
- * Evaluate the checks over the window; the first failing one's text in
- * why.  Returns 1 pass, 0 fail, 2 hold (too little traffic).
+ * A route's side: its answers (5xx counts the proxy's own), with the
+ * backend's connect errors over the same window (step).
+ */
+static struct side
+side_route(const struct route_metrics *r, const struct backend_metrics *step)
+{
+	struct side x = { r->requests, r->responses[4] + r->responses_429,
+	    step->errors[PERR_CONNECT] + step->errors[PERR_TIMEOUT],
+	    &r->latency };
+
+	return x;
+}
+
+/* Percent of a side's requests that failed (0 without any). */
+static double
+side_error_pct(const struct side *x)
+{
+	return x->requests ? 100.0 * (double)x->errors /
+	    (double)x->requests : 0;
+}
+
+/*
+ * The verdict of settings p on the sides: ws, wt over the check window,
+ * ss, st over the step so far.  Fills ck[CK_MAX] and, for the first check
+ * that does not pass, its text in why.  Returns 1 pass, 0 fail, 2 hold
+ * (too little traffic).  Pure: no clock, no globals.
  */
 static int
-evaluate(char *why, size_t len)
+judge(const struct sw_ramp *p, const struct side *ws, const struct side *wt,
+    const struct side *ss, const struct side *st, struct check *ck,
+    char *why, size_t len)
 {
-	const struct backend_metrics	*ws, *wt, *st;
-	double				 elapsed = mono_now() - R.step_t0;
-	int				 s = slot_of("source");
-	int				 t = slot_of("target"), rc = 1;
-	struct check			*c;
+	struct check	*c;
+	int		 rc = 1;
 
-	runtime_metrics(R.now);
-	metrics_sub(R.stepwin, R.now, R.step_base);
-	if (elapsed >= WINDOW_MIN_S)
-		memcpy(R.win, R.stepwin, sizeof(*R.win));
-	else
-		stats_window(WINDOW_MIN_S, R.win);
-	ws = &R.win->b[s];
-	wt = &R.win->b[t];
-	st = &R.stepwin->b[t];
 	why[0] = '\0';
-
-	c = &R.ck[CK_ERROR_RATE];
+	c = &ck[CK_ERROR_RATE];
 	c->ran = 1;
 	c->skipped = 0;
-	c->source = error_pct(ws);
-	c->target = error_pct(wt);
-	c->limit = R.p.max_error_rate_delta;
+	c->source = side_error_pct(ws);
+	c->target = side_error_pct(wt);
+	c->limit = p->max_error_rate_delta;
 	c->ok = c->target - c->source <= c->limit;
 	snprintf(c->note, sizeof(c->note), "error_rate: target %.1f %% vs "
 	    "source %.1f %% (limit +%.1f)", c->target, c->source, c->limit);
@@ -390,23 +462,23 @@ evaluate(char *why, size_t len)
 		rc = 0;
 	}
 
-	c = &R.ck[CK_P99];
+	c = &ck[CK_P99];
 	c->ran = 1;
-	c->source = (double)hist_quantile(&ws->latency, 0.99) / 1000;
-	c->target = (double)hist_quantile(&wt->latency, 0.99) / 1000;
-	c->limit = R.p.max_p99_ratio;
+	c->source = (double)hist_quantile(ws->latency, 0.99) / 1000;
+	c->target = (double)hist_quantile(wt->latency, 0.99) / 1000;
+	c->limit = p->max_p99_ratio;
 	/* A p99 of a handful of answers is their slowest: noise. */
-	c->skipped = ws->latency.count < (uint64_t)R.p.min_requests ||
-	    wt->latency.count < (uint64_t)R.p.min_requests;
-	c->ok = c->skipped || c->target < R.p.min_p99_ms ||
+	c->skipped = ws->latency->count < (uint64_t)p->min_requests ||
+	    wt->latency->count < (uint64_t)p->min_requests;
+	c->ok = c->skipped || c->target < p->min_p99_ms ||
 	    c->target <= c->limit * c->source;
 	if (c->skipped)
 		snprintf(c->note, sizeof(c->note), "p99_ratio: skipped, the "
 		    "%s answered %llu requests (under min_requests %d)",
-		    ws->latency.count < (uint64_t)R.p.min_requests ? "source" :
-		    "target", (unsigned long long)(ws->latency.count <
-		    (uint64_t)R.p.min_requests ? ws : wt)->latency.count,
-		    R.p.min_requests);
+		    ws->latency->count < (uint64_t)p->min_requests ? "source" :
+		    "target", (unsigned long long)(ws->latency->count <
+		    (uint64_t)p->min_requests ? ws : wt)->latency->count,
+		    p->min_requests);
 	else
 		snprintf(c->note, sizeof(c->note), "p99_ratio: target %.1f ms "
 		    "vs source %.1f ms (limit x%.1f)", c->target, c->source,
@@ -416,32 +488,30 @@ evaluate(char *why, size_t len)
 		rc = 0;
 	}
 
-	c = &R.ck[CK_CONNECT];
+	c = &ck[CK_CONNECT];
 	c->ran = 1;
 	c->skipped = 0;
-	c->source = (double)(R.stepwin->b[s].errors[PERR_CONNECT] +
-	    R.stepwin->b[s].errors[PERR_TIMEOUT]);
-	c->target = (double)(st->errors[PERR_CONNECT] +
-	    st->errors[PERR_TIMEOUT]);
-	c->limit = R.p.max_connect_errors;
+	c->source = (double)ss->connect_errors;
+	c->target = (double)st->connect_errors;
+	c->limit = p->max_connect_errors;
 	c->ok = c->target <= c->limit;
 	snprintf(c->note, sizeof(c->note), "connect_errors: target %.0f in "
-	    "this step (limit %d)", c->target, R.p.max_connect_errors);
+	    "this step (limit %d)", c->target, p->max_connect_errors);
 	if (!c->ok && rc == 1) {
 		snprintf(why, len, "%s", c->note);
 		rc = 0;
 	}
 
-	c = &R.ck[CK_TRAFFIC];
+	c = &ck[CK_TRAFFIC];
 	c->ran = 1;
 	c->skipped = 0;
-	c->source = (double)R.stepwin->b[s].requests;
+	c->source = (double)ss->requests;
 	c->target = (double)st->requests;
-	c->limit = R.p.min_requests;
+	c->limit = p->min_requests;
 	c->ok = c->target >= c->limit;
 	snprintf(c->note, sizeof(c->note), "waiting for traffic: the target "
 	    "answered %.0f of min_requests %d in this step", c->target,
-	    R.p.min_requests);
+	    p->min_requests);
 	if (!c->ok && rc == 1) {
 		snprintf(why, len, "%s", c->note);
 		rc = 2;
@@ -449,19 +519,67 @@ evaluate(char *why, size_t len)
 	return rc;
 }
 
+/*
+ * Evaluate the checks over the window; the first failing one's text in
+ * why.  Returns 1 pass, 0 fail, 2 hold (too little traffic).
+ */
+static int
+evaluate(char *why, size_t len)
+{
+	struct side	 ws, wt, ss, st;
+	double		 elapsed = mono_now() - R.step_t0;
+	int		 s = slot_of("source"), t = slot_of("target"), rs;
+
+	runtime_metrics(R.now);
+	metrics_sub(R.stepwin, R.now, R.step_base);
+	if (route_ramp() && (rs = route_slot_now()) >= 0) {
+		/* The step so far: no ring keeps route counters. */
+		runtime_route_metrics(R.rnow);
+		metrics_route_sub(R.rwin, R.rnow, R.rbase);
+		ss = ws = side_route(metrics_route_get(R.rwin, rs, s),
+		    &R.stepwin->b[s]);
+		st = wt = side_route(metrics_route_get(R.rwin, rs, t),
+		    &R.stepwin->b[t]);
+		return judge(&R.p, &ws, &wt, &ss, &st, R.ck, why, len);
+	}
+	if (elapsed >= WINDOW_MIN_S)
+		memcpy(R.win, R.stepwin, sizeof(*R.win));
+	else
+		stats_window(WINDOW_MIN_S, R.win);
+	ws = side_backend(&R.win->b[s]);
+	wt = side_backend(&R.win->b[t]);
+	ss = side_backend(&R.stepwin->b[s]);
+	st = side_backend(&R.stepwin->b[t]);
+	return judge(&R.p, &ws, &wt, &ss, &st, R.ck, why, len);
+}
+
+/* Requests the source answered so far (on the ramped route). */
+static uint64_t
+source_requests(void)
+{
+	int s = slot_of("source");
+
+	if (route_ramp()) {
+		runtime_route_metrics(R.rnow);
+		return metrics_route_get(R.rnow, route_slot_now(), s) != NULL ?
+		    metrics_route_get(R.rnow, route_slot_now(), s)->requests : 0;
+	}
+	runtime_metrics(R.now);
+	return R.now->b[s].requests;
+}
+
 /* 100 % passed: the source's weight is 0; drain it, watch it go quiet. */
 static void
 drain_start(void)
 {
 	char	err[256];
-	int	s = slot_of("source");
 
-	if (drain_backend("source", err, sizeof(err)) == -1)
+	/* A route's: on_weight_zero drains its connections, not ours. */
+	if (!route_ramp() && drain_backend("source", err, sizeof(err)) == -1)
 		log_warn("ramp: drain of source: %s", err);
 	R.phase = PH_DRAIN;
 	R.phase_t0 = mono_now();
-	runtime_metrics(R.now);
-	R.drain_last = R.now->b[s].requests;
+	R.drain_last = source_requests();
 	log_info("ramp: all traffic on target: draining the source");
 }
 
@@ -538,10 +656,10 @@ drain_tick(void)
 	uint64_t		 req;
 	double			 waited = mono_now() - R.phase_t0;
 
-	runtime_metrics(R.now);
-	req = R.now->b[s].requests;
+	req = source_requests();
 	drain_stats(&ds);
-	if (req == R.drain_last && ds.backend[s].bound == 0) {
+	/* Bindings are per backend: a route's other users keep theirs. */
+	if (req == R.drain_last && (route_ramp() || ds.backend[s].bound == 0)) {
 		finish("source serves no requests: ramp done");
 		return;
 	}
@@ -610,6 +728,10 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		pause_ramp("a reload removed backend source or target: paused");
 		return;
 	}
+	if (route_ramp() && route_slot_now() == -1) {
+		pause_ramp("a reload removed the ramped route: paused");
+		return;
+	}
 	switch (R.phase) {
 	case PH_SYNC:
 		sync_tick();
@@ -648,8 +770,9 @@ step_enter(size_t i)
 	R.last_v = V_PASS;
 	note_position(1);
 	step_weights(i, w);
-	snprintf(why, sizeof(why), "ramp step %zu/%zu: target %d %%", i + 1,
-	    R.p.nsteps, R.p.steps[i]);
+	snprintf(why, sizeof(why), "ramp step %zu/%zu: target %d %%%s%s", i + 1,
+	    R.p.nsteps, R.p.steps[i], route_ramp() ? " on route " : "",
+	    R.route);
 	set_state(RS_RUNNING);
 	R.reason[0] = '\0';
 	if (set_weights(w, why) == -1) {
@@ -657,7 +780,8 @@ step_enter(size_t i)
 		return;
 	}
 	log_info("ramp: %s", why);
-	if (aws_push_enabled()) {
+	/* The ALB mirrors the default route only. */
+	if (aws_push_enabled() && !route_ramp()) {
 		R.phase = PH_SYNC;
 		R.phase_t0 = mono_now();
 		R.rb_busy = 0;
@@ -699,7 +823,23 @@ static void
 on_publish(const struct sw_config *old, const struct sw_config *cur,
     void *arg)
 {
-	if (R.self || !active() || !runtime_weights_changed(old, cur))
+	int	ow[SW_MAX_BACKENDS], cw[SW_MAX_BACKENDS], moved = 0;
+
+	if (R.self || !active() || old == NULL)
+		return;
+	if (route_ramp()) {
+		/* This route's weights, by name: a reload may reorder. */
+		ramped_weights(old, ow);
+		ramped_weights(cur, cw);
+		for (size_t b = 0; b < cur->nbackends; b++) {
+			const struct sw_backend *ob = config_backend(old,
+			    cur->backends[b].name);
+
+			moved |= ob == NULL || ow[ob - old->backends] != cw[b];
+		}
+	} else
+		moved = runtime_weights_changed(old, cur);
+	if (!moved)
 		return;
 	if (R.state == RS_PREFLIGHT) {
 		/* Nothing moved yet: the ramp just does not start. */
@@ -715,14 +855,30 @@ on_publish(const struct sw_config *old, const struct sw_config *cur,
 
 /* Settings for a new run: [ramp], then the body's overrides.  0 or 400. */
 static int
-params_from(json_t *body, struct sw_ramp *p, const char **reason, char *err,
-    size_t errlen)
+params_from(json_t *body, struct sw_ramp *p, const char **reason,
+    const char **route, char *err, size_t errlen)
 {
 	json_t	*v;
 	size_t	 i;
 
 	*p = rt.cfg->ramp;
 	*reason = NULL;
+	*route = NULL;
+	if ((v = json_object_get(body, "route")) != NULL) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "route must be a route's name");
+			return 400;
+		}
+		*route = json_string_value(v);
+		/* "default": the backends' own weights, as without it. */
+		if (strcmp(*route, "default") == 0)
+			*route = NULL;
+		else if (config_route(rt.cfg, *route) == NULL) {
+			snprintf(err, errlen, "no route named \"%.64s\"",
+			    *route);
+			return 404;
+		}
+	}
 	if ((v = json_object_get(body, "steps")) != NULL) {
 		json_t *e;
 
@@ -770,16 +926,17 @@ params_from(json_t *body, struct sw_ramp *p, const char **reason, char *err,
 		*reason = s;
 	}
 	{
-		const char *known[] = { "steps", "step_interval", "reason" };
+		const char *known[] = { "steps", "step_interval", "reason",
+		    "route" };
 		const char *key;
 
 		json_object_foreach(body, key, v) {
-			for (i = 0; i < 3 && strcmp(key, known[i]) != 0; i++)
+			for (i = 0; i < 4 && strcmp(key, known[i]) != 0; i++)
 				;
-			if (i == 3) {
+			if (i == 4) {
 				snprintf(err, errlen, "unknown key \"%.64s\": "
-				    "expected steps, step_interval, reason",
-				    key);
+				    "expected steps, step_interval, reason, "
+				    "route", key);
 				return 400;
 			}
 		}
@@ -791,10 +948,10 @@ int
 ramp_begin(json_t *body, const char *who, char *err, size_t errlen)
 {
 	struct sw_ramp	 p;
-	const char	*reason;
-	int		 rc;
+	const char	*reason, *route;
+	int		 rc, w[SW_MAX_BACKENDS];
 
-	if ((rc = params_from(body, &p, &reason, err, errlen)) != 0)
+	if ((rc = params_from(body, &p, &reason, &route, err, errlen)) != 0)
 		return rc;
 	if (active() || R.state == RS_PAUSED) {
 		snprintf(err, errlen, "a ramp is %s at step %zu: abort it first",
@@ -807,24 +964,28 @@ ramp_begin(json_t *body, const char *who, char *err, size_t errlen)
 		    "target");
 		return 409;
 	}
+	route_weights(rt.cfg, route ? (int)(config_route(rt.cfg, route) -
+	    rt.cfg->routes) : -1, w);
 	for (size_t b = 0; b < rt.cfg->nbackends; b++) {
 		const struct sw_backend *be = &rt.cfg->backends[b];
 
 		if (strcmp(be->name, "source") && strcmp(be->name, "target") &&
-		    be->weight != 0) {
-			snprintf(err, errlen, "backend %s has weight %d: a ramp "
-			    "moves traffic between source and target only",
-			    be->name, be->weight);
+		    w[b] != 0) {
+			snprintf(err, errlen, "backend %s has weight %d%s%s: a "
+			    "ramp moves traffic between source and target only",
+			    be->name, w[b], route ? " on route " : "",
+			    route ? route : "");
 			return 409;
 		}
 	}
 	R.p = p;
+	snprintf(R.route, sizeof(R.route), "%s", route ? route : "");
 	R.step = 0;
 	R.fails = 0;
 	R.nhist = 0;
 	memset(R.ck, 0, sizeof(R.ck));
-	log_info("ramp: started by %s%s%s", who, reason ? ": " : "",
-	    reason ? reason : "");
+	log_info("ramp%s%s: started by %s%s%s", route ? " of route " : "",
+	    route ? route : "", who, reason ? ": " : "", reason ? reason : "");
 	if (aws_enabled() && rt.cfg->aws.ecs_cluster != NULL) {
 		if (aws_preflight(preflight_step, preflight_done, NULL) == -1) {
 			snprintf(err, errlen, "cannot start the preflight (one "
@@ -916,13 +1077,18 @@ ramp_json(void)
 		    (json_int_t)h->step, "target_percent", h->percent,
 		    "verdict", verdict_names[h->v], "detail", h->detail));
 	}
+	int	 rw[SW_MAX_BACKENDS];
+
+	if (rt.cfg != NULL)
+		ramped_weights(rt.cfg, rw);
 	for (size_t i = 0; w != NULL && rt.cfg != NULL &&
 	    i < rt.cfg->nbackends; i++)
 		json_object_set_new(w, rt.cfg->backends[i].name,
-		    json_integer(rt.cfg->backends[i].weight));
-	return json_pack("{s:s, s:I, s:i, s:o, s:o, s:s, s:o, s:o, s:s, s:{s:I,"
-	    " s:I, s:I}}",
+		    json_integer(rw[i]));
+	return json_pack("{s:s, s:s, s:I, s:i, s:o, s:o, s:s, s:o, s:o, s:s, "
+	    "s:{s:I, s:I, s:I}}",
 	    "state", state_names[R.state],
+	    "route", route_ramp() ? R.route : "default",
 	    "step", (json_int_t)(on ? R.step + 1 : 0),
 	    "target_percent", on ? R.p.steps[R.step] : 0,
 	    "steps", steps,
@@ -994,6 +1160,9 @@ ramp_init(struct event_base *base)
 	    (R.now = calloc(1, sizeof(*R.now))) == NULL ||
 	    (R.win = calloc(1, sizeof(*R.win))) == NULL ||
 	    (R.stepwin = calloc(1, sizeof(*R.stepwin))) == NULL ||
+	    (R.rbase = calloc(1, sizeof(*R.rbase))) == NULL ||
+	    (R.rnow = calloc(1, sizeof(*R.rnow))) == NULL ||
+	    (R.rwin = calloc(1, sizeof(*R.rwin))) == NULL ||
 	    (R.timer = event_new(base, -1, EV_PERSIST, tick_cb,
 	    NULL)) == NULL ||
 	    runtime_on_publish(on_publish, NULL) == -1)
@@ -1003,11 +1172,13 @@ ramp_init(struct event_base *base)
 		memcpy(R.p.steps, sr.steps, sr.nsteps * sizeof(int));
 		R.p.nsteps = sr.nsteps;
 		R.step = sr.step;
+		snprintf(R.route, sizeof(R.route), "%s", sr.route);
 		runtime_set_ramp(&sr);
 		R.state = RS_PAUSED;
-		snprintf(R.reason, sizeof(R.reason), "restarted during a ramp: "
+		snprintf(R.reason, sizeof(R.reason), "restarted during a ramp%s%s: "
 		    "paused at step %zu of %zu (target %d %%); POST /ramp/resume "
-		    "or /ramp/abort", R.step + 1, R.p.nsteps, R.p.steps[R.step]);
+		    "or /ramp/abort", route_ramp() ? " of route " : "", R.route,
+		    R.step + 1, R.p.nsteps, R.p.steps[R.step]);
 		log_warn("ramp: %s", R.reason);
 		audit(R.reason);
 	}
@@ -1026,5 +1197,8 @@ ramp_shutdown(void)
 	free(R.now);
 	free(R.win);
 	free(R.stepwin);
+	free(R.rbase);
+	free(R.rnow);
+	free(R.rwin);
 	memset(&R, 0, sizeof(R));
 }

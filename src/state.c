@@ -72,8 +72,15 @@ ramp_json(const struct state_ramp *r)
 
 	for (size_t i = 0; steps != NULL && i < r->nsteps; i++)
 		json_array_append_new(steps, json_integer(r->steps[i]));
-	return json_pack("{s:I, s:o?}", "step", (json_int_t)r->step, "steps",
-	    steps);
+	json_t *o = json_pack("{s:I, s:o?}", "step", (json_int_t)r->step,
+	    "steps", steps);
+
+	if (o != NULL && r->route[0] != '\0' && json_object_set_new(o, "route",
+	    json_string(r->route)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* The optional "ramp" object of a state file into r.  0, or -1 with err. */
@@ -112,6 +119,18 @@ ramp_load(const char *path, json_t *o, struct state_ramp *r, char *err,
 		return -1;
 	}
 	r->step = (size_t)json_integer_value(step);
+	/* A route name as config accepts it; the ramp checks it exists. */
+	if ((v = json_object_get(o, "route")) != NULL && (!json_is_string(v) ||
+	    json_string_length(v) < 1 || json_string_length(v) >=
+	    sizeof(r->route) || strspn(json_string_value(v), "abcdefghijklmno"
+	    "pqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	    json_string_length(v))) {
+		seterr(err, errlen, "%s: ramp route is not a route name", path);
+		return -1;
+	}
+	if (v != NULL)
+		snprintf(r->route, sizeof(r->route), "%s",
+		    json_string_value(v));
 	r->active = 1;
 	return 0;
 }

@@ -23,14 +23,16 @@ struct state_weight {
 
 /*
  * A ramp under way, saved with the weights ({"ramp":{"step":1,"steps":
- * [10,50,100]}}) so that a restart comes back paused where it was.  A
- * file without the key (every file before the ramp) has none.
+ * [10,50,100]}}, and "route":"reads" when it ramps one route) so that a
+ * restart comes back paused where it was.  A file without the key (every
+ * file before the ramp) has none.
  */
 struct state_ramp {
 	int	active;
 	size_t	step;				/* index into steps */
 	size_t	nsteps;
 	int	steps[SW_RAMP_MAX_STEPS];
+	char	route[33];			/* "": the default route */
 };
 
 struct state_weights {
