@@ -701,9 +701,14 @@ parse_cloudwatch(struct parse_ctx *p, const char *key, const char *val)
 		else
 			set_str(p, &cw->namespace, val);
 	} else if (strcmp(key, "dimensions") == 0) {
-		/* One dimension set today; "route" joins it with routes. */
-		if (strcmp(val, "backend") != 0)
-			cerr(p, "dimensions: \"%s\" is not backend", val);
+		/* route: a line per route and backend besides the backends'. */
+		if (strcmp(val, "backend") == 0)
+			cw->by_route = 0;
+		else if (strcmp(val, "route") == 0)
+			cw->by_route = 1;
+		else
+			cerr(p, "dimensions: \"%s\" is not backend or route",
+			    val);
 	} else
 		cerr(p, "unknown key \"%s\" in [cloudwatch]", key);
 }

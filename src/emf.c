@@ -1,6 +1,7 @@
 /*
  * emf: CloudWatch Embedded Metric Format lines, one per backend per
- * interval, from the workers' summed counters.
+ * interval (and per route and backend with dimensions = route), from the
+ * workers' summed counters.
  *
  * Control thread only.  The module keeps its own snapshot of the sums at
  * the last line (an interval may be 5 min, longer than the stats ring),
@@ -37,6 +38,7 @@
 #include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
+#include "switchover/route.h"
 #include "switchover/runtime.h"
 
 #define PENDING_MAX	(64 * 1024)	/* a few intervals' worth */
@@ -53,6 +55,7 @@ static struct {
 	char			*target;	/* "stdout" or a path; NULL: off */
 	int			 interval_ms;
 	struct worker_metrics	*prev, *cur, *win;
+	struct route_table	*rprev, *rcur, *rwin;	/* the same, routes */
 	uint64_t		 written, dropped;
 	time_t			 last_warn;
 } emf = { .fd = -1 };
@@ -100,7 +103,9 @@ emf_render(const char *ns, int64_t ts_ms, const struct emf_backend *b)
 	    "HTTPCode_Target_3XX_Count", "HTTPCode_Target_4XX_Count",
 	    "HTTPCode_Target_5XX_Count" };
 	const struct backend_metrics	*w = b->win;
-	const struct hist		*h = &w->latency;
+	const struct route_metrics	*r = b->route ? b->rwin : NULL;
+	const struct hist		*h = r ? &r->latency : &w->latency;
+	const uint64_t			*resp = r ? r->responses : w->responses;
 	json_t				*line, *defs;
 	char				*s = NULL, *out = NULL;
 	size_t				 n;
@@ -110,22 +115,33 @@ emf_render(const char *ns, int64_t ts_ms, const struct emf_backend *b)
 	defs = json_array();
 	if (line == NULL || defs == NULL)
 		goto done;
-	json_object_set_new(line, "_aws", json_pack("{s:I, s:[{s:s, s:[[s]],"
-	    " s:O}]}", "Timestamp", (json_int_t)ts_ms, "CloudWatchMetrics",
-	    "Namespace", ns, "Dimensions", "Backend", "Metrics", defs));
+	if (r != NULL)
+		json_object_set_new(line, "_aws", json_pack("{s:I, s:[{s:s, "
+		    "s:[[s, s]], s:O}]}", "Timestamp", (json_int_t)ts_ms,
+		    "CloudWatchMetrics", "Namespace", ns, "Dimensions", "Route",
+		    "Backend", "Metrics", defs));
+	else
+		json_object_set_new(line, "_aws", json_pack("{s:I, s:[{s:s, "
+		    "s:[[s]], s:O}]}", "Timestamp", (json_int_t)ts_ms,
+		    "CloudWatchMetrics", "Namespace", ns, "Dimensions",
+		    "Backend", "Metrics", defs));
+	if (r != NULL)
+		json_object_set_new(line, "Route", json_string(b->route));
 	json_object_set_new(line, "Backend", json_string(b->dimension));
 	metric(line, defs, "RequestCount", "Count",
-	    json_integer((json_int_t)w->requests));
+	    json_integer((json_int_t)(r ? r->requests : w->requests)));
 	for (int k = 0; k < 4; k++)
 		metric(line, defs, codes[k], "Count",
-		    json_integer((json_int_t)w->responses[k + 1]));
+		    json_integer((json_int_t)resp[k + 1]));
 	metric(line, defs, "HTTPCode_Target_429_Count", "Count",
-	    json_integer((json_int_t)w->responses_429));
+	    json_integer((json_int_t)(r ? r->responses_429 :
+	    w->responses_429)));
 	/* Errors the proxy answered itself, as the ALB's own 5XX. */
-	for (int e = 0; e < PERR_MAX; e++)
+	for (int e = 0; r == NULL && e < PERR_MAX; e++)
 		nerr += w->errors[e];
-	metric(line, defs, "HTTPCode_ELB_5XX_Count", "Count",
-	    json_integer((json_int_t)nerr));
+	if (r == NULL)
+		metric(line, defs, "HTTPCode_ELB_5XX_Count", "Count",
+		    json_integer((json_int_t)nerr));
 	/* No requests, no latency: a 0 would drag the averages down. */
 	if (h->count > 0) {
 		metric(line, defs, "TargetResponseTime", "Seconds",
@@ -135,6 +151,8 @@ emf_render(const char *ns, int64_t ts_ms, const struct emf_backend *b)
 		metric(line, defs, "TargetResponseTimeP99", "Seconds",
 		    json_real((double)hist_quantile(h, 0.99) / 1e6));
 	}
+	if (r != NULL)
+		goto weight;	/* connections are the backend's, not a route's */
 	metric(line, defs, "ActiveConnectionCount", "Count",
 	    json_integer((json_int_t)b->active));
 	metric(line, defs, "NewConnectionCount", "Count",
@@ -143,6 +161,7 @@ emf_render(const char *ns, int64_t ts_ms, const struct emf_backend *b)
 		metric(line, defs, "ConnectionReuseRatio", "None",
 		    json_real((double)w->conns_reused /
 		    (double)(w->conns_opened + w->conns_reused)));
+weight:
 	metric(line, defs, "Weight", "None", json_integer(b->weight));
 	if ((s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(9))) == NULL)
@@ -354,6 +373,59 @@ epoch_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Write one rendered line, or count it dropped. */
+static void
+emit_line(char *line)
+{
+	if (line == NULL) {
+		emf.dropped++;
+		emf_warn("a line could not be made (out of memory?)");
+		return;
+	}
+	emit(line);
+	free(line);
+}
+
+/*
+ * dimensions = route: one line per route (the default one as "default")
+ * and backend, for the interval between the route sums rprev and rcur.
+ */
+static void
+emit_routes(const char *ns, int64_t ts)
+{
+	const struct sw_config	*c = rt.cfg;
+	struct route_table	*t;
+	int			 w[SW_MAX_BACKENDS];
+
+	runtime_route_metrics(emf.rcur);
+	metrics_route_sub(emf.rwin, emf.rcur, emf.rprev);
+	t = emf.rprev;
+	emf.rprev = emf.rcur;
+	emf.rcur = t;
+	if (!c->cloudwatch.by_route)
+		return;
+	for (int ri = -1; ri < (int)c->nroutes; ri++) {
+		route_weights(c, ri, w);
+		for (size_t i = 0; i < c->nbackends; i++) {
+			const struct sw_backend	*be = &c->backends[i];
+			char			 dim[256];
+			struct emf_backend	 b = {
+				.weight = w[i],
+				.win = &emf.win->b[be->metric_slot],
+				.route = ri < 0 ? "default" : c->routes[ri].name,
+				.rwin = metrics_route_get(emf.rwin, route_slot(c,
+				    ri), be->metric_slot),
+			};
+
+			if (b.rwin == NULL)
+				continue;
+			b.dimension = emf_dimension(c, be->name, dim,
+			    sizeof(dim));
+			emit_line(emf_render(ns, ts, &b));
+		}
+	}
+}
+
 /* One line per backend for what happened since the last lines. */
 static void
 emit_interval(void)
@@ -374,7 +446,7 @@ emit_interval(void)
 	for (size_t i = 0; i < c->nbackends; i++) {
 		const struct sw_backend		*be = &c->backends[i];
 		const struct backend_metrics	*all = &emf.prev->b[be->metric_slot];
-		char				 dim[256], *line;
+		char				 dim[256];
 		struct emf_backend		 b = {
 			.weight = be->weight,
 			.win = &emf.win->b[be->metric_slot],
@@ -383,14 +455,9 @@ emit_interval(void)
 		};
 
 		b.dimension = emf_dimension(c, be->name, dim, sizeof(dim));
-		if ((line = emf_render(ns, ts, &b)) == NULL) {
-			emf.dropped++;
-			emf_warn("a line could not be made (out of memory?)");
-			continue;
-		}
-		emit(line);
-		free(line);
+		emit_line(emf_render(ns, ts, &b));
 	}
+	emit_routes(ns, ts);
 }
 
 static void
@@ -453,10 +520,14 @@ emf_start(struct event_base *base)
 	    (emf.prev = calloc(1, sizeof(*emf.prev))) == NULL ||
 	    (emf.cur = calloc(1, sizeof(*emf.cur))) == NULL ||
 	    (emf.win = calloc(1, sizeof(*emf.win))) == NULL ||
+	    (emf.rprev = calloc(1, sizeof(*emf.rprev))) == NULL ||
+	    (emf.rcur = calloc(1, sizeof(*emf.rcur))) == NULL ||
+	    (emf.rwin = calloc(1, sizeof(*emf.rwin))) == NULL ||
 	    (emf.timer = event_new(base, -1, EV_PERSIST, tick_cb, NULL)) ==
 	    NULL || runtime_on_publish(publish_hook, NULL) == -1)
 		goto fail;
 	runtime_metrics(emf.prev);
+	runtime_route_metrics(emf.rprev);
 	configure(rt.cfg);	/* a file that will not open is retried */
 	return 0;
 fail:
@@ -494,6 +565,10 @@ emf_stop(void)
 	free(emf.cur);
 	free(emf.win);
 	emf.prev = emf.cur = emf.win = NULL;
+	free(emf.rprev);
+	free(emf.rcur);
+	free(emf.rwin);
+	emf.rprev = emf.rcur = emf.rwin = NULL;
 	free(emf.target);
 	emf.target = NULL;
 	emf.base = NULL;

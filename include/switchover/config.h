@@ -63,6 +63,7 @@ struct sw_cloudwatch {
 	char			*emf;		/* NULL: off; "stdout"; or a file */
 	int			 interval_ms;	/* 10 s - 5 min */
 	char			*namespace;	/* NULL: "switchover" */
+	int			 by_route;	/* dimensions = route */
 };
 
 #define SW_RAMP_MAX_STEPS	32

@@ -1,7 +1,8 @@
 /*
  * emf: the metrics as CloudWatch Embedded Metric Format lines ([cloudwatch]).
  *
- * Every interval the control thread writes one JSON line per backend,
+ * Every interval the control thread writes one JSON line per backend
+ * (and with dimensions = route, one per route and backend besides),
  * named as the ALB names its target-group metrics, to stdout (which the
  * ECS awslogs driver ships to CloudWatch Logs) or to a file.  No API call,
  * no credentials.  A line is written whole or not at all, and a reader
@@ -22,12 +23,19 @@ struct sw_config;
 /* awslogs splits longer lines; we stay well below. */
 #define EMF_LINE_MAX	(16 * 1024)
 
-/* What one line says about one backend over one interval. */
+/*
+ * What one line says about one backend over one interval; with route
+ * set, about that route's requests to it (dimensions Route and Backend;
+ * counts from rwin, the proxy's own answers among them; no connection
+ * metrics, which are the backend's).
+ */
 struct emf_backend {
 	const char			*dimension;	/* TG name or backend name */
-	int				 weight;
+	int				 weight;	/* the route's, with route */
 	const struct backend_metrics	*win;		/* the interval's counts */
 	uint64_t			 active;	/* upstream connections now */
+	const char			*route;		/* NULL: a backend line */
+	const struct route_metrics	*rwin;		/* with route */
 };
 
 /*

@@ -141,7 +141,7 @@ static void
 test_render(void **state)
 {
 	struct backend_metrics	 w;
-	struct emf_backend	 b = { "ALBSourceProxy-dev-TG", 7, &w, 3 };
+	struct emf_backend	 b = { "ALBSourceProxy-dev-TG", 7, &w, 3, NULL, NULL };
 	char			*s;
 	json_t			*o;
 
@@ -183,12 +183,65 @@ test_render(void **state)
 	free(s);
 }
 
+/*
+ * A route's line: dimensions Route and Backend, its own counts (the
+ * proxy's answers among its 5xx), the route's weight, and none of the
+ * backend's connection metrics or ELB errors.
+ */
+static void
+test_render_route(void **state)
+{
+	struct backend_metrics	 w;
+	struct route_metrics	 r;
+	struct emf_backend	 b = { "target", 3, &w, 9, "reads", &r };
+	json_t			*o, *dims;
+	char			*s;
+
+	memset(&w, 0, sizeof(w));
+	memset(&r, 0, sizeof(r));
+	w.requests = 500;
+	w.conns_opened = 4;
+	w.errors[PERR_CONNECT] = 2;
+	r.requests = 12;
+	r.responses[1] = 9;
+	r.responses[3] = 1;
+	r.responses_429 = 1;
+	r.responses[4] = 2;
+	for (int i = 0; i < 12; i++)
+		hist_record(&r.latency, 12000);
+	s = emf_render("switchover", 7, &b);
+	o = check_emf(s, 7, "switchover");
+	assert_string_equal(json_string_value(json_object_get(o, "Route")),
+	    "reads");
+	assert_string_equal(json_string_value(json_object_get(o, "Backend")),
+	    "target");
+	dims = json_array_get(json_object_get(json_array_get(json_object_get(
+	    json_object_get(o, "_aws"), "CloudWatchMetrics"), 0),
+	    "Dimensions"), 0);
+	assert_int_equal(json_array_size(dims), 2);
+	assert_string_equal(json_string_value(json_array_get(dims, 0)),
+	    "Route");
+	assert_int_equal(val(o, "RequestCount"), 12);
+	assert_int_equal(val(o, "HTTPCode_Target_2XX_Count"), 9);
+	assert_int_equal(val(o, "HTTPCode_Target_4XX_Count"), 1);
+	assert_int_equal(val(o, "HTTPCode_Target_429_Count"), 1);
+	assert_int_equal(val(o, "HTTPCode_Target_5XX_Count"), 2);
+	assert_true(val(o, "TargetResponseTimeP99") >= 0.012);
+	assert_int_equal(val(o, "Weight"), 3);
+	assert_true(absent(o, "HTTPCode_ELB_5XX_Count"));
+	assert_true(absent(o, "ActiveConnectionCount"));
+	assert_true(absent(o, "NewConnectionCount"));
+	assert_true(absent(o, "ConnectionReuseRatio"));
+	json_decref(o);
+	free(s);
+}
+
 /* An idle interval: counts of 0, and no latency or reuse to average. */
 static void
 test_render_idle(void **state)
 {
 	struct backend_metrics	 w;
-	struct emf_backend	 b = { "target", 0, &w, 0 };
+	struct emf_backend	 b = { "target", 0, &w, 0, NULL, NULL };
 	char			*s;
 	json_t			*o;
 
@@ -210,7 +263,7 @@ static void
 test_render_too_long(void **state)
 {
 	struct backend_metrics	 w;
-	struct emf_backend	 b = { NULL, 1, &w, 0 };
+	struct emf_backend	 b = { NULL, 1, &w, 0, NULL, NULL };
 	char			*dim = malloc(EMF_LINE_MAX);
 
 	assert_non_null(dim);
@@ -275,7 +328,8 @@ test_config(void **state)
 		{ "interval = soon", "is not a duration" },
 		{ "namespace = AWS/ApplicationELB", "not a CloudWatch namespace" },
 		{ "namespace = a\"b", "not a CloudWatch namespace" },
-		{ "dimensions = route", "dimensions: \"route\" is not backend" },
+		{ "dimensions = backend,route",
+		    "dimensions: \"backend,route\" is not backend or route" },
 		{ "emf =", "emf: empty" },
 		{ "period = 10s", "unknown key \"period\" in [cloudwatch]" },
 	};
@@ -288,6 +342,15 @@ test_config(void **state)
 	assert_null(c->cloudwatch.emf);
 	assert_int_equal(c->cloudwatch.interval_ms, 60000);
 	assert_null(c->cloudwatch.namespace);
+	assert_int_equal(c->cloudwatch.by_route, 0);
+	config_unref(c);
+	c = parse(BASE "[cloudwatch]\ndimensions = route\n", &e);
+	assert_non_null(c);
+	assert_int_equal(c->cloudwatch.by_route, 1);
+	d = config_clone(c);
+	assert_non_null(d);
+	assert_int_equal(d->cloudwatch.by_route, 1);
+	config_unref(d);
 	config_unref(c);
 	c = parse(BASE "[cloudwatch]\nemf = stdout\ninterval = 5m\n"
 	    "namespace = Migration/switchover-dev\ndimensions = backend\n", &e);
@@ -322,7 +385,7 @@ line_of(size_t n)
 {
 	struct backend_metrics	 w;
 	char			 dim[8192];
-	struct emf_backend	 b = { dim, 1, &w, 0 };
+	struct emf_backend	 b = { dim, 1, &w, 0, NULL, NULL };
 	char			*s;
 	size_t			 base;
 
@@ -598,6 +661,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_route),
 		cmocka_unit_test(test_render_idle),
 		cmocka_unit_test(test_render_too_long),
 		cmocka_unit_test(test_dimension),
