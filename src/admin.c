@@ -49,6 +49,7 @@
 #include "switchover/drain.h"
 #include "switchover/log.h"
 #include "switchover/ramp.h"
+#include "switchover/route.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
 #include "switchover/web.h"
@@ -231,15 +232,28 @@ reply_error(struct evhttp_request *req, int code, const char *type,
 	    "type", type, "reason", reason, "status", code));
 }
 
-/* The running weights: {"source":1,"target":0}. */
+/*
+ * The running weights: {"source":1,"target":0}, and with routes
+ * "routes":{"reads":{"source":9,"target":1},...} in file order.
+ */
 static json_t *
 weights_json(const struct sw_config *c)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *rts = NULL;
 
 	for (size_t i = 0; o != NULL && i < c->nbackends; i++)
 		json_object_set_new(o, c->backends[i].name,
 		    json_integer(c->backends[i].weight));
+	if (o != NULL && c->nroutes > 0 && (rts = json_object()) != NULL)
+		json_object_set_new(o, "routes", rts);
+	for (size_t k = 0; rts != NULL && k < c->nroutes; k++) {
+		json_t *r = json_object();
+
+		for (size_t i = 0; r != NULL && i < c->nbackends; i++)
+			json_object_set_new(r, c->backends[i].name,
+			    json_integer(c->routes[k].weights[i]));
+		json_object_set_new(rts, c->routes[k].name, r);
+	}
 	return o;
 }
 
@@ -632,7 +646,7 @@ push_done(const struct aws_outcome *o, void *arg)
  * source of truth and never waits on AWS to move traffic).
  */
 static void
-reply_weights(struct evhttp_request *req, const char *warn)
+reply_weights(struct evhttp_request *req, const char *warn, int push)
 {
 	struct aws_outcome	 o = { 0, "InternalError", "cannot queue the "
 				    "push to the ALB", 0 };
@@ -642,7 +656,8 @@ reply_weights(struct evhttp_request *req, const char *warn)
 	if (doc != NULL && warn != NULL && *warn != '\0')
 		json_object_set_new(doc, "warning", json_string(warn));
 
-	if (!aws_push_enabled() || doc == NULL) {
+	/* The ALB has one weighted rule: it mirrors the default route. */
+	if (!push || !aws_push_enabled() || doc == NULL) {
 		reply_json(req, 200, doc);
 		return;
 	}
@@ -658,46 +673,94 @@ reply_weights(struct evhttp_request *req, const char *warn)
 /*
  * Apply w through the runtime and answer with the new weights (and a
  * "warning" when the state file was not written: must_apply, a fallback,
- * is never refused for it).
+ * is never refused for it).  route: NULL the default route, "*" the
+ * default and every route, else that route (the ALB is not told).
  */
 static void
 apply_weights(struct evhttp_request *req, const int *w, const char *who,
-    const char *reason, int must_apply)
+    const char *reason, int must_apply, const char *route)
 {
-	char err[512], warn[512];
+	char	err[512], warn[512];
+	int	all = route != NULL && strcmp(route, "*") == 0, rc;
 
 	if (config_weights_valid(w, rt.cfg->nbackends) == -1) {
 		reply_error(req, 400, "illegal_argument_exception", "every "
 		    "weight would be 0: no request could be routed");
 		return;
 	}
-	if (runtime_set_weights_warn(w, who, reason, must_apply, warn,
-	    sizeof(warn), err, sizeof(err)) == -1) {
+	rc = all ? runtime_set_all_weights(w, who, reason, must_apply, warn,
+	    sizeof(warn), err, sizeof(err)) : runtime_set_route_weights(route,
+	    w, who, reason, must_apply, warn, sizeof(warn), err, sizeof(err));
+	if (rc == -2) {
+		reply_error(req, 404, "resource_not_found_exception", "%s", err);
+		return;
+	}
+	if (rc == -1) {
 		log_err("admin: weight change by %s failed: %s", who, err);
 		reply_error(req, 500, "state_exception", "weights not changed: "
 		    "%s", err);
 		return;
 	}
-	reply_weights(req, warn);
+	reply_weights(req, warn, route == NULL || all);
+}
+
+/*
+ * The ?route=NAME of a weight change: 0 with *route NULL (none given)
+ * or a route of the running config; -1 after answering 404 (unknown
+ * route) or 400.  buf holds the name.
+ */
+static int
+route_param(struct evhttp_request *req, char *buf, size_t len,
+    const char **route)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*q = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq	 args;
+	const char		*name;
+	int			 rc = 0;
+
+	*route = NULL;
+	TAILQ_INIT(&args);
+	if (q == NULL)
+		return 0;
+	if (evhttp_parse_query_str(q, &args) == -1) {
+		reply_error(req, 400, "illegal_argument_exception", "bad query "
+		    "string");
+		return -1;
+	}
+	if ((name = evhttp_find_header(&args, "route")) != NULL &&
+	    *name != '\0' && strcmp(name, "default") != 0) {
+		if (config_route(rt.cfg, name) == NULL) {
+			reply_error(req, 404, "resource_not_found_exception",
+			    "no route named \"%.64s\"", name);
+			rc = -1;
+		} else {
+			snprintf(buf, len, "%s", name);
+			*route = buf;
+		}
+	}
+	evhttp_clear_headers(&args);
+	return rc;
 }
 
 /* ---- handlers -------------------------------------------------------------- */
 
 /*
- * A PUT /weights body checked against c: w[] starts as c's weights and
- * takes every backend the body names; the "reason" key is skipped.  0, or
- * -1 with e filled (nothing named, unknown backend, not 0-999).
+ * A PUT /weights body checked against c: w[] starts as c's weights (of
+ * route, when not NULL) and takes every backend the body names; the
+ * "reason" key is skipped.  0, or -1 with e filled (nothing named,
+ * unknown backend, not 0-999).
  */
 static int
-weights_parse(const struct sw_config *c, json_t *body, int *w,
-    struct admin_err *e)
+weights_parse_route(const struct sw_config *c, const char *route,
+    json_t *body, int *w, struct admin_err *e)
 {
 	json_t		*v;
 	const char	*key;
 	int		 named = 0;
 
-	for (size_t i = 0; i < c->nbackends; i++)
-		w[i] = c->backends[i].weight;
+	route_weights(c, route == NULL ? -1 :
+	    (int)(config_route(c, route) - c->routes), w);
 	json_object_foreach(body, key, v) {
 		struct sw_backend	*be;
 		json_int_t		 n;
@@ -722,6 +785,14 @@ weights_parse(const struct sw_config *c, json_t *body, int *w,
 	return 0;
 }
 
+/* The same for the default route (the backends' weights). */
+static int
+weights_parse(const struct sw_config *c, json_t *body, int *w,
+    struct admin_err *e)
+{
+	return weights_parse_route(c, NULL, body, w, e);
+}
+
 /* GET: the weights.  PUT: set some or all of them at once. */
 static void
 h_weights(struct evhttp_request *req, const char *who)
@@ -729,26 +800,33 @@ h_weights(struct evhttp_request *req, const char *who)
 	const struct sw_config	*c = rt.cfg;
 	struct admin_err	 e;
 	json_t			*body;
-	const char		*reason;
+	const char		*reason, *route;
+	char			 rbuf[64];
 	int			 w[SW_MAX_BACKENDS];
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		reply_json(req, 200, weights_json(c));
 		return;
 	}
+	if (route_param(req, rbuf, sizeof(rbuf), &route) == -1)
+		return;
 	if ((body = body_object(req, 0)) == NULL)
 		return;
 	if (body_reason(req, body, &reason) == -1)
 		goto done;
-	if (weights_parse(c, body, w, &e) == -1)
+	if ((route != NULL ? weights_parse_route(c, route, body, w, &e) :
+	    weights_parse(c, body, w, &e)) == -1)
 		reply_error(req, e.code, e.type, "%s", e.reason);
 	else
-		apply_weights(req, w, who, reason, 0);
+		apply_weights(req, w, who, reason, 0, route);
 done:
 	json_decref(body);
 }
 
-/* All weight to the backend called name, none to the others. */
+/*
+ * All weight to the backend called name, none to the others: on every
+ * route, or on ?route=NAME only.
+ */
 static void
 all_to(struct evhttp_request *req, const char *who, const char *name,
     int must_apply)
@@ -756,9 +834,12 @@ all_to(struct evhttp_request *req, const char *who, const char *name,
 	const struct sw_config	*c = rt.cfg;
 	struct sw_backend	*be = config_backend(c, name);
 	json_t			*body;
-	const char		*reason;
+	const char		*reason, *route;
+	char			 rbuf[64];
 	int			 w[SW_MAX_BACKENDS] = { 0 };
 
+	if (route_param(req, rbuf, sizeof(rbuf), &route) == -1)
+		return;
 	if ((body = body_object(req, 1)) == NULL)
 		return;
 	if (body_reason(req, body, &reason) == -1)
@@ -769,7 +850,7 @@ all_to(struct evhttp_request *req, const char *who, const char *name,
 		goto done;
 	}
 	w[be - c->backends] = 1;
-	apply_weights(req, w, who, reason, must_apply);
+	apply_weights(req, w, who, reason, must_apply, route ? route : "*");
 done:
 	json_decref(body);
 }

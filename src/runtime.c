@@ -156,6 +156,119 @@ weights_str(const struct state_weights *sw, char *buf, size_t len)
 	}
 }
 
+/* A route's "source=9 target=1", for logs. */
+static void
+route_weights_str(const struct sw_config *c, const struct sw_route *r,
+    char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nbackends && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s=%d", i ? " " : "",
+		    c->backends[i].name, r->weights[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* Weight the state list sr gives backend name, or -1 if none. */
+static int
+sroute_weight(const struct state_route *sr, const char *name)
+{
+	for (size_t i = 0; sr != NULL && i < sr->n; i++)
+		if (strcmp(sr->w[i].name, name) == 0)
+			return sr->w[i].weight;
+	return -1;
+}
+
+/*
+ * Start-up: the route weights saved in the state file win over c's, by
+ * route and backend name.  0, or -1 with err when a route would have
+ * every weight 0.
+ */
+static int
+routes_restore(struct sw_config *c, const struct state_weights *saved,
+    char *err, size_t errlen)
+{
+	for (size_t k = 0; k < saved->nroutes; k++) {
+		const struct state_route	*sr = &saved->routes[k];
+		struct sw_route			*r = config_route(c, sr->name);
+		char				 desc[512];
+		int				 w[SW_MAX_BACKENDS];
+
+		if (r == NULL) {
+			log_warn("state file %s: route %s is not in the config: "
+			    "ignored", c->state_file, sr->name);
+			continue;
+		}
+		for (size_t i = 0; i < c->nbackends; i++) {
+			int v = sroute_weight(sr, c->backends[i].name);
+
+			w[i] = v >= 0 ? v : r->weights[i];
+		}
+		if (config_weights_valid(w, c->nbackends) == -1) {
+			snprintf(err, errlen, "state file %s: route %s: every "
+			    "weight would be 0", c->state_file, sr->name);
+			return -1;
+		}
+		memcpy(r->weights, w, sizeof(int) * c->nbackends);
+		route_weights_str(c, r, desc, sizeof(desc));
+		log_info("route %s: weights from state file %s: %s", r->name,
+		    c->state_file, desc);
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: each route of the fresh config c keeps its running weight of
+ * a backend unless the file changed it since the last load (as the
+ * backends' weights do).  Audits the routes whose weights changed.
+ * 0, or -1 with err.
+ */
+static int
+routes_reload(struct sw_config *c, int *changed, char *err, size_t errlen)
+{
+	*changed = 0;
+	for (size_t k = 0; k < c->nroutes; k++) {
+		struct sw_route		*r = &c->routes[k];
+		const struct sw_route	*or = config_route(rt.cfg, r->name);
+		const struct state_route *fr = state_route(&file_weights,
+					    r->name);
+		int			 w[SW_MAX_BACKENDS];
+
+		for (size_t i = 0; i < c->nbackends; i++) {
+			const struct sw_backend *ob = or == NULL ? NULL :
+			    config_backend(rt.cfg, c->backends[i].name);
+
+			w[i] = r->weights[i];
+			if (ob != NULL && sroute_weight(fr,
+			    c->backends[i].name) == w[i])
+				w[i] = or->weights[ob - rt.cfg->backends];
+		}
+		if (config_weights_valid(w, c->nbackends) == -1) {
+			snprintf(err, errlen, "route %s: every weight would be "
+			    "0", r->name);
+			return -1;
+		}
+		memcpy(r->weights, w, sizeof(int) * c->nbackends);
+		if (or == NULL)
+			*changed = 1;
+		for (size_t i = 0; or != NULL && i < c->nbackends; i++) {
+			const struct sw_backend *ob = config_backend(rt.cfg,
+			    c->backends[i].name);
+
+			if (ob == NULL ||
+			    or->weights[ob - rt.cfg->backends] != w[i])
+				*changed = 1;
+		}
+	}
+	*changed |= c->nroutes != rt.cfg->nroutes;
+	return 0;
+}
+
 /* 0 if w is a valid weight vector for c, else -1 with err. */
 static int
 weights_check(const struct sw_config *c, const int *w, char *err,
@@ -185,33 +298,65 @@ runtime_set_weights(const int *w, const char *who, const char *reason,
 	    err, errlen);
 }
 
-int
-runtime_set_weights_warn(const int *w, const char *who, const char *reason,
-    int must_apply, char *warn, size_t warnlen, char *err, size_t errlen)
+/*
+ * Which weights a change sets: the backends' (the default route), one
+ * named route, or all of them at once (switchover, fallback).
+ */
+enum wscope { WS_DEFAULT, WS_ROUTE, WS_ALL };
+
+/*
+ * The one commit path of a weight change: w into a clone of the running
+ * config (scope and route say where), validated, saved, published,
+ * logged and audited, in that order.  0, -1 (err), -2 (no such route).
+ */
+static int
+weights_commit(enum wscope scope, const char *route, const int *w,
+    const char *who, const char *reason, int must_apply, char *warn,
+    size_t warnlen, char *err, size_t errlen)
 {
 	struct sw_config	*cur = rt.cfg, *next;
+	struct sw_route		*r = NULL;
 	struct state_weights	 old, now;
 	char			 aerr[256], desc[512], serr[384];
-	int			 changed = 0, r;
+	int			 changed = 0, rc;
 
 	if (warnlen > 0)
 		warn[0] = '\0';
+	if (scope == WS_ROUTE && (r = config_route(cur, route)) == NULL) {
+		snprintf(err, errlen, "no route named %s", route);
+		return -2;
+	}
 	if (weights_check(cur, w, err, errlen) == -1)
 		return -1;
-	for (size_t i = 0; i < cur->nbackends; i++)
-		changed |= w[i] != cur->backends[i].weight;
+	for (size_t i = 0; i < cur->nbackends; i++) {
+		if (scope != WS_ROUTE)
+			changed |= w[i] != cur->backends[i].weight;
+		for (size_t k = 0; k < cur->nroutes; k++)
+			if (scope == WS_ALL || &cur->routes[k] == r)
+				changed |= w[i] != cur->routes[k].weights[i];
+	}
 	if (!changed)
 		return 0;
 	if ((next = config_clone(cur)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < next->nbackends; i++)
-		next->backends[i].weight = w[i];
+	for (size_t i = 0; i < next->nbackends; i++) {
+		if (scope != WS_ROUTE)
+			next->backends[i].weight = w[i];
+		for (size_t k = 0; k < next->nroutes; k++)
+			if (scope == WS_ALL || (r != NULL &&
+			    strcmp(next->routes[k].name, r->name) == 0))
+				next->routes[k].weights[i] = w[i];
+	}
 	state_from_config(&old, cur);
 	state_from_config(&now, next);
 	now.ramp = ramp_note;
-	weights_str(&now, desc, sizeof(desc));
+	if (r != NULL)
+		route_weights_str(next, config_route(next, route), desc,
+		    sizeof(desc));
+	else
+		weights_str(&now, desc, sizeof(desc));
 	/*
 	 * Durable before it is served: a crash never forgets an ack'ed
 	 * change.  Except a fallback (must_apply): the way back to safety
@@ -219,32 +364,52 @@ runtime_set_weights_warn(const int *w, const char *who, const char *reason,
 	 * the caller says so.  Written but not durable: served, with a
 	 * warning, since the file already says so.
 	 */
-	r = cur->state_file == NULL ? 0 : state_save(cur->state_file, &now,
+	rc = cur->state_file == NULL ? 0 : state_save(cur->state_file, &now,
 	    serr, sizeof(serr));
-	if (r == -1 && !must_apply) {
+	if (rc == -1 && !must_apply) {
 		snprintf(err, errlen, "%s", serr);
 		config_unref(next);
 		return -1;
 	}
-	if (r == -1) {
-		log_err("STATE FILE NOT WRITTEN: %s: weights %s applied in "
+	if (rc == -1) {
+		log_err("STATE FILE NOT WRITTEN: %s: weights %s%s applied in "
 		    "memory only; a restart brings back the old ones",
-		    serr, desc);
+		    serr, desc, scope == WS_ALL ? " (every route)" : "");
 		snprintf(warn, warnlen, "applied in memory only, the state file "
 		    "was not written (a restart brings back the old weights): "
 		    "%s", serr);
-	} else if (r == 1) {
+	} else if (rc == 1) {
 		log_warn("state file: %s", serr);
 		snprintf(warn, warnlen, "state file: %s", serr);
 	}
-	log_info("weights set by %s: %s%s%s", who, desc,
+	log_info("%s%s%sweights set by %s: %s%s%s%s", r ? "route " : "",
+	    r ? route : "", r ? ": " : "", who, desc,
+	    scope == WS_ALL && next->nroutes > 0 ? " (every route)" : "",
 	    reason ? ": " : "", reason ? reason : "");
 	/* cur may be freed by the publish: only rt.cfg is ours after it. */
 	runtime_publish(next);
-	if (rt.cfg->audit_log != NULL && state_audit(rt.cfg->audit_log, who,
-	    reason, &old, &now, aerr, sizeof(aerr)) == -1)
+	if (rt.cfg->audit_log == NULL)
+		return 0;
+	if (scope != WS_ROUTE && state_audit(rt.cfg->audit_log, who, reason,
+	    &old, &now, aerr, sizeof(aerr)) == -1)
 		log_warn("audit log: %s", aerr);
+	for (size_t k = 0; k < now.nroutes; k++) {
+		if ((scope == WS_ROUTE && strcmp(now.routes[k].name,
+		    route) != 0) || (scope == WS_DEFAULT))
+			continue;
+		if (state_audit_route(rt.cfg->audit_log, who, reason,
+		    now.routes[k].name, &old, &now, aerr, sizeof(aerr)) == -1)
+			log_warn("audit log: %s", aerr);
+	}
 	return 0;
+}
+
+int
+runtime_set_weights_warn(const int *w, const char *who, const char *reason,
+    int must_apply, char *warn, size_t warnlen, char *err, size_t errlen)
+{
+	return weights_commit(WS_DEFAULT, NULL, w, who, reason, must_apply,
+	    warn, warnlen, err, errlen);
 }
 
 int
@@ -252,37 +417,17 @@ runtime_set_route_weights(const char *route, const int *w, const char *who,
     const char *reason, int must_apply, char *warn, size_t warnlen,
     char *err, size_t errlen)
 {
-	struct sw_config	*cur = rt.cfg, *next;
-	struct sw_route		*r;
-	int			 changed = 0;
+	return weights_commit(route == NULL || *route == '\0' ? WS_DEFAULT :
+	    WS_ROUTE, route, w, who, reason, must_apply, warn, warnlen, err,
+	    errlen);
+}
 
-	if (route == NULL || *route == '\0')
-		return runtime_set_weights_warn(w, who, reason, must_apply,
-		    warn, warnlen, err, errlen);
-	if (warnlen > 0)
-		warn[0] = '\0';
-	if ((r = config_route(cur, route)) == NULL) {
-		snprintf(err, errlen, "no route named %s", route);
-		return -2;
-	}
-	if (weights_check(cur, w, err, errlen) == -1)
-		return -1;
-	for (size_t i = 0; i < cur->nbackends; i++)
-		changed |= w[i] != r->weights[i];
-	if (!changed)
-		return 0;
-	if ((next = config_clone(cur)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	r = config_route(next, route);
-	for (size_t i = 0; i < next->nbackends; i++)
-		r->weights[i] = w[i];
-	/* Not yet persisted: the state file learns routes in a later commit. */
-	log_info("route %s: weights set by %s%s%s", route, who,
-	    reason ? ": " : "", reason ? reason : "");
-	runtime_publish(next);
-	return 0;
+int
+runtime_set_all_weights(const int *w, const char *who, const char *reason,
+    int must_apply, char *warn, size_t warnlen, char *err, size_t errlen)
+{
+	return weights_commit(WS_ALL, NULL, w, who, reason, must_apply, warn,
+	    warnlen, err, errlen);
 }
 
 int
@@ -309,7 +454,8 @@ runtime_restore(struct sw_config *c, char *err, size_t errlen)
 		else
 			w[b - c->backends] = saved.w[i].weight;
 	}
-	if (weights_check(c, w, err, errlen) == -1)
+	if (weights_check(c, w, err, errlen) == -1 ||
+	    routes_restore(c, &saved, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < c->nbackends; i++)
 		c->backends[i].weight = w[i];
@@ -324,7 +470,7 @@ int
 runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 {
 	struct state_weights	 old, now, fromfile;
-	int			 w[SW_MAX_BACKENDS];
+	int			 w[SW_MAX_BACKENDS], rchanged;
 	char			 aerr[256];
 
 	state_from_config(&fromfile, c);
@@ -336,7 +482,8 @@ runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 		if (ob != NULL && file_weight(ob->name) == w[i])
 			w[i] = ob->weight;	/* unchanged in the file */
 	}
-	if (weights_check(c, w, err, errlen) == -1)
+	if (weights_check(c, w, err, errlen) == -1 ||
+	    routes_reload(c, &rchanged, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < c->nbackends; i++)
 		c->backends[i].weight = w[i];
@@ -344,6 +491,7 @@ runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 	state_from_config(&now, c);
 	now.ramp = ramp_note;
 	if (c->state_file != NULL && (runtime_weights_changed(rt.cfg, c) ||
+	    rchanged ||
 	    rt.cfg->state_file == NULL ||
 	    strcmp(rt.cfg->state_file, c->state_file) != 0) &&
 	    state_save(c->state_file, &now, err, errlen) == -1)
@@ -352,6 +500,17 @@ runtime_reload_weights(struct sw_config *c, char *err, size_t errlen)
 	    state_audit(c->audit_log, "reload", "weight changed in the config "
 	    "file", &old, &now, aerr, sizeof(aerr)) == -1)
 		log_warn("audit log: %s", aerr);
+	for (size_t k = 0; rchanged && c->audit_log != NULL && k < now.nroutes;
+	    k++) {
+		const struct state_route *o = state_route(&old,
+		    now.routes[k].name);
+
+		if ((o == NULL || memcmp(o, &now.routes[k], sizeof(*o)) != 0) &&
+		    state_audit_route(c->audit_log, "reload", "route weight "
+		    "changed in the config file", now.routes[k].name, &old,
+		    &now, aerr, sizeof(aerr)) == -1)
+			log_warn("audit log: %s", aerr);
+	}
 	file_weights = fromfile;
 	return 0;
 }

@@ -47,17 +47,61 @@ state_from_config(struct state_weights *sw, const struct sw_config *c)
 		sw->w[i].weight = c->backends[i].weight;
 	}
 	sw->n = c->nbackends;
+	for (size_t r = 0; r < c->nroutes && r < SW_MAX_ROUTES; r++) {
+		struct state_route *sr = &sw->routes[r];
+
+		snprintf(sr->name, sizeof(sr->name), "%s", c->routes[r].name);
+		for (size_t i = 0; i < c->nbackends && i < SW_MAX_BACKENDS;
+		    i++) {
+			snprintf(sr->w[i].name, sizeof(sr->w[i].name), "%s",
+			    c->backends[i].name);
+			sr->w[i].weight = c->routes[r].weights[i];
+		}
+		sr->n = c->nbackends;
+	}
+	sw->nroutes = c->nroutes;
 }
 
-/* {"source":1,"target":0}: a new reference, or NULL. */
+const struct state_route *
+state_route(const struct state_weights *sw, const char *name)
+{
+	for (size_t r = 0; r < sw->nroutes; r++)
+		if (strcmp(sw->routes[r].name, name) == 0)
+			return &sw->routes[r];
+	return NULL;
+}
+
+/* {"source":1,"target":0} of w[0..n): a new reference, or NULL. */
 static json_t *
-weights_json(const struct state_weights *sw)
+wlist_json(const struct state_weight *w, size_t n)
 {
 	json_t *o = json_object();
 
-	for (size_t i = 0; o != NULL && i < sw->n; i++)
-		if (json_object_set_new(o, sw->w[i].name,
-		    json_integer(sw->w[i].weight)) == -1) {
+	for (size_t i = 0; o != NULL && i < n; i++)
+		if (json_object_set_new(o, w[i].name,
+		    json_integer(w[i].weight)) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* The backends' weights as JSON: a new reference, or NULL. */
+static json_t *
+weights_json(const struct state_weights *sw)
+{
+	return wlist_json(sw->w, sw->n);
+}
+
+/* {"reads":{"source":9,...},...}: a new reference, or NULL. */
+static json_t *
+routes_json(const struct state_weights *sw)
+{
+	json_t *o = json_object();
+
+	for (size_t r = 0; o != NULL && r < sw->nroutes; r++)
+		if (json_object_set_new(o, sw->routes[r].name,
+		    wlist_json(sw->routes[r].w, sw->routes[r].n)) == -1) {
 			json_decref(o);
 			return NULL;
 		}
@@ -197,6 +241,8 @@ state_save(const char *path, const struct state_weights *sw, char *err,
 	    "saved", when)) == NULL ||
 	    (sw->ramp.active && json_object_set_new(doc, "ramp",
 	    ramp_json(&sw->ramp)) == -1) ||
+	    (sw->nroutes > 0 && json_object_set_new(doc, "routes",
+	    routes_json(sw)) == -1) ||
 	    (text = json_dumps(doc, JSON_SORT_KEYS)) == NULL ||
 	    asprintf(&tmp, "%s.tmp", path) == -1) {
 		tmp = NULL;
@@ -263,6 +309,87 @@ name_ok(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
+/*
+ * {"NAME":WEIGHT,...} into w[]/n, each name a backend name and weight
+ * 0-999; what names the object in messages.  Returns the sum, or -1 with
+ * err.
+ */
+static int
+wlist_load(const char *path, const char *what, json_t *o,
+    struct state_weight *w, size_t *n, char *err, size_t errlen)
+{
+	const char	*name;
+	json_t		*v;
+	int		 sum = 0;
+
+	*n = 0;
+	if (!json_is_object(o)) {
+		seterr(err, errlen, "%s: %s is not an object", path, what);
+		return -1;
+	}
+	json_object_foreach(o, name, v) {
+		json_int_t k;
+
+		if (!name_ok(name)) {
+			seterr(err, errlen, "%s: \"%.40s\" is not a backend name",
+			    path, name);
+			return -1;
+		}
+		if (!json_is_integer(v) || (k = json_integer_value(v)) < 0 ||
+		    k > SW_WEIGHT_MAX) {
+			seterr(err, errlen, "%s: %s: weight of %s is not an "
+			    "integer 0-%d", path, what, name, SW_WEIGHT_MAX);
+			return -1;
+		}
+		if (*n == SW_MAX_BACKENDS) {
+			seterr(err, errlen, "%s: more than %d backends", path,
+			    SW_MAX_BACKENDS);
+			return -1;
+		}
+		snprintf(w[*n].name, sizeof(w[0].name), "%s", name);
+		w[(*n)++].weight = (int)k;
+		sum += (int)k;
+	}
+	return sum;
+}
+
+/* The optional "routes" object of a state file into sw.  0, or -1. */
+static int
+routes_load(const char *path, json_t *o, struct state_weights *sw,
+    char *err, size_t errlen)
+{
+	const char	*name;
+	json_t		*v;
+	char		 what[64];
+
+	if (!json_is_object(o)) {
+		seterr(err, errlen, "%s: \"routes\" is not an object", path);
+		return -1;
+	}
+	json_object_foreach(o, name, v) {
+		struct state_route *r;
+
+		if (!name_ok(name) || sw->nroutes == SW_MAX_ROUTES) {
+			seterr(err, errlen, "%s: \"%.40s\" is not a route name "
+			    "(or more than %d routes)", path, name,
+			    SW_MAX_ROUTES);
+			return -1;
+		}
+		r = &sw->routes[sw->nroutes++];
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		snprintf(what, sizeof(what), "route %s", name);
+		switch (wlist_load(path, what, v, r->w, &r->n, err, errlen)) {
+		case -1:
+			return -1;
+		case 0:
+			seterr(err, errlen, "%s: route %s: every weight is 0",
+			    path, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 state_load(const char *path, struct state_weights *sw, char *err,
     size_t errlen)
@@ -323,6 +450,9 @@ state_load(const char *path, struct state_weights *sw, char *err,
 	if (json_object_get(doc, "ramp") != NULL && ramp_load(path,
 	    json_object_get(doc, "ramp"), &sw->ramp, err, errlen) == -1)
 		goto fail;
+	if (json_object_get(doc, "routes") != NULL && routes_load(path,
+	    json_object_get(doc, "routes"), sw, err, errlen) == -1)
+		goto fail;
 	rc = 1;
 fail:
 	json_decref(doc);
@@ -331,10 +461,10 @@ fail:
 	return rc;
 }
 
-int
-state_audit(const char *path, const char *who, const char *reason,
-    const struct state_weights *old, const struct state_weights *cur,
-    char *err, size_t errlen)
+/* Append one audit record: old and new are references it takes. */
+static int
+audit_write(const char *path, const char *who, const char *reason,
+    const char *route, json_t *old, json_t *cur, char *err, size_t errlen)
 {
 	json_t	*rec;
 	char	*text = NULL, *line = NULL, when[40];
@@ -342,8 +472,12 @@ state_audit(const char *path, const char *who, const char *reason,
 
 	now_iso(when, sizeof(when));
 	rec = json_pack("{s:s, s:s, s:s?, s:o?, s:o?}", "time", when,
-	    "who", who, "reason", reason, "old", weights_json(old),
-	    "new", weights_json(cur));
+	    "who", who, "reason", reason, "old", old, "new", cur);
+	if (rec != NULL && route != NULL && json_object_set_new(rec, "route",
+	    json_string(route)) == -1) {
+		json_decref(rec);
+		rec = NULL;
+	}
 	if (rec == NULL || (text = json_dumps(rec, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL || asprintf(&line, "%s\n",
 	    text) == -1) {
@@ -365,4 +499,26 @@ fail:
 	free(text);
 	json_decref(rec);
 	return rc;
+}
+
+int
+state_audit(const char *path, const char *who, const char *reason,
+    const struct state_weights *old, const struct state_weights *cur,
+    char *err, size_t errlen)
+{
+	return audit_write(path, who, reason, NULL, weights_json(old),
+	    weights_json(cur), err, errlen);
+}
+
+int
+state_audit_route(const char *path, const char *who, const char *reason,
+    const char *route, const struct state_weights *old,
+    const struct state_weights *cur, char *err, size_t errlen)
+{
+	const struct state_route *o = state_route(old, route);
+	const struct state_route *n = state_route(cur, route);
+
+	return audit_write(path, who, reason, route,
+	    o ? wlist_json(o->w, o->n) : json_object(),
+	    n ? wlist_json(n->w, n->n) : json_object(), err, errlen);
 }

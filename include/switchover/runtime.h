@@ -88,6 +88,13 @@ int	runtime_set_route_weights(const char *route, const int *w,
 	    const char *who, const char *reason, int must_apply, char *warn,
 	    size_t warnlen, char *err, size_t errlen);
 /*
+ * The same for the default route and every route at once, one publish
+ * and one state file write (switchover and fallback without a route).
+ */
+int	runtime_set_all_weights(const int *w, const char *who,
+	    const char *reason, int must_apply, char *warn, size_t warnlen,
+	    char *err, size_t errlen);
+/*
  * Start-up: remember c's weights as the file's, then let the weights saved
  * in c's [state] file override them.  -1 with err when the state file is
  * unreadable or corrupt.

@@ -3,6 +3,7 @@
  * ([state] audit_log).
  *
  * The state file is small JSON, {"weights":{"source":1,"target":0},...},
+ * with each route's weights under "routes" ({"reads":{"source":9,...}}),
  * replaced atomically (temp file in the same directory, fsync, rename,
  * fsync of the directory) so that a crash at any instant leaves either the
  * old or the new weights on disk, never a torn file.  The audit log is
@@ -35,13 +36,23 @@ struct state_ramp {
 	char	route[33];			/* "": the default route */
 };
 
+/* One [route NAME]'s weights, by backend name. */
+struct state_route {
+	char			name[33];	/* route names are 1-32 chars */
+	struct state_weight	w[SW_MAX_BACKENDS];
+	size_t			n;
+};
+
 struct state_weights {
 	struct state_weight	w[SW_MAX_BACKENDS];
 	size_t			n;
 	struct state_ramp	ramp;		/* active 0: none */
+	/* A file without "routes" (every file before #13) has none. */
+	struct state_route	routes[SW_MAX_ROUTES];
+	size_t			nroutes;
 };
 
-/* Weights of a config, in its backend order (no ramp). */
+/* Weights of a config and its routes, in its order (no ramp). */
 void	state_from_config(struct state_weights *, const struct sw_config *);
 /*
  * Replace PATH with sw, durably.  0; -1 with err filled when PATH is
@@ -63,5 +74,16 @@ int	state_load(const char *path, struct state_weights *sw, char *err,
 int	state_audit(const char *path, const char *who, const char *reason,
 	    const struct state_weights *old, const struct state_weights *cur,
 	    char *err, size_t errlen);
+/*
+ * The same for one route's weights: the record says "route":NAME and
+ * its old and new weights (a route missing from old: {}).
+ */
+int	state_audit_route(const char *path, const char *who,
+	    const char *reason, const char *route,
+	    const struct state_weights *old, const struct state_weights *cur,
+	    char *err, size_t errlen);
+/* The route named name in sw, or NULL. */
+const struct state_route *state_route(const struct state_weights *sw,
+	    const char *name);
 
 #endif
