@@ -25,7 +25,7 @@ check "... saying which" true "$(jq '.error.reason | test("nope")' "$TMP/404.jso
 check "... and nothing started" idle "$(ramp_get .state)"
 
 # Reads: loadgen's GETs; writes: bulks, one every 50 ms, bounded.
-"$LOADGEN" -p "$P" -c 2 -R 100 -d 20 -u /logs/_search -t 10000 -j >"$TMP/lg.out" 2>&1 &
+"$LOADGEN" -p "$P" -c 2 -R 100 -d 60 -u /logs/_search -t 10000 -j >"$TMP/lg.out" 2>&1 &
 LG=$!
 PIDS+=($LG)
 ( for i in $(seq 300); do
@@ -60,8 +60,11 @@ check "two passes" 2 "$(jq '[.history[] | select(.verdict == "pass")] | length' 
 check "the checks judged the route's reads" true \
     "$(jq '[.checks[] | select(.name == "min_requests")][0].target >= 10' <<<"$r")"
 
+# Stop the load (loadgen lets its answers finish) before counting.
 kill "$WR" 2>/dev/null || true
+kill -TERM "$LG" 2>/dev/null || true
 wait_exit "$WR" 10 || true
+wait_exit "$LG" 30 || true
 curl -s "$A/stats" >"$TMP/stats.json"
 j() { jq -r "$1" "$TMP/stats.json"; }
 check "route reads now: source 0, target 100" "0 100" \
@@ -75,5 +78,4 @@ check "the target served exactly the reads it was sent" "$(backend_requests "$T"
 check "the state file has no ramp left" null "$(jq -r .ramp "$TMP/state.json")"
 check "audit: the route's steps" 2 "$(grep -c 'ramp step [12]/2: target [0-9]* % on route reads' "$TMP/audit.log")"
 
-wait_exit "$LG" 30 || true
 sw_finish
