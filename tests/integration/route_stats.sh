@@ -4,7 +4,8 @@
 # (bulk, doc) to the default route's source, writes to logs-* to route
 # "logs"; every count matches what the backends served, the reads'
 # latency fits the target's delay, and switchoverctl status prints a line
-# per route and backend (only the asked one with -R).
+# per route and backend (only the asked one with -R); -R set, fallback and
+# switchover move that route only, an unknown route is refused.
 set -euo pipefail
 source "$TESTLIB"
 sw_init
@@ -89,5 +90,27 @@ check "status -R logs: no other route" 0 "$(lines "$TMP/status-logs.out" '^(read
 rc=0
 "$SWITCHOVERCTL" -a "$A" -R logs drain source 2>"$TMP/drain.err" || rc=$?
 check "drain does not take -R (usage, exit 2)" 2 "$rc"
+
+# -R moves one route: set, fallback, switchover; the others keep theirs.
+W() { curl -s "$A/weights" | jq -r "$1"; }
+out=$("$SWITCHOVERCTL" -a "$A" -R reads -r "more reads" set target=3)
+check "set -R reads prints that route's weights" "source=0 target=3" "$out"
+check "route reads: target 3" 3 "$(W .routes.reads.target)"
+check "default route untouched" "1 0" "$(W '"\(.source) \(.target)"')"
+check "weights prints every route" "route reads: source=0 target=3" \
+    "$("$SWITCHOVERCTL" -a "$A" weights | grep '^route reads:')"
+check "weights -R logs prints that one" "source=1 target=0" "$("$SWITCHOVERCTL" -a "$A" -R logs weights)"
+rc=0
+"$SWITCHOVERCTL" -a "$A" -R nope set target=1 2>"$TMP/nope.err" || rc=$?
+check "set -R of an unknown route: refused (exit 1)" 1 "$rc"
+check_match "... saying so" 'no route named "nope"' "$(cat "$TMP/nope.err")"
+"$SWITCHOVERCTL" -a "$A" -R reads fallback >/dev/null
+check "fallback -R reads: that route to source" "1 0" "$(W '"\(.routes.reads.source) \(.routes.reads.target)"')"
+"$SWITCHOVERCTL" -a "$A" -R logs switchover >/dev/null
+check "switchover -R logs: that route to target" "0 1" "$(W '"\(.routes.logs.source) \(.routes.logs.target)"')"
+check "... and the others kept theirs" "1 0 1 0" \
+    "$(W '"\(.source) \(.target) \(.routes.reads.source) \(.routes.reads.target)"')"
+check "after fallback -R reads, a read goes to source" source \
+    "$(curl -s -D - -o /dev/null "$U/idx/_search" | tr -d '\r' | sed -n 's/^[Xx]-[Bb]ackend: //p')"
 
 sw_finish
