@@ -129,6 +129,23 @@ test_ramp_round_trip(void **state)
 	assert_int_equal(state_load(put("r3.json", "{\"weights\":{\"source\""
 	    ":1},\"ramp\":[1]}"), &b, err, sizeof(err)), -1);
 	assert_int_equal(b.n, 0);
+	/* A ramp of one route keeps the route; a ramp without one has "". */
+	a.ramp.active = 1;
+	strcpy(a.ramp.route, "reads");
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_string_equal(b.ramp.route, "reads");
+	assert_int_equal(state_load(put("r4.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":{\"step\":0,\"steps\":[50,100]}}"), &b, err,
+	    sizeof(err)), 1);
+	assert_string_equal(b.ramp.route, "");
+	assert_int_equal(state_load(put("r5.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":{\"step\":0,\"steps\":[50,100],\"route\":\"a b\"}}"),
+	    &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ramp route is not a route name"));
+	assert_int_equal(state_load(put("r6.json", "{\"weights\":{\"source\""
+	    ":1},\"ramp\":{\"step\":0,\"steps\":[50,100],\"route\":7}}"), &b,
+	    err, sizeof(err)), -1);
 }
 
 static void
@@ -279,7 +296,8 @@ static int
 teardown(void **state)
 {
 	static const char *const names[] = { "state.json", "bad.json",
-	    "audit.log" };
+	    "audit.log", "ramp.json", "r1.json", "r2.json", "r3.json",
+	    "r4.json", "r5.json", "r6.json" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlink(in_dir(names[i]));
