@@ -295,7 +295,46 @@ function render() {
 	renderWeightInputs();
 	renderSplits();
 	renderAlb();
+	renderRoutes();
 	renderBackends();
+}
+
+/*
+ * Per route and backend (GET /stats "routes", only with [route]
+ * sections): weight, answers by class, p50/p99, all since start.
+ */
+function renderRoutes() {
+	const rs = S.stats.routes;
+	$("routes").hidden = !rs;
+	if (!rs) return;
+	const t = el("table", "routes");
+	const head = el("tr");
+	for (const h of ["route", "backend", "weight", "requests", "2xx", "4xx",
+	    "429", "5xx", "p50 ms", "p99 ms"])
+		head.appendChild(el("th", "", h));
+	t.appendChild(head);
+	for (const [rn, r] of Object.entries(rs)) {
+		let first = true;
+		for (const [bn, b] of Object.entries(r)) {
+			const tr = el("tr", first ? "first" : "");
+			const c = b.responses || {};
+			const lat = b.latency_ms || {};
+			tr.id = "route-" + rn + "-" + bn;
+			tr.appendChild(el("td", "", first ? rn : ""));
+			tr.appendChild(el("td", "", bn));
+			tr.appendChild(el("td", "", String(b.weight)));
+			tr.appendChild(el("td", "req", String(b.requests)));
+			tr.appendChild(el("td", "", String(c["2xx"] || 0)));
+			tr.appendChild(el("td", "", String(c["4xx"] || 0)));
+			tr.appendChild(el("td", "", String(b.responses_429 || 0)));
+			tr.appendChild(el("td", c["5xx"] ? "bad" : "", String(c["5xx"] || 0)));
+			tr.appendChild(el("td", "", lat.count ? lat.p50.toFixed(1) : "–"));
+			tr.appendChild(el("td", "", lat.count ? lat.p99.toFixed(1) : "–"));
+			t.appendChild(tr);
+			first = false;
+		}
+	}
+	$("routes-body").replaceChildren(t);
 }
 
 function fmtUptime(s) {
@@ -649,6 +688,8 @@ function renderRamp(r) {
 	const body = $("ramp-body");
 	const g = el("div", "ramp-grid");
 	g.appendChild(tile("state", r.state || "–"));
+	if (r.route && r.route !== "default")
+		g.appendChild(tile("route", r.route));
 	g.appendChild(tile("step", r.step === undefined ? "–" : String(r.step)));
 	g.appendChild(tile("target share", r.target_percent === undefined ? "–" : r.target_percent + " %"));
 	const f = (v) => typeof v === "number" ? (Math.abs(v) < 10 ? v.toFixed(2) : v.toFixed(0)) : String(v);

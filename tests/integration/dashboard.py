@@ -320,6 +320,27 @@ def scenario_ramp(b):
           repr(w))
 
 
+def scenario_routes(b):
+    """With [route] sections: a row per route and backend, as /stats says."""
+    b.navigate(URL)
+    b.wait_for("!document.getElementById('routes').hidden", 15,
+               "the routes panel appears")
+    ok("the routes panel appears when /stats has routes")
+    want = admin("GET", "/stats")[1]["routes"]
+    rows = b.wait_for("(() => { const r = document.getElementById("
+                      "'route-reads-target'); return r && r.querySelector("
+                      "'td.req').textContent !== '0' && Array.from("
+                      "document.querySelectorAll('table.routes tr[id]'))"
+                      ".map(t => t.id + '=' + t.querySelector('td.req')"
+                      ".textContent); })()", 15, "route rows with requests")
+    expect = sorted("route-%s-%s=%d" % (rn, bn, b_["requests"])
+                    for rn, r in want.items() for bn, b_ in r.items())
+    check("a row per route and backend with its requests",
+          sorted(rows) == expect, "%r vs %r" % (rows, expect))
+    hidden = b.eval("document.getElementById('routes').hidden")
+    check("the panel stays shown", hidden is False, repr(hidden))
+
+
 def main():
     scenario = sys.argv[1]
     b = cdp.Browser(os.path.join(os.environ["TMP"], "chromium-profile"))
@@ -327,7 +348,8 @@ def main():
         b.start()
         {"main": scenario_main, "token": scenario_token,
          "forged": scenario_forged, "down": scenario_down,
-         "aws": scenario_aws, "ramp": scenario_ramp}[scenario](b)
+         "aws": scenario_aws, "ramp": scenario_ramp,
+         "routes": scenario_routes}[scenario](b)
     except cdp.CDPError as e:
         fail("browser: %s" % e)
         if b.errors:
