@@ -84,8 +84,9 @@ runtime_publish(struct sw_config *c)
 	struct sw_config *old = rt.cfg;
 
 	if (runtime_assign_slots(c) == -1) {
-		log_err("more than %d distinct backend names since start: "
-		    "restart to apply this config", SW_MAX_BACKENDS);
+		log_err("more than %d distinct backend names, or %d route "
+		    "names, since start: restart to apply this config",
+		    SW_MAX_BACKENDS, SW_MAX_ROUTES);
 		config_unref(c);
 		return;
 	}

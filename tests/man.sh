@@ -14,12 +14,13 @@ for p in "${pages[@]}"; do
 done
 
 # Every key: KEY("sec", "k"), the durations and [aws] string tables, and
-# the keys compared by hand (backend, tls_*, [cloudwatch], listener).
+# the keys compared by hand (backend, tls_*, [cloudwatch], listener), and
+# [route NAME]'s in route.c.
 src="$TOP_SRCDIR/src/config.c"
 keys=$( { grep -oE 'KEY\("[a-z]+", "[a-z_]+"\)' "$src" | sed -E 's/.*, "([a-z_]+)"\)/\1/'
 	grep -oE '\{ "[a-z]+", "[a-z_]+", offsetof' "$src" | sed -E 's/.*, "([a-z_]+)", offsetof/\1/'
 	grep -oE '\{ "[a-z_]+", offsetof' "$src" | sed -E 's/\{ "([a-z_]+)", offsetof/\1/'
-	grep -oE 'strcmp\(key, "[a-z_]+"\)' "$src" | sed -E 's/.*"([a-z_]+)"\)/\1/'; } | sort -u)
+	grep -oE 'strcmp\(key, "[a-z_]+"\)' "$src" "$TOP_SRCDIR/src/route.c" | sed -E 's/.*"([a-z_]+)"\)/\1/'; } | sort -u)
 n=0
 missing=""
 for k in $keys; do
@@ -32,7 +33,7 @@ check "all $n keys of config.c are in switchover.conf(5)" "" "$missing"
 sections=$(sed -n 's/.*static const char \*const plain\[\] = {\(.*\)/\1/p;/"drain", "affinity"/p' "$src" |
     grep -oE '"[a-z]+"' | tr -d '"' | sort -u)
 missing=""
-for s in $sections backend listener; do
+for s in $sections backend listener route; do
 	grep -qE "^\.Ss \[$s[] ]" "$M/switchover.conf.5" || missing="$missing $s"
 done
 check "every section has its part in switchover.conf(5)" "" "$missing"

@@ -14,8 +14,10 @@
 #include <cmocka.h>
 
 #include "switchover/config.h"
+#include "switchover/http.h"
 #include "switchover/route.h"
 #include "switchover/runtime.h"
+#include "switchover/worker.h"
 
 #define BACKENDS							\
 	"[listener]\naddress = 127.0.0.1:1\n"				\
@@ -371,6 +373,68 @@ test_config_errors(void **state)
 	    "routes (max 16)"));
 }
 
+/* A worker generation over c, enough for wgen_route(). */
+static void
+gen_init(struct wgen *g, struct sw_config *c)
+{
+	memset(g, 0, sizeof(*g));
+	g->cfg = c;
+	for (size_t i = 0; i < c->nbackends; i++)
+		g->backends[i].conf = &c->backends[i];
+}
+
+/* The backend name wgen_route picks for route index ri. */
+static const char *
+pick(struct wgen *g, int ri, int pinned, const char *addr)
+{
+	struct http_head	 h;
+	struct wbackend		*b;
+
+	memset(&h, 0, sizeof(h));
+	b = wgen_route(g, ri, pinned, &h, addr);
+	return b == NULL ? "none" : b->conf->name;
+}
+
+/*
+ * The pick: each route splits by its own weights with its own SWRR
+ * state (a default pick between two of a route's does not shift it),
+ * sticky hashes within the route's weights, and a pin wins.
+ */
+static void
+test_pick(void **state)
+{
+	struct sw_config	*c = parse(BACKENDS
+	    "[route even]\nweights = source=1, target=1\n"
+	    "[route tgt]\noperation = read\nweights = target=1\n");
+	struct wgen		 g;
+	char			 seq[64] = "";
+
+	c->backends[1].weight = 1;	/* default 1:1 too */
+	assert_int_equal(runtime_assign_slots(c), 0);
+	gen_init(&g, c);
+	for (int i = 0; i < 6; i++) {
+		strcat(seq, pick(&g, 0, -1, "a")[0] == 's' ? "s" : "t");
+		(void)pick(&g, -1, -1, "a");	/* the default's turn */
+	}
+	assert_string_equal(seq, "ststst");
+	assert_string_equal(pick(&g, 1, -1, "a"), "target");
+	/* A pin wins over the route's weights, whatever they are. */
+	assert_string_equal(pick(&g, 1, c->backends[0].metric_slot, "a"),
+	    "source");
+
+	/* Sticky: the key's point in the route's weights. */
+	c->policy = POLICY_STICKY;
+	c->backends[1].weight = 0;	/* default: source only */
+	for (int k = 0; k < 20; k++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "10.0.0.%d", k);
+		assert_string_equal(pick(&g, 1, -1, addr), "target");
+		assert_string_equal(pick(&g, -1, -1, addr), "source");
+	}
+	config_unref(c);
+}
+
 int
 main(void)
 {
@@ -380,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_indices_and_order),
 		cmocka_unit_test(test_weights_and_slots),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_pick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

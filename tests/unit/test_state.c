@@ -148,6 +148,87 @@ test_ramp_round_trip(void **state)
 	    err, sizeof(err)), -1);
 }
 
+/*
+ * Route weights go with the backends' under "routes", by name; a file
+ * without them has none; corrupt route records are refused whole; an
+ * audit line of a route names it.
+ */
+static void
+test_routes(void **state)
+{
+	static const char conf[] = "[listener]\naddress = 127.0.0.1:1\n"
+	    "[backend source]\nservers = 127.0.0.1:2\nweight = 1\n"
+	    "[backend target]\nservers = 127.0.0.1:3\nweight = 0\n"
+	    "[route reads]\noperation = read\nweights = source=9, target=1\n"
+	    "[route logs]\nindices = logs-*\nweights = target=7\n";
+	struct config_errors	 e = { 0 };
+	struct sw_config	*c = config_parse("t.conf", conf, strlen(conf),
+				    &e);
+	struct state_weights	 a, b;
+	const struct state_route *r;
+	char			 err[256], p[256], line[512];
+	FILE			*f;
+
+	assert_non_null(c);
+	snprintf(p, sizeof(p), "%s", in_dir("routes.json"));
+	state_from_config(&a, c);
+	assert_int_equal(a.nroutes, 2);
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.nroutes, 2);
+	assert_non_null(r = state_route(&b, "logs"));
+	assert_int_equal(r->n, 2);
+	assert_string_equal(r->w[0].name, "source");
+	assert_int_equal(r->w[0].weight, 0);
+	assert_string_equal(r->w[1].name, "target");
+	assert_int_equal(r->w[1].weight, 7);
+	assert_non_null(r = state_route(&b, "reads"));
+	assert_int_equal(r->w[0].weight, 9);
+	assert_null(state_route(&b, "nope"));
+	/* Without routes, the file is as before routes existed. */
+	a.nroutes = 0;
+	assert_int_equal(state_save(p, &a, err, sizeof(err)), 0);
+	assert_int_equal(state_load(p, &b, err, sizeof(err)), 1);
+	assert_int_equal(b.nroutes, 0);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_null(strstr(line, "routes"));
+	/* Corrupt route records. */
+	assert_int_equal(state_load(put("ro1.json", "{\"weights\":{\"source\""
+	    ":1},\"routes\":{\"r\":{\"source\":0}}}"), &b, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "route r: every weight is 0"));
+	assert_int_equal(state_load(put("ro2.json", "{\"weights\":{\"source\""
+	    ":1},\"routes\":{\"r\":{\"source\":1000}}}"), &b, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "route r: weight of source is not"));
+	assert_int_equal(state_load(put("ro3.json", "{\"weights\":{\"source\""
+	    ":1},\"routes\":[1]}"), &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"routes\" is not an object"));
+	assert_int_equal(state_load(put("ro4.json", "{\"weights\":{\"source\""
+	    ":1},\"routes\":{\"a b\":{\"source\":1}}}"), &b, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "is not a route name"));
+	assert_int_equal(b.n, 0);
+	/* An audit line of one route: its name, its old and new weights. */
+	state_from_config(&a, c);
+	b = a;
+	b.routes[0].w[1].weight = 5;
+	assert_int_equal(state_audit_route(in_dir("raudit.log"), "me", "why",
+	    "reads", &a, &b, err, sizeof(err)), 0);
+	f = fopen(in_dir("raudit.log"), "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, "\"old\":{\"source\":9,\"target\":1},"
+	    "\"new\":{\"source\":9,\"target\":5},\"route\":\"reads\""));
+	unlink(in_dir("raudit.log"));
+	config_unref(c);
+}
+
 static void
 test_missing_is_not_an_error(void **state)
 {
@@ -297,7 +378,8 @@ teardown(void **state)
 {
 	static const char *const names[] = { "state.json", "bad.json",
 	    "audit.log", "ramp.json", "r1.json", "r2.json", "r3.json",
-	    "r4.json", "r5.json", "r6.json" };
+	    "r4.json", "r5.json", "r6.json",
+	    "routes.json", "ro1.json", "ro2.json", "ro3.json", "ro4.json" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlink(in_dir(names[i]));
@@ -310,6 +392,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_ramp_round_trip),
+		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_missing_is_not_an_error),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_save_fails_cleanly),
