@@ -520,9 +520,9 @@ emf_start(struct event_base *base)
 	    (emf.prev = calloc(1, sizeof(*emf.prev))) == NULL ||
 	    (emf.cur = calloc(1, sizeof(*emf.cur))) == NULL ||
 	    (emf.win = calloc(1, sizeof(*emf.win))) == NULL ||
-	    (emf.rprev = calloc(1, sizeof(*emf.rprev))) == NULL ||
-	    (emf.rcur = calloc(1, sizeof(*emf.rcur))) == NULL ||
-	    (emf.rwin = calloc(1, sizeof(*emf.rwin))) == NULL ||
+	    (emf.rprev = metrics_route_table_new()) == NULL ||
+	    (emf.rcur = metrics_route_table_new()) == NULL ||
+	    (emf.rwin = metrics_route_table_new()) == NULL ||
 	    (emf.timer = event_new(base, -1, EV_PERSIST, tick_cb, NULL)) ==
 	    NULL || runtime_on_publish(publish_hook, NULL) == -1)
 		goto fail;
@@ -565,9 +565,9 @@ emf_stop(void)
 	free(emf.cur);
 	free(emf.win);
 	emf.prev = emf.cur = emf.win = NULL;
-	free(emf.rprev);
-	free(emf.rcur);
-	free(emf.rwin);
+	metrics_route_table_free(emf.rprev);
+	metrics_route_table_free(emf.rcur);
+	metrics_route_table_free(emf.rwin);
 	emf.rprev = emf.rcur = emf.rwin = NULL;
 	free(emf.target);
 	emf.target = NULL;

@@ -1160,9 +1160,9 @@ ramp_init(struct event_base *base)
 	    (R.now = calloc(1, sizeof(*R.now))) == NULL ||
 	    (R.win = calloc(1, sizeof(*R.win))) == NULL ||
 	    (R.stepwin = calloc(1, sizeof(*R.stepwin))) == NULL ||
-	    (R.rbase = calloc(1, sizeof(*R.rbase))) == NULL ||
-	    (R.rnow = calloc(1, sizeof(*R.rnow))) == NULL ||
-	    (R.rwin = calloc(1, sizeof(*R.rwin))) == NULL ||
+	    (R.rbase = metrics_route_table_new()) == NULL ||
+	    (R.rnow = metrics_route_table_new()) == NULL ||
+	    (R.rwin = metrics_route_table_new()) == NULL ||
 	    (R.timer = event_new(base, -1, EV_PERSIST, tick_cb,
 	    NULL)) == NULL ||
 	    runtime_on_publish(on_publish, NULL) == -1)
@@ -1197,8 +1197,8 @@ ramp_shutdown(void)
 	free(R.now);
 	free(R.win);
 	free(R.stepwin);
-	free(R.rbase);
-	free(R.rnow);
-	free(R.rwin);
+	metrics_route_table_free(R.rbase);
+	metrics_route_table_free(R.rnow);
+	metrics_route_table_free(R.rwin);
 	memset(&R, 0, sizeof(R));
 }

@@ -251,7 +251,7 @@ stats_start(struct event_base *base)
 		if ((st.ring[i].m = calloc(1, sizeof(*st.ring[i].m))) == NULL)
 			goto fail;
 	if ((st.live = calloc(1, sizeof(*st.live))) == NULL ||
-	    (st.routes = calloc(1, sizeof(*st.routes))) == NULL ||
+	    (st.routes = metrics_route_table_new()) == NULL ||
 	    (st.w10 = calloc(1, sizeof(*st.w10))) == NULL ||
 	    (st.w60 = calloc(1, sizeof(*st.w60))) == NULL ||
 	    (st.dlt = calloc(1, sizeof(*st.dlt))) == NULL ||
@@ -279,7 +279,7 @@ stats_stop(void)
 	for (size_t i = 0; i < RING_LEN; i++)
 		free(st.ring[i].m);
 	free(st.live);
-	free(st.routes);
+	metrics_route_table_free(st.routes);
 	free(st.w10);
 	free(st.w60);
 	free(st.dlt);

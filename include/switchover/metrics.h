@@ -12,8 +12,8 @@
  * KB: 16 backend slots x 17 route slots x 2.6 KB) that each worker points
  * to from its worker_metrics and that sums keep apart (metrics_route_sum):
  * the stats ring's 61 snapshots do not carry it.  It is backend-major, so
- * the few backends in use are one block; calloc'd pages that are never
- * written cost no memory.
+ * the few backends in use are one block; its pages are mapped on demand
+ * (metrics_route_table_new), so cells never written cost no memory.
  */
 #ifndef SWITCHOVER_METRICS_H
 #define SWITCHOVER_METRICS_H
@@ -158,6 +158,9 @@ void		 metrics_route(struct worker_metrics *, int rs, int bs,
 /* The cell of route slot rs, backend slot bs in t; NULL if none. */
 const struct route_metrics *metrics_route_get(const struct route_table *t,
 		    int rs, int bs);
+/* A zeroed route table (its pages taken only when written), or NULL. */
+struct route_table *metrics_route_table_new(void);
+void		 metrics_route_table_free(struct route_table *);
 /* Give a worker's m its zeroed route table.  0, or -1. */
 int		 metrics_routes_alloc(struct worker_metrics *m);
 void		 metrics_routes_free(struct worker_metrics *m);
