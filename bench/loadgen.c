@@ -88,8 +88,10 @@ static struct {
 	int		 timeout_ms;
 	double		 rate, window;
 	uint64_t	 max_reqs;
+	long		 body_bytes;	/* -b: POST a body this long */
 } opt = { "127.0.0.1", "/", "X-Client-Id", 0, 64, 10, 0, 0, 0,
-    5000, 0, 2, 0 };
+    5000, 0, 2, 0, -1 };
+static char		*body;		/* -b: NDJSON, as bench/post.lua */
 
 static struct event_base	*base;
 static struct sockaddr_in	 sin_dst;
@@ -526,13 +528,19 @@ conn_send(struct conn *c)
 		}
 		return;
 	}
-	evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n",
-	    opt.path, opt.addr, opt.port);
+	evbuffer_add_printf(out, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n",
+	    body != NULL ? "POST" : "GET", opt.path, opt.addr, opt.port);
+	if (body != NULL)
+		evbuffer_add_printf(out, "Content-Type: application/x-ndjson"
+		    "\r\nContent-Length: %ld\r\n", opt.body_bytes);
 	if (c->sticky)
 		evbuffer_add_printf(out, "%s: client-%d\r\n", opt.sticky_hdr,
 		    c->id);
 	evbuffer_add_printf(out, "%s\r\n", opt.close_each ?
 	    "Connection: close\r\n" : "");
+	if (body != NULL)
+		evbuffer_add_reference(out, body, (size_t)opt.body_bytes,
+		    NULL, NULL);
 	c->busy = 1;
 	c->done = 0;
 	c->got_bytes = 0;
@@ -744,13 +752,28 @@ report(void)
 	printf(opt.json ? "]}}\n" : "\n");
 }
 
+/* A body of n bytes of bulk-style NDJSON lines, the last one cut short. */
+static char *
+ndjson(long n)
+{
+	static const char	 line[] = "{\"index\":{\"_index\":\"bench\"}}\n"
+	    "{\"field\":\"value\"}\n";
+	char			*b;
+
+	if ((b = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	for (long i = 0; i < n; i++)
+		b[i] = line[i % (long)(sizeof(line) - 1)];
+	return b;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 "usage: loadgen -p PORT [-a ADDR] [-c CONNS] [-d SECONDS | -n REQUESTS]\n"
 "               [-R RATE] [-C] [-u PATH] [-t TIMEOUT_MS] [-s PCT [-H NAME]]\n"
-"               [-F BACKEND,...] [-W SECONDS] [-j]\n"
+"               [-F BACKEND,...] [-W SECONDS] [-b BYTES] [-j]\n"
 "HTTP/1.1 load that counts, second by second, which backend answered\n"
 "(the X-Backend header), errors by kind and latency.\n"
 "  -c CONNS    client connections (default 64)\n"
@@ -764,6 +787,7 @@ usage(FILE *f)
 "              then the fallback): report how long after it A still answered\n"
 "  -W SECONDS  latency after each mark: the seconds that overlap this\n"
 "              window (default 2); \"before\": whole seconds before mark 1\n"
+"  -b BYTES    POST a body of BYTES (NDJSON, as bench/post.lua) to PATH\n"
 "  -j          JSON lines: one per second, then {\"summary\":...}\n");
 }
 
@@ -775,7 +799,7 @@ main(int argc, char *argv[])
 	struct timeval		 dur;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "a:p:c:d:n:R:Cu:t:s:H:F:W:jh")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:c:d:n:R:Cu:t:s:H:F:W:b:jh")) != -1) {
 		switch (ch) {
 		case 'a': opt.addr = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -794,6 +818,7 @@ main(int argc, char *argv[])
 				leaving[nleaving++] = f;
 			break;
 		case 'W': opt.window = atof(optarg); break;
+		case 'b': opt.body_bytes = strtol(optarg, NULL, 10); break;
 		case 'j': opt.json = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -807,10 +832,15 @@ main(int argc, char *argv[])
 	    opt.timeout_ms > 600000 || opt.rate < 0 || opt.sticky_pct < 0 ||
 	    opt.sticky_pct > 100 || opt.window <= 0 || opt.path[0] != '/' ||
 	    strpbrk(opt.path, " \r\n") != NULL ||
+	    opt.body_bytes < -1 || opt.body_bytes > 64L << 20 ||
 	    inet_pton(AF_INET, opt.addr, &sin_dst.sin_addr) != 1) {
 		fprintf(stderr, "loadgen: bad arguments\n");
 		usage(stderr);
 		return 2;
+	}
+	if (opt.body_bytes >= 0 && (body = ndjson(opt.body_bytes)) == NULL) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	llhttp_settings_init(&settings);
@@ -870,5 +900,6 @@ main(int argc, char *argv[])
 	free(secs);
 	free(conns);
 	free(idle);
+	free(body);
 	return 0;
 }

@@ -348,20 +348,24 @@ shared_path(const char *env, const char *name)
 }
 
 /*
- * Read the keys of section SECTION of an INI file into ak/sk/tok (each
- * 256 bytes, left alone when absent).  1 if the section exists, else 0.
+ * Call cb(key, value, arg) for each "key = value" line of [section] in the
+ * INI file at path, in file order and in every occurrence of the section
+ * (key and value trimmed; comments, lines without '=' and other sections
+ * skipped), until cb returns non-zero.  1 if the section is there, 0 if
+ * not or the file cannot be read.  Values may be secrets: the line
+ * buffer is cleansed.
  */
 static int
-read_section(const char *path, const char *section, char *ak, char *sk,
-    char *tok)
+ini_each(const char *path, const char *section,
+    int (*cb)(const char *, const char *, void *), void *arg)
 {
 	FILE	*f;
 	char	 line[2048];
-	int	 in = 0, found = 0;
+	int	 in = 0, found = 0, stop = 0;
 
 	if (path == NULL || (f = fopen(path, "r")) == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while (!stop && fgets(line, sizeof(line), f) != NULL) {
 		char *s = line, *e, *eq, *v;
 
 		while (isspace((unsigned char)*s))
@@ -385,16 +389,30 @@ read_section(const char *path, const char *section, char *ak, char *sk,
 		*e = '\0';
 		for (v = eq + 1; isspace((unsigned char)*v); v++)
 			;
-		if (strcmp(s, "aws_access_key_id") == 0)
-			snprintf(ak, 256, "%s", v);
-		else if (strcmp(s, "aws_secret_access_key") == 0)
-			snprintf(sk, 256, "%s", v);
-		else if (strcmp(s, "aws_session_token") == 0)
-			snprintf(tok, 2048, "%s", v);
+		stop = cb(s, v, arg);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
 	fclose(f);
 	return found;
+}
+
+/* The keys of a profile's credentials, each left alone when absent. */
+struct ini_keys {
+	char	ak[256], sk[256], tok[2048];
+};
+
+static int
+keys_cb(const char *key, const char *value, void *arg)
+{
+	struct ini_keys *k = arg;
+
+	if (strcmp(key, "aws_access_key_id") == 0)
+		snprintf(k->ak, sizeof(k->ak), "%s", value);
+	else if (strcmp(key, "aws_secret_access_key") == 0)
+		snprintf(k->sk, sizeof(k->sk), "%s", value);
+	else if (strcmp(key, "aws_session_token") == 0)
+		snprintf(k->tok, sizeof(k->tok), "%s", value);
+	return 0;
 }
 
 /* Shared credentials file, then config file, for AWS_PROFILE.  0 if found. */
@@ -402,75 +420,63 @@ static int
 from_shared_files(void)
 {
 	const char	*profile = getenv("AWS_PROFILE");
-	char		 ak[256] = "", sk[256] = "", tok[2048] = "", sect[300];
+	struct ini_keys	 k = { "", "", "" };
+	char		 sect[300];
 	char		*cred = shared_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
 	char		*conf = shared_path("AWS_CONFIG_FILE", "config");
 	int		 rc = -1;
 
 	if (profile == NULL || *profile == '\0')
 		profile = "default";
-	read_section(cred, profile, ak, sk, tok);
-	if (ak[0] == '\0' || sk[0] == '\0') {
+	ini_each(cred, profile, keys_cb, &k);
+	if (k.ak[0] == '\0' || k.sk[0] == '\0') {
 		/* The config file names profiles "profile NAME", but not default. */
 		if (strcmp(profile, "default") == 0)
 			snprintf(sect, sizeof(sect), "default");
 		else
 			snprintf(sect, sizeof(sect), "profile %s", profile);
-		ak[0] = sk[0] = tok[0] = '\0';
-		read_section(conf, sect, ak, sk, tok);
+		k.ak[0] = k.sk[0] = k.tok[0] = '\0';
+		ini_each(conf, sect, keys_cb, &k);
 	}
-	if (ak[0] != '\0' && sk[0] != '\0')
-		rc = creds_set(ak, sk, tok, 0, "shared file");
-	OPENSSL_cleanse(sk, sizeof(sk));
-	OPENSSL_cleanse(tok, sizeof(tok));
+	if (k.ak[0] != '\0' && k.sk[0] != '\0')
+		rc = creds_set(k.ak, k.sk, k.tok, 0, "shared file");
+	OPENSSL_cleanse(&k, sizeof(k));
 	free(cred);
 	free(conf);
 	return rc;
 }
 
+/* One key's first non-empty value that fits, for profile_value. */
+struct ini_value {
+	const char	*key;
+	char		*out;
+	size_t		 len;
+	int		 found;
+};
+
+static int
+value_cb(const char *key, const char *value, void *arg)
+{
+	struct ini_value *w = arg;
+
+	if (strcmp(key, w->key) == 0 && *value != '\0' &&
+	    (size_t)snprintf(w->out, w->len, "%s", value) < w->len)
+		w->found = 1;
+	return w->found;
+}
+
 /*
  * The value of key in [section] of the INI file at path, into out.
- * 0 if there, else -1.  (Not for secrets: nothing is cleansed.)
+ * 0 if there, else -1.
  */
 static int
 profile_value(const char *path, const char *section, const char *key,
     char *out, size_t len)
 {
-	FILE	*f;
-	char	 line[1024];
-	int	 in = 0, rc = -1;
+	struct ini_value w = { key, out, len, 0 };
 
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
-		return -1;
-	while (rc == -1 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = line, *e, *eq, *v;
-
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strlen(s);
-		while (e > s && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*s == '[') {
-			char *rb = strchr(s, ']');
-
-			if (rb != NULL)
-				*rb = '\0';
-			in = strcmp(s + 1, section) == 0;
-			continue;
-		}
-		if (!in || *s == '#' || *s == ';' || (eq = strchr(s, '=')) == NULL)
-			continue;
-		for (e = eq; e > s && isspace((unsigned char)e[-1]); e--)
-			;
-		*e = '\0';
-		for (v = eq + 1; isspace((unsigned char)*v); v++)
-			;
-		if (strcmp(s, key) == 0 && *v != '\0' &&
-		    (size_t)snprintf(out, len, "%s", v) < len)
-			rc = 0;
-	}
-	fclose(f);
-	return rc;
+	ini_each(path, section, value_cb, &w);
+	return w.found ? 0 : -1;
 }
 
 int

@@ -178,6 +178,64 @@ test_region(void **state)
 	unlink(path);
 }
 
+/* ini_each's callback for the test: "key=value;" appended to arg. */
+struct ini_got {
+	char	buf[512];
+	int	calls, stop_after;
+};
+
+static int
+ini_collect(const char *key, const char *value, void *arg)
+{
+	struct ini_got	*got = arg;
+	size_t		 n = strlen(got->buf);
+
+	snprintf(got->buf + n, sizeof(got->buf) - n, "%s=%s;", key, value);
+	return ++got->calls == got->stop_after;
+}
+
+/*
+ * The INI walker both readers share: the pairs of one section in file
+ * order (every occurrence of the section), keys and values trimmed,
+ * comments, key-less lines and other sections skipped; it stops when the
+ * callback says so; 1 when the section is there, 0 when not or the file
+ * cannot be read.
+ */
+static void
+test_ini_each(void **state)
+{
+	char		 path[160];
+	struct ini_got	 got;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/ini", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("top = before any section\n[a]\n  k1 =  v1  \n# k = comment\n"
+	    "; k = comment\nno equals sign\nk2=v=2\n[b]\nk3 = v3\n"
+	    "  [a]  \nk4 =\n[empty]\n[a b]\nk5 = v5", f);
+	fclose(f);
+
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(ini_each(path, "a", ini_collect, &got), 1);
+	assert_string_equal(got.buf, "k1=v1;k2=v=2;k4=;");
+	memset(&got, 0, sizeof(got));
+	got.stop_after = 1;
+	assert_int_equal(ini_each(path, "a", ini_collect, &got), 1);
+	assert_string_equal(got.buf, "k1=v1;");
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(ini_each(path, "a b", ini_collect, &got), 1);
+	assert_string_equal(got.buf, "k5=v5;");	/* no newline at the end */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(ini_each(path, "empty", ini_collect, &got), 1);
+	assert_int_equal(got.calls, 0);
+	assert_int_equal(ini_each(path, "nobody", ini_collect, &got), 0);
+	assert_int_equal(ini_each("/nonexistent", "a", ini_collect, &got), 0);
+	assert_int_equal(ini_each(NULL, "a", ini_collect, &got), 0);
+	assert_int_equal(got.calls, 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -186,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_env_first_and_async),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_region),
+		cmocka_unit_test(test_ini_each),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
