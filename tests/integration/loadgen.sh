@@ -53,6 +53,43 @@ check "hang: every timeout is an error" "$(jfield "$out" .errors_by_kind.timeout
 out=$("$LOADGEN" -p "$A" -c 1 -n 5 -u /_test/reset -j | tail -n 1)
 check "reset mid-request: 5 reset errors" 5 "$(jfield "$out" .errors_by_kind.reset)"
 
+# -b: POST bodies of that size.  The backend's _bulk reads the body by
+# its Content-Length, so a wrong length stalls (timeouts) or misparses;
+# and one request captured raw shows the method, length and body.
+out=$("$LOADGEN" -p "$A" -c 4 -n 400 -b 16384 -u /_bulk -j | tail -n 1)
+check "-b: 400 answered" 400 "$(jfield "$out" .answered)"
+check "-b: no errors" 0 "$(jfield "$out" .errors)"
+C=$(free_port)
+python3 - "$C" "$TMP/req.raw" "$TMP/cap.ready" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+s.settimeout(10)
+open(sys.argv[3], "w").close()
+c, _ = s.accept()
+c.settimeout(3)
+data = b""
+while len(data.partition(b"\r\n\r\n")[2]) < 100:
+    try:
+        d = c.recv(65536)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    data += d
+open(sys.argv[2], "wb").write(data)
+PY
+CAP=$!; PIDS+=($CAP)
+for _ in $(seq 100); do [ -e "$TMP/cap.ready" ] && break; sleep 0.1; done
+"$LOADGEN" -p "$C" -c 1 -n 1 -d 2 -t 1000 -b 100 -u /_bulk -j >/dev/null || true
+wait_exit "$CAP" 15
+check "-b: a POST to the path" "POST /_bulk HTTP/1.1" "$(head -n 1 "$TMP/req.raw" | tr -d '\r')"
+check "-b: its Content-Length" "Content-Length: 100" "$(grep -i '^content-length:' "$TMP/req.raw" | tr -d '\r')"
+check "-b: that many body bytes, NDJSON" "100 {\"index\"" \
+	"$(python3 -c 'import sys; b = open(sys.argv[1], "rb").read().partition(b"\r\n\r\n")[2]; print(len(b), b[:8].decode())' "$TMP/req.raw")"
+
 # Nothing listening: connect errors, no answers.
 Z=$(free_port)
 out=$("$LOADGEN" -p "$Z" -c 2 -d 1 -j | tail -n 1)

@@ -137,6 +137,19 @@ test_expiry(void **state)
 	assert_true(C.cur.expires > time(NULL));
 }
 
+/* Write text to the file name in the test's directory; its path in path. */
+static void
+put_file(char *path, size_t len, const char *name, const char *text)
+{
+	FILE	*f;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 /*
  * Region from the config file, as the SDKs read it: the profile's section
  * ("default", else "profile NAME"; a bare [NAME] is not a profile there),
@@ -146,15 +159,11 @@ static void
 test_region(void **state)
 {
 	char	 path[160], buf[64];
-	FILE	*f;
 
-	snprintf(path, sizeof(path), "%s/config-region", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("# a comment\n[default]\nregion = eu-west-1\noutput = json\n\n"
+	put_file(path, sizeof(path), "config-region",
+	    "# a comment\n[default]\nregion = eu-west-1\noutput = json\n\n"
 	    "[profile dev]\n  region=us-west-2  \n[dev2]\nregion = ap-south-1\n"
-	    "[profile bare]\noutput = text\n[profile last]\nregion = sa-east-1", f);
-	fclose(f);
+	    "[profile bare]\noutput = text\n[profile last]\nregion = sa-east-1");
 	setenv("AWS_CONFIG_FILE", path, 1);
 	unsetenv("AWS_PROFILE");
 	assert_int_equal(awscreds_region(buf, sizeof(buf)), 0);
@@ -206,15 +215,11 @@ test_ini_each(void **state)
 {
 	char		 path[160];
 	struct ini_got	 got;
-	FILE		*f;
 
-	snprintf(path, sizeof(path), "%s/ini", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("top = before any section\n[a]\n  k1 =  v1  \n# k = comment\n"
+	put_file(path, sizeof(path), "ini",
+	    "top = before any section\n[a]\n  k1 =  v1  \n# k = comment\n"
 	    "; k = comment\nno equals sign\nk2=v=2\n[b]\nk3 = v3\n"
-	    "  [a]  \nk4 =\n[empty]\n[a b]\nk5 = v5", f);
-	fclose(f);
+	    "  [a]  \nk4 =\n[empty]\n[a b]\nk5 = v5");
 
 	memset(&got, 0, sizeof(got));
 	assert_int_equal(ini_each(path, "a", ini_collect, &got), 1);
