@@ -375,7 +375,8 @@ weights_commit(enum wscope scope, const char *route, const int *w,
 	if (rc == -1) {
 		log_err("STATE FILE NOT WRITTEN: %s: weights %s%s applied in "
 		    "memory only; a restart brings back the old ones",
-		    serr, desc, scope == WS_ALL ? " (every route)" : "");
+		    serr, desc, scope == WS_ALL && next->nroutes > 0 ?
+		    " (every route)" : "");
 		snprintf(warn, warnlen, "applied in memory only, the state file "
 		    "was not written (a restart brings back the old weights): "
 		    "%s", serr);
