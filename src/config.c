@@ -1454,22 +1454,8 @@ config_clone(const struct sw_config *src)
 			b->servers[j].name = dup_or_null(sb->servers[j].name, &fail);
 		}
 	}
-	for (size_t i = 0; i < c->nroutes; i++) {
-		struct sw_route *r = &c->routes[i];
-		const struct sw_route *sr = &src->routes[i];
-
-		r->name = dup_or_null(sr->name, &fail);
-		r->weights_spec = dup_or_null(sr->weights_spec, &fail);
-		r->indices = NULL;
-		if (sr->nindices > 0 && (r->indices = calloc(sr->nindices,
-		    sizeof(*r->indices))) == NULL) {
-			fail = 1;
-			r->nindices = 0;
-			continue;
-		}
-		for (size_t j = 0; j < r->nindices; j++)
-			r->indices[j] = dup_or_null(sr->indices[j], &fail);
-	}
+	for (size_t i = 0; i < c->nroutes; i++)
+		fail |= route_conf_copy(&c->routes[i], &src->routes[i]) == -1;
 	if (fail) {
 		config_unref(c);
 		return NULL;
@@ -1498,13 +1484,8 @@ config_unref(struct sw_config *c)
 		free(c->backends[i].name);
 		tls_conf_free(&c->backends[i].tls);
 	}
-	for (size_t i = 0; i < c->nroutes; i++) {
-		for (size_t j = 0; j < c->routes[i].nindices; j++)
-			free(c->routes[i].indices[j]);
-		free(c->routes[i].indices);
-		free(c->routes[i].name);
-		free(c->routes[i].weights_spec);
-	}
+	for (size_t i = 0; i < c->nroutes; i++)
+		route_conf_free(&c->routes[i]);
 	for (size_t i = 0; i < c->nlisteners; i++)
 		config_listener_free(&c->listeners[i]);
 	free(c->path);

@@ -557,12 +557,13 @@ evaluate(char *why, size_t len)
 static uint64_t
 source_requests(void)
 {
-	int s = slot_of("source");
+	const struct route_metrics	*r;
+	int				 s = slot_of("source");
 
 	if (route_ramp()) {
 		runtime_route_metrics(R.rnow);
-		return metrics_route_get(R.rnow, route_slot_now(), s) != NULL ?
-		    metrics_route_get(R.rnow, route_slot_now(), s)->requests : 0;
+		r = metrics_route_get(R.rnow, route_slot_now(), s);
+		return r != NULL ? r->requests : 0;
 	}
 	runtime_metrics(R.now);
 	return R.now->b[s].requests;

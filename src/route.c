@@ -186,6 +186,47 @@ route_weights(const struct sw_config *c, int ri, int *w)
 		    c->backends[i].weight : c->routes[ri].weights[i];
 }
 
+/* strdup that keeps NULL as NULL; sets *fail when out of memory. */
+static char *
+dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*fail = 1;
+	return d;
+}
+
+int
+route_conf_copy(struct sw_route *r, const struct sw_route *src)
+{
+	int fail = 0;
+
+	r->name = dup_or_null(src->name, &fail);
+	r->weights_spec = dup_or_null(src->weights_spec, &fail);
+	r->indices = NULL;
+	if (src->nindices > 0 && (r->indices = calloc(src->nindices,
+	    sizeof(*r->indices))) == NULL) {
+		r->nindices = 0;
+		return -1;
+	}
+	for (size_t j = 0; j < r->nindices; j++)
+		r->indices[j] = dup_or_null(src->indices[j], &fail);
+	return fail ? -1 : 0;
+}
+
+void
+route_conf_free(struct sw_route *r)
+{
+	for (size_t j = 0; j < r->nindices; j++)
+		free(r->indices[j]);
+	free(r->indices);
+	free(r->name);
+	free(r->weights_spec);
+}
+
 const char *
 route_op_name(enum sw_route_op op)
 {

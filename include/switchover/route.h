@@ -64,6 +64,13 @@ int	route_config_key(struct sw_route *, const char *key, const char *val,
  */
 int	route_config_resolve(const struct sw_config *, struct sw_route *,
 	    char *err, size_t errlen);
+/*
+ * Make dst (a byte copy of src) own copies of src's strings: 0, or -1
+ * when out of memory (dst is then still safe to route_conf_free()).
+ */
+int	route_conf_copy(struct sw_route *dst, const struct sw_route *src);
+/* Free what a route owns (not the struct: it lives in the config). */
+void	route_conf_free(struct sw_route *);
 /* The name of a route op ("read", "write", "any"). */
 const char *route_op_name(enum sw_route_op);
 
