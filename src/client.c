@@ -29,13 +29,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <llhttp.h>
 
 #include "switchover/affinity.h"
 #include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
@@ -51,10 +51,6 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
-/* A read this long may have left more behind (libevent's read cap). */
-#define READ_MIN_MORE	4096
-/* ... and at most this much more is taken at once. */
-#define READ_MORE	(64 * 1024)
 /* After our FIN, how long a client's late bytes are read and discarded. */
 #define LINGER_MS	2000
 /*
@@ -88,7 +84,7 @@ struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct worker		*w;
 	struct wlistener	*l;		/* accepted on */
-	struct bufferevent	*bev;
+	struct conn		*conn;
 	enum client_state	 state;
 	struct event		*timer;		/* header / keep-alive */
 	char			 addr[INET6_ADDRSTRLEN];
@@ -135,7 +131,7 @@ struct client {
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
 	unsigned		 tls:1;		/* accepted on a TLS listener */
 	size_t			 in_high;	/* unparsed input kept at most */
-	int			 to_read, to_write;	/* bev timeouts set, ms */
+	int			 to_read, to_write;	/* conn timeouts set, ms */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	unsigned char		 rscan_prev;	/* the same, response head */
 	enum close_reason	 why;		/* reason for a CLOSING close */
@@ -153,9 +149,9 @@ struct client {
 static llhttp_settings_t req_settings, resp_settings;
 static const char empty[1];
 
-static void	client_readcb(struct bufferevent *, void *);
-static void	client_writecb(struct bufferevent *, void *);
-static void	client_eventcb(struct bufferevent *, short, void *);
+static void	client_readcb(struct conn *, void *);
+static void	client_writecb(struct conn *, void *);
+static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
 static void	client_linger(struct client *, enum close_reason);
@@ -213,87 +209,23 @@ client_idle_timer(struct client *c)
 	client_timer(c, ms);
 }
 
-/*
- * Set the client socket's I/O timeouts in ms (0 = none).  Only a change
- * reaches libevent: bufferevent_set_timeouts re-adds both events (bench:
- * a tenth of a request's instructions when called every phase).
- */
+/* Set the client socket's I/O timeouts in ms (0 = none), on a change. */
 static void
 client_timeouts(struct client *c, int read_ms, int write_ms)
 {
-	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
-	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
-
 	if (read_ms == c->to_read && write_ms == c->to_write)
 		return;
 	c->to_read = read_ms;
 	c->to_write = write_ms;
-	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
-	    write_ms > 0 ? &wt : NULL);
+	conn_set_timeouts(c->conn, read_ms, write_ms);
 }
 
-/*
- * Send what is queued on a plain socket now, and wait for EV_WRITE only
- * for what the kernel would not take.  A plain bufferevent left with
- * EV_WRITE enabled is armed in epoll for every answer and disarmed after
- * it, a loop iteration later (bench: 4 epoll_ctl per keep-alive GET);
- * here EV_WRITE is enabled only while bytes wait, and the writecbs turn
- * it off once the output is empty.  TLS, and a connect under way, keep
- * libevent's own writes.  A failed write is left to libevent too: it
- * retries it and reports the error through the event callback.
- */
-static void
-client_out_flush(struct bufferevent *bev, int plain)
-{
-	struct evbuffer *out = bufferevent_get_output(bev);
-
-	if (!plain || evbuffer_get_length(out) == 0 ||
-	    (bufferevent_get_enabled(bev) & EV_WRITE))
-		return;
-	/* Held frozen by the bufferevent; its own writecb thaws it so too. */
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(bev));
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(bev, EV_WRITE);
-}
-
-/*
- * libevent 2.1 reads at most 4 KiB per readiness (EVBUFFER_MAX_READ), so
- * a body arriving at loopback speed cost an ioctl, a read, a write and
- * an epoll round per 4 KiB.  After a read that got that much, take what
- * else is already there, up to room bytes, with one more recv.  EOF and
- * errors are left for libevent's next read to find and report.
- */
-static void
-client_read_more(struct bufferevent *bev, size_t room)
-{
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_iovec	 v;
-	ssize_t			 n;
-
-	if (evbuffer_get_length(in) < READ_MIN_MORE || room == 0)
-		return;
-	if (room > READ_MORE)
-		room = READ_MORE;
-	/* The bufferevent holds the input's end frozen, as for output. */
-	evbuffer_unfreeze(in, 0);
-	if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) == 1) {
-		if (v.iov_len > room)
-			v.iov_len = room;
-		n = recv(bufferevent_getfd(bev), v.iov_base, v.iov_len, 0);
-		v.iov_len = n > 0 ? (size_t)n : 0;
-		evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
-	}
-	evbuffer_freeze(in, 0);
-}
-
-/* Flush the client's output (see client_out_flush). */
+/* Send what is queued for the client now (conn_flush). */
 static void
 client_out(struct client *c)
 {
 	if (c->state != CS_DEAD)
-		client_out_flush(c->bev, !c->tls);
+		conn_flush(c->conn);
 }
 
 /* Flush the upstream's output, once it is connected. */
@@ -301,7 +233,7 @@ static void
 client_up_out(struct client *c)
 {
 	if (c->state != CS_DEAD && c->up != NULL && c->up->state == US_BUSY)
-		client_out_flush(c->up->bev, !c->up->tls);
+		conn_flush(c->up->conn);
 }
 
 /* ---- request parser callbacks ---------------------------------------- */
@@ -493,7 +425,7 @@ resp_on_body(llhttp_t *p, const char *at, size_t len)
 	struct client *c = p->data;
 
 	if (c->dechunk)
-		evbuffer_add(bufferevent_get_output(c->bev), at, len);
+		evbuffer_add(conn_output(c->conn), at, len);
 	if (c->aff != NULL)
 		affinity_response_body(c->aff, at, len);
 	return 0;
@@ -569,11 +501,19 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		snprintf(c->addr, sizeof(c->addr), "local");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* A TLS handshake runs under the header timeout set below. */
-	c->bev = tls != NULL ? tls_accept(w->base, fd, tls) :
-	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail;
-	fd = -1;
+	if (tls != NULL) {
+		struct bufferevent *bev = tls_accept(w->base, fd, tls);
+
+		if (bev == NULL)
+			goto fail;
+		fd = -1;	/* the bufferevent's, freed with it */
+		if ((c->conn = conn_tls(bev)) == NULL)
+			goto fail;
+	} else {
+		if ((c->conn = conn_plain(w->base, fd)) == NULL)
+			goto fail;
+		fd = -1;
+	}
 	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
 		goto fail;
 	c->idle_at = now_ms();
@@ -581,7 +521,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	http_head_init(&c->rhead, cfg->max_header_size);
 	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
 	c->req.data = c;
-	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	conn_setcb(c->conn, client_readcb, client_writecb, client_eventcb, c);
 	c->in_high = IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
 	    cfg->max_header_size + 16384;
 	/*
@@ -590,17 +530,9 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	 * so a TLS client is held to in_high by client_readcb instead.
 	 */
 	if (!c->tls)
-		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
-	/*
-	 * Plain: EV_WRITE only while output waits (client_out_flush); a new
-	 * bufferevent starts with it enabled.
-	 */
-	if (c->tls)
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	else {
-		bufferevent_disable(c->bev, EV_WRITE);
-		bufferevent_enable(c->bev, EV_READ);
-	}
+		conn_set_read_high(c->conn, c->in_high);
+	/* TLS writes through its bufferevent; plain conns write on flush. */
+	conn_enable(c->conn, c->tls ? EV_READ | EV_WRITE : EV_READ);
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
@@ -612,8 +544,8 @@ fail:
 	if (c != NULL) {
 		if (c->timer != NULL)
 			event_free(c->timer);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
+		if (c->conn != NULL)
+			conn_free(c->conn);
 		free(c);
 	}
 	if (fd != -1)
@@ -713,7 +645,7 @@ static int
 client_close_now_ok(struct client *c)
 {
 	return c->close_asked &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+	    evbuffer_get_length(conn_input(c->conn)) == 0;
 }
 
 /*
@@ -734,8 +666,8 @@ client_idle_close(struct client *c)
 	uint64_t	now = now_ms(), quiet;
 	int		unsent = 0;
 
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-	    (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &unsent) == 0 &&
+	if (evbuffer_get_length(conn_output(c->conn)) > 0 ||
+	    (ioctl(conn_fd(c->conn), TIOCOUTQ, &unsent) == 0 &&
 	    unsent > 0)) {
 		c->idle_at = now + DRAIN_POLL_MS;
 		client_timer(c, DRAIN_POLL_MS);
@@ -770,9 +702,9 @@ client_tls_end(struct client *c)
 {
 	if (c->tls && !c->notified && (c->state == CS_IDLE ||
 	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	    evbuffer_get_length(conn_output(c->conn)) == 0) {
 		c->notified = 1;
-		tls_close_notify(c->bev);
+		tls_close_notify(conn_bev(c->conn));
 	}
 }
 
@@ -794,8 +726,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
 	evtimer_del(c->timer);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	conn_free(c->conn);
+	c->conn = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
 	worker_client_gone(w, c);
@@ -833,15 +765,15 @@ client_flushed(struct client *c)
 		return;
 	}
 	client_tls_end(c);
-	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (shutdown(conn_fd(c->conn), SHUT_WR) == -1) {
 		client_close(c, c->why, NULL);
 		return;
 	}
 	c->lingering = 1;
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	evbuffer_drain(conn_input(c->conn),
+	    evbuffer_get_length(conn_input(c->conn)));
+	conn_set_read_high(c->conn, 0);
+	conn_enable(c->conn, EV_READ);
 	client_timeouts(c, LINGER_MS, 0);
 	client_timer(c, LINGER_MS);
 }
@@ -861,11 +793,11 @@ client_linger(struct client *c, enum close_reason why)
 	 * All sent already: straight to the FIN, with reading left on for
 	 * the linger (turning it off and on again cost two epoll_ctl).
 	 */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (evbuffer_get_length(conn_output(c->conn)) == 0) {
 		client_flushed(c);
 		return;
 	}
-	bufferevent_disable(c->bev, EV_READ);
+	conn_disable(c->conn, EV_READ);
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 }
 
@@ -962,7 +894,7 @@ client_finish(struct client *c)
 	client_end_exchange(c, reusable);
 	if (c->in_paused) {
 		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_enable(c->conn, EV_READ);
 	}
 	/*
 	 * Only an answer that said Connection: close (close_after) ends the
@@ -987,10 +919,9 @@ client_finish(struct client *c)
 		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
 	else
 		client_idle_timer(c);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+	if (evbuffer_get_length(conn_input(c->conn)) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
+		conn_trigger_read(c->conn);
 	} else if (c->peer_eof)
 		client_linger(c, CLOSE_CLIENT);
 }
@@ -1045,7 +976,7 @@ client_error(struct client *c, int status, const char *type,
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	if (http_error_response(bufferevent_get_output(c->bev), status, type,
+	if (http_error_response(conn_output(c->conn), status, type,
 	    reason, flags) == -1) {
 		/* Not even our own answer: a close is all the client gets. */
 		log_warn("client %s: cannot answer %d (%s): out of memory",
@@ -1214,7 +1145,7 @@ client_connect(struct client *c)
 		fwd.proto = c->tls ? "https" : "http";
 		fwd.port = c->l->port;
 	}
-	out = bufferevent_get_output(c->up->bev);
+	out = conn_output(c->up->conn);
 	/* Without its head, the body would be read upstream as a request. */
 	if (http_build_request(out, &c->head, llhttp_method_name(p->method),
 	    &fwd) == -1)
@@ -1233,7 +1164,7 @@ client_connect(struct client *c)
 	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
 	c->resp.data = c;
 	http_head_reset(&c->rhead);
-	bufferevent_setwatermark(c->up->bev, EV_WRITE, OUT_LOW, 0);
+	conn_set_write_low(c->up->conn, OUT_LOW);
 	return 0;
 }
 
@@ -1313,7 +1244,7 @@ client_process_in(struct client *c)
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
 	    (c->state == CS_PROXY && !c->req_done)) {
-		in = bufferevent_get_input(c->bev);
+		in = conn_input(c->conn);
 		if (c->state != CS_PROXY) {
 			if (evbuffer_get_length(in) == 0) {
 				if (c->peer_eof)	/* flush, then close */
@@ -1381,14 +1312,14 @@ client_process_in(struct client *c)
 			continue;
 		}
 		/* Body: stop while the upstream is behind. */
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		if (evbuffer_get_length(conn_output(c->up->conn)) >=
 		    OUT_HIGH)
 			client_up_out(c);
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		if (evbuffer_get_length(conn_output(c->up->conn)) >=
 		    OUT_HIGH) {
 			if (!c->in_paused) {
 				c->in_paused = 1;
-				bufferevent_disable(c->bev, EV_READ);
+				conn_disable(c->conn, EV_READ);
 			}
 			return;
 		}
@@ -1399,7 +1330,7 @@ client_process_in(struct client *c)
 			return;
 		}
 		if (used > 0) {
-			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
+			struct evbuffer *uout = conn_output(c->up->conn);
 
 			if (c->retry != NULL) {
 				if (evbuffer_get_length(c->retry) + used >
@@ -1456,70 +1387,63 @@ client_process(struct client *c)
 }
 
 static void
-client_readcb(struct bufferevent *bev, void *arg)
+client_readcb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
 	if (c->lingering) {
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		evbuffer_drain(conn_input(cn),
+		    evbuffer_get_length(conn_input(cn)));
 		return;
 	}
-	/* A request body streaming in: read in bigger bites. */
-	if (!c->tls && c->state == CS_PROXY && !c->req_done && !c->in_paused &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) < c->in_high)
-		client_read_more(bev, c->in_high -
-		    evbuffer_get_length(bufferevent_get_input(bev)));
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->in_high) {
+	    evbuffer_get_length(conn_input(cn)) >= c->in_high) {
 		c->in_paused = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 	}
 }
 
 static void
-client_writecb(struct bufferevent *bev, void *arg)
+client_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
-	/* All written: back to writing at once (client_out_flush). */
-	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 	/* The last answer left our buffer: quiet may start (client_idle_close). */
 	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    evbuffer_get_length(conn_output(cn)) == 0)
 		c->idle_at = now_ms();
 	if (c->state == CS_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (evbuffer_get_length(conn_output(cn)) == 0)
 			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
 	if (c->up_paused && c->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) <= OUT_LOW) {
+	    evbuffer_get_length(conn_output(cn)) <= OUT_LOW) {
 		c->up_paused = 0;
-		bufferevent_enable(c->up->bev, EV_READ);
+		conn_enable(c->up->conn, EV_READ);
 		client_upstream_read(c);
 	}
 }
 
 static void
-client_eventcb(struct bufferevent *bev, short what, void *arg)
+client_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client	*c = arg;
 	char		 reason[200];
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & CONN_EV_CONNECTED)
 		return;		/* TLS handshake done: the request follows */
 	if (c->lingering) {
 		client_close(c, c->why, NULL);	/* the client closed too, or late */
 		return;
 	}
-	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
+	if ((what & CONN_EV_ERROR) && c->tls &&
+	    !tls_handshake_done(conn_bev(cn))) {
 		M_INC(c->w->m->l.tls_handshake_failures);
-		if (!tls_failure(bev, reason, sizeof(reason)))
+		if (!tls_failure(conn_bev(cn), reason, sizeof(reason)))
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
@@ -1527,41 +1451,41 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		client_close(c, CLOSE_CLIENT, reason);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & CONN_EV_TIMEOUT) {
 		if (c->state == CS_PROXY && c->up != NULL)
 			M_INC(c->be->m->errors[PERR_TIMEOUT]);
-		client_close(c, CLOSE_IO_TIMEOUT, (what & BEV_EVENT_READING) ?
+		client_close(c, CLOSE_IO_TIMEOUT, (what & CONN_EV_READING) ?
 		    "client sent nothing" : "client read nothing");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_PROXY && c->req_done) {
+	if ((what & CONN_EV_EOF) && c->state == CS_PROXY && c->req_done) {
 		/*
 		 * The client half-closed after sending its request(s): it may
 		 * still read.  Answer what it sent, then close.
 		 */
 		c->close_after = 1;
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_IDLE) {
+	if ((what & CONN_EV_EOF) && c->state == CS_IDLE) {
 		/*
 		 * The FIN came after the last answer was queued but before it
 		 * was written, or behind pipelined requests not parsed yet:
 		 * answer those, flush, then close (client_process does).
 		 */
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		client_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_HEAD) {
+	if ((what & CONN_EV_EOF) && c->state == CS_HEAD) {
 		client_linger(c, CLOSE_CLIENT);	/* a head that cannot end */
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
+	if ((what & CONN_EV_EOF) && c->state == CS_CLOSING)
 		return;		/* keep flushing */
-	client_close(c, CLOSE_CLIENT, (what & BEV_EVENT_ERROR) ?
+	client_close(c, CLOSE_CLIENT, (what & CONN_EV_ERROR) ?
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : NULL);
 }
 
@@ -1605,9 +1529,9 @@ client_retry(struct client *c)
 		return client_connect_failed(c, err);
 	}
 	c->up = u;
-	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);
+	evbuffer_add_buffer(conn_output(u->conn), saved);
 	evbuffer_free(saved);
-	bufferevent_setwatermark(u->bev, EV_WRITE, OUT_LOW, 0);
+	conn_set_write_low(u->conn, OUT_LOW);
 	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
 	c->resp.data = c;
 	http_head_reset(&c->rhead);
@@ -1629,7 +1553,7 @@ static int
 client_resend_ok(struct client *c)
 {
 	size_t queued = evbuffer_get_length(c->retry);
-	size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+	size_t unsent = evbuffer_get_length(conn_output(c->up->conn));
 
 	if (unsent >= queued)
 		return 1;
@@ -1667,7 +1591,7 @@ client_send_head(struct client *c)
 		flags |= HB_CLOSE;
 	else if (c->http10)
 		flags |= HB_KEEPALIVE;
-	if (http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+	if (http_build_response(conn_output(c->conn), &c->rhead,
 	    c->status, flags) == -1) {
 		/* Never a body without its head: end the exchange. */
 		c->close_after = 1;
@@ -1696,7 +1620,7 @@ client_send_interim(struct client *c)
 		return;
 	}
 	if (!c->http10)	/* no body, so no length (RFC 9110 8.6) */
-		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
+		http_build_response(conn_output(c->conn), &c->rhead,
 		    c->status, HB_DROP_CL | HB_DROP_TE);
 	http_head_reset(&c->rhead);
 }
@@ -1727,8 +1651,8 @@ client_upstream_in(struct client *c)
 	size_t			 used;
 
 	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
-		in = bufferevent_get_input(c->up->bev);
-		out = bufferevent_get_output(c->bev);
+		in = conn_input(c->up->conn);
+		out = conn_output(c->conn);
 		/*
 		 * After a pause at headers-complete, a body-less answer (204,
 		 * 304, Content-Length: 0) ends without another input byte.
@@ -1740,9 +1664,8 @@ client_upstream_in(struct client *c)
 		if (evbuffer_get_length(out) >= OUT_HIGH) {
 			if (!c->up_paused) {
 				c->up_paused = 1;
-				bufferevent_disable(c->up->bev, EV_READ);
-				bufferevent_setwatermark(c->bev, EV_WRITE,
-				    OUT_LOW, 0);
+				conn_disable(c->up->conn, EV_READ);
+				conn_set_write_low(c->conn, OUT_LOW);
 			}
 			return;
 		}
@@ -1836,31 +1759,21 @@ client_upstream_read(struct client *c)
 }
 
 void
-client_upstream_readcb(struct bufferevent *bev, void *arg)
+client_upstream_readcb(struct conn *cn, void *arg)
 {
-	struct client *c = arg;
-	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
-
-	/* A response body streaming in: read in bigger bites. */
-	if (c->state == CS_PROXY && c->up != NULL && !c->up->tls &&
-	    c->resp_head_sent && !c->up_paused && len < READ_MORE)
-		client_read_more(bev, READ_MORE - len);
-	client_upstream_read(c);
+	(void)cn;
+	client_upstream_read(arg);
 }
 
 void
-client_upstream_writecb(struct bufferevent *bev, void *arg)
+client_upstream_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
-	/* All written: back to writing at once (client_out_flush). */
-	if (c->up != NULL && c->up->state == US_BUSY && !c->up->tls &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 	/* The upstream drained what we sent: read the client again. */
 	if (c->in_paused && c->state == CS_PROXY) {
 		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_enable(c->conn, EV_READ);
 		client_process(c);
 	}
 }
@@ -1870,12 +1783,12 @@ client_upstream_writecb(struct bufferevent *bev, void *arg)
  * and log it, and return 1; else 0.
  */
 static int
-client_upstream_tls_error(struct client *c, struct bufferevent *bev,
+client_upstream_tls_error(struct client *c, struct conn *cn,
     const char *what)
 {
 	char tls_reason[160], reason[256];
 
-	if (!tls_failure(bev, tls_reason, sizeof(tls_reason)))
+	if (!tls_failure(conn_bev(cn), tls_reason, sizeof(tls_reason)))
 		return 0;
 	M_INC(c->be->m->tls_failures);
 	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
@@ -1886,13 +1799,13 @@ client_upstream_tls_error(struct client *c, struct bufferevent *bev,
 }
 
 void
-client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
+client_upstream_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client		*c = arg;
 	const struct sw_config	*cfg = c->gen->cfg;
 	char			 reason[200];
 
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & CONN_EV_CONNECTED) {
 		c->up->state = US_BUSY;
 		upstream_timeouts(c->up, c->req_done ?
 		    cfg->first_byte_timeout_ms : 0, cfg->io_timeout_ms);
@@ -1900,9 +1813,9 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->up->state == US_CONNECTING) {
 		wserver_failed(c->srv, now_ms());
-		if (client_upstream_tls_error(c, bev, "handshake"))
+		if (client_upstream_tls_error(c, cn, "handshake"))
 			return;
-		if (what & BEV_EVENT_TIMEOUT) {
+		if (what & CONN_EV_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
 			    "timed out", c->srv->conf->name);
 			client_error(c, 504, "timeout_exception", reason,
@@ -1916,7 +1829,7 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & CONN_EV_TIMEOUT) {
 		snprintf(reason, sizeof(reason), "upstream %s did not answer "
 		    "in time", c->srv->conf->name);
 		client_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
@@ -1929,7 +1842,7 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 			client_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->resp_head_sent &&
+	if ((what & CONN_EV_EOF) && c->resp_head_sent &&
 	    llhttp_message_needs_eof(&c->resp)) {
 		/* A close-delimited body ends here. */
 		client_upstream_read(c);
@@ -1951,7 +1864,7 @@ client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (c->state != CS_PROXY || c->resp_done)
 		return;
 	/* A TLS 1.3 server refuses a client certificate after the handshake. */
-	if (client_upstream_tls_error(c, bev, "session"))
+	if (client_upstream_tls_error(c, cn, "session"))
 		return;
 	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
 	    c->srv->conf->name, c->up_byte ? " mid-response" : " mid-request",

@@ -21,8 +21,8 @@
 
 #include "switchover/metrics.h"
 
-struct bufferevent;
 struct client;
+struct conn;
 struct worker;
 struct wlistener;
 
@@ -57,10 +57,10 @@ void		 client_drain_mark(struct client *, uint64_t due_ms);
  */
 void		 client_drain(struct client *, enum close_reason why);
 
-/* Upstream bufferevent callbacks while the upstream is busy for a client. */
-void	client_upstream_readcb(struct bufferevent *, void *);
-void	client_upstream_writecb(struct bufferevent *, void *);
-void	client_upstream_eventcb(struct bufferevent *, short, void *);
+/* Upstream conn callbacks while the upstream is busy for a client. */
+void	client_upstream_readcb(struct conn *, void *);
+void	client_upstream_writecb(struct conn *, void *);
+void	client_upstream_eventcb(struct conn *, short, void *);
 
 void	client_global_init(void);
 

@@ -13,8 +13,8 @@
 
 #include <sys/queue.h>
 
-struct bufferevent;
 struct client;
+struct conn;
 struct worker;
 struct wserver;
 
@@ -28,14 +28,14 @@ enum upstream_state {
 struct upstream {
 	TAILQ_ENTRY(upstream)	 entry;		/* pool or reap list */
 	struct worker		*w;
-	struct bufferevent	*bev;
+	struct conn		*conn;
 	struct wserver		*srv;		/* holds a wgen reference */
 	struct client		*c;
 	enum upstream_state	 state;
 	int			 reused;	/* came from the pool */
-	int			 tls;		/* a TLS bufferevent */
+	int			 tls;		/* a TLS conn */
 	unsigned		 nreq;
-	int			 to_read, to_write;	/* bev timeouts set, ms */
+	int			 to_read, to_write;	/* conn timeouts set, ms */
 };
 
 /*
