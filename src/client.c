@@ -858,15 +858,16 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 
 /* ---- the exchange ------------------------------------------------------ */
 
-/* Both directions are done: account, release, and go idle or close. */
+/*
+ * The exchange's accounting, once, at its end: per-backend counters and
+ * latency, server health, the access log line, search contexts learned.
+ * The one place for what a finished response adds up to.
+ */
 static void
-client_finish(struct client *c)
+client_account(struct client *c, uint64_t dur)
 {
-	uint64_t		 dur = now_us() - c->t_start;
-	int			 reusable, unreadable;
+	int unreadable;
 
-	client_out(c);
-	client_up_out(c);
 	if (c->be != NULL) {
 		struct backend_metrics *m = c->be->m;
 
@@ -889,6 +890,17 @@ client_finish(struct client *c)
 		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
 	}
 	c->aff = NULL;
+}
+
+/* Both directions are done: account, release, and go idle or close. */
+static void
+client_finish(struct client *c)
+{
+	int reusable;
+
+	client_out(c);
+	client_up_out(c);
+	client_account(c, now_us() - c->t_start);
 	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
 	    llhttp_should_keep_alive(&c->resp);
 	client_end_exchange(c, reusable);
@@ -1107,17 +1119,17 @@ client_start_request(struct client *c)
 	return client_connect(c);
 }
 
-/* Route the request and start sending it upstream.  0 or -1. */
+/*
+ * The request's backend choice, the one place it is made: by search
+ * context, pinned binding or policy, then the server in that backend.
+ * Sets c->gen, c->be, c->srv.  0, or -1 (answered 503).
+ */
 static int
-client_connect(struct client *c)
+client_pick_backend(struct client *c)
 {
-	struct worker		*w = c->w;
-	const struct sw_config	*cfg = w->gen->cfg;
-	struct evbuffer		*out;
-	struct http_fwd		 fwd = { NULL, NULL, NULL };
-	llhttp_t		*p = &c->req;
+	const struct sw_config *cfg = c->w->gen->cfg;
 
-	c->gen = wgen_ref(w->gen);
+	c->gen = wgen_ref(c->w->gen);
 	/* A reload to another policy releases pinned connections. */
 	if ((c->be = wgen_route(c->gen, c->aff_slot >= 0 ? c->aff_slot :
 	    c->pinned && cfg->policy == POLICY_CONNECTION ? c->slot : -1,
@@ -1137,6 +1149,21 @@ client_connect(struct client *c)
 	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
 		return client_error(c, 503, "no_server_exception",
 		    "no server of the backend is available", PERR_NO_SERVER);
+	return 0;
+}
+
+/* Route the request and start sending it upstream.  0 or -1. */
+static int
+client_connect(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct sw_config	*cfg = w->gen->cfg;
+	struct evbuffer		*out;
+	struct http_fwd		 fwd = { NULL, NULL, NULL };
+	llhttp_t		*p = &c->req;
+
+	if (client_pick_backend(c) == -1)
+		return -1;
 	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL)
 		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
