@@ -526,6 +526,7 @@ worker_main(void *arg)
 
 	log_debug("worker %d: running", w->id);
 	event_base_dispatch(w->base);
+	client_cache_free();
 	http_head_cache_free();
 	__atomic_store_n(&w->stopped, 1, __ATOMIC_RELEASE);	/* main polls */
 	log_debug("worker %d: stopped", w->id);

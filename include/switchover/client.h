@@ -63,5 +63,7 @@ void	client_upstream_writecb(struct conn *, void *);
 void	client_upstream_eventcb(struct conn *, short, void *);
 
 void	client_global_init(void);
+/* Worker thread, on exit: free the exchanges kept for reuse. */
+void	client_cache_free(void);
 
 #endif
