@@ -718,7 +718,7 @@ static int
 client_close_now_ok(struct client *c)
 {
 	return c->close_asked &&
-	    evbuffer_get_length(conn_input(c->conn)) == 0;
+	    conn_input_len(c->conn) == 0;
 }
 
 /*
@@ -739,7 +739,7 @@ client_idle_close(struct client *c)
 	uint64_t	now = now_ms(), quiet;
 	int		unsent = 0;
 
-	if (evbuffer_get_length(conn_output(c->conn)) > 0 ||
+	if (conn_output_len(c->conn) > 0 ||
 	    (ioctl(conn_fd(c->conn), TIOCOUTQ, &unsent) == 0 &&
 	    unsent > 0)) {
 		c->idle_at = now + DRAIN_POLL_MS;
@@ -775,7 +775,7 @@ client_tls_end(struct client *c)
 {
 	if (c->tls && !c->notified && (c->state == CS_IDLE ||
 	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
-	    evbuffer_get_length(conn_output(c->conn)) == 0) {
+	    conn_output_len(c->conn) == 0) {
 		c->notified = 1;
 		tls_close_notify(conn_bev(c->conn));
 	}
@@ -847,8 +847,8 @@ client_flushed(struct client *c)
 		return;
 	}
 	c->lingering = 1;
-	evbuffer_drain(conn_input(c->conn),
-	    evbuffer_get_length(conn_input(c->conn)));
+	if (conn_input_len(c->conn) > 0)
+		evbuffer_drain(conn_input(c->conn), conn_input_len(c->conn));
 	conn_set_read_high(c->conn, 0);
 	conn_enable(c->conn, EV_READ);
 	client_timeouts(c, LINGER_MS, 0);
@@ -870,7 +870,7 @@ client_linger(struct client *c, enum close_reason why)
 	 * All sent already: straight to the FIN, with reading left on for
 	 * the linger (turning it off and on again cost two epoll_ctl).
 	 */
-	if (evbuffer_get_length(conn_output(c->conn)) == 0) {
+	if (conn_output_len(c->conn) == 0) {
 		client_flushed(c);
 		return;
 	}
@@ -999,6 +999,7 @@ client_finish(struct client *c)
 	/* Idle connections hold no exchange (bench: idle-10k). */
 	exchange_put(c->x);
 	c->x = NULL;
+	conn_shrink(c->conn);	/* its queues too, if empty */
 	/*
 	 * No read timeout while idle (the keep-alive timer rules); the write
 	 * timeout stays: an answer still queued must be read in time.
@@ -1008,7 +1009,7 @@ client_finish(struct client *c)
 		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
 	else
 		client_idle_timer(c);
-	if (evbuffer_get_length(conn_input(c->conn)) > 0) {
+	if (conn_input_len(c->conn) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
 		conn_trigger_read(c->conn);
 	} else if (c->peer_eof)
@@ -1425,10 +1426,10 @@ client_process_in(struct client *c)
 			continue;
 		}
 		/* Body: stop while the upstream is behind. */
-		if (evbuffer_get_length(conn_output(c->x->up->conn)) >=
+		if (conn_output_len(c->x->up->conn) >=
 		    OUT_HIGH)
 			client_up_out(c);
-		if (evbuffer_get_length(conn_output(c->x->up->conn)) >=
+		if (conn_output_len(c->x->up->conn) >=
 		    OUT_HIGH) {
 			if (!c->in_paused) {
 				c->in_paused = 1;
@@ -1506,13 +1507,13 @@ client_readcb(struct conn *cn, void *arg)
 
 	if (c->lingering) {
 		evbuffer_drain(conn_input(cn),
-		    evbuffer_get_length(conn_input(cn)));
+		    conn_input_len(cn));
 		return;
 	}
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
-	    evbuffer_get_length(conn_input(cn)) >= client_in_high(c)) {
+	    conn_input_len(cn) >= client_in_high(c)) {
 		c->in_paused = 1;
 		conn_disable(cn, EV_READ);
 	}
@@ -1525,16 +1526,16 @@ client_writecb(struct conn *cn, void *arg)
 
 	/* The last answer left our buffer: quiet may start (client_idle_close). */
 	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(conn_output(cn)) == 0)
+	    conn_output_len(cn) == 0)
 		c->idle_at = now_ms();
 	if (c->state == CS_CLOSING) {
-		if (evbuffer_get_length(conn_output(cn)) == 0)
+		if (conn_output_len(cn) == 0)
 			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
 	if (c->x != NULL && c->x->up_paused && c->x->up != NULL &&
-	    evbuffer_get_length(conn_output(cn)) <= OUT_LOW) {
+	    conn_output_len(cn) <= OUT_LOW) {
 		c->x->up_paused = 0;
 		conn_enable(c->x->up->conn, EV_READ);
 		client_upstream_read(c);
@@ -1666,7 +1667,7 @@ static int
 client_resend_ok(struct client *c)
 {
 	size_t queued = evbuffer_get_length(c->x->retry);
-	size_t unsent = evbuffer_get_length(conn_output(c->x->up->conn));
+	size_t unsent = conn_output_len(c->x->up->conn);
 
 	if (unsent >= queued)
 		return 1;

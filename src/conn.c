@@ -19,6 +19,9 @@
  *    after a write the kernel cut short.
  *  - busy counts callbacks under way; conn_free inside them closes the
  *    socket at once and leaves the memory to the outermost one.
+ *  - What an idle keep-alive conn does not need, it does not hold: the
+ *    write event is made the first time a write waits, and the two
+ *    evbuffers when bytes first arrive (conn_shrink gives them back).
  *
  * A TLS conn wraps a bufferevent_openssl and passes every call through.
  * Worker thread only.
@@ -48,6 +51,7 @@
 
 struct conn {
 	int			 fd;
+	struct event_base	*base;
 	unsigned		 tls:1;
 	unsigned		 reading:1;	/* EV_READ enabled by the user */
 	unsigned		 rd_armed:1;
@@ -56,6 +60,7 @@ struct conn {
 	unsigned		 dead:1;	/* conn_free called */
 	unsigned		 kick:1;	/* conn_trigger_read pending */
 	unsigned		 full:1;	/* last read filled its space */
+	unsigned		 wfail:1;	/* no write event could be made */
 	int			 busy;		/* callbacks under way */
 	int			 conn_err;	/* connect() refused at once */
 	int			 rd_ms, wr_ms;
@@ -133,7 +138,8 @@ conn_rd_update(struct conn *c)
 	struct timeval	tv;
 	int		want, held;
 
-	held = c->rd_high > 0 && evbuffer_get_length(c->in) >= c->rd_high;
+	held = c->rd_high > 0 && c->in != NULL &&
+	    evbuffer_get_length(c->in) >= c->rd_high;
 	want = c->reading && !c->dead && !c->connecting && !held;
 	if (want && !c->rd_armed) {
 		if (event_add(c->rev, conn_tv(c->rd_ms, &tv)) == 0)
@@ -153,22 +159,53 @@ conn_rd_update(struct conn *c)
 		evbuffer_cb_clear_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
 }
 
-/* Arm the write event (output waits, or a connect is under way). */
+/* Make the write event if not made yet.  0, or -1 (out of memory). */
+static int
+conn_wev(struct conn *c)
+{
+	if (c->wev == NULL && (c->wev = event_new(c->base, c->fd,
+	    EV_WRITE | EV_PERSIST, conn_writeev, c)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Arm the write event (output waits, or a connect is under way), made
+ * on first use.  If it cannot be made, the error is reported from the
+ * loop through the read event.
+ */
 static void
 conn_wr_arm(struct conn *c)
 {
 	struct timeval tv;
 
-	if (!c->wr_armed && !c->dead &&
-	    event_add(c->wev, conn_tv(c->wr_ms, &tv)) == 0)
+	if (c->wr_armed || c->dead)
+		return;
+	if (conn_wev(c) == -1) {
+		c->wfail = 1;
+		event_active(c->rev, EV_READ, 1);
+		return;
+	}
+	if (event_add(c->wev, conn_tv(c->wr_ms, &tv)) == 0)
 		c->wr_armed = 1;
+}
+
+/* Both byte queues, made when first needed.  0, or -1 (out of memory). */
+static int
+conn_buffers(struct conn *c)
+{
+	if (c->in == NULL && (c->in = evbuffer_new()) == NULL)
+		return -1;
+	if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+		return -1;
+	return 0;
 }
 
 static void
 conn_wr_disarm(struct conn *c)
 {
 	if (c->wr_armed) {
-		event_del(c->wev);
+		event_del(c->wev);	/* armed: made already */
 		c->wr_armed = 0;
 	}
 }
@@ -181,11 +218,8 @@ conn_plain(struct event_base *base, int fd)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = fd;
-	if ((c->in = evbuffer_new()) == NULL ||
-	    (c->out = evbuffer_new()) == NULL ||
-	    (c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_readev,
-	    c)) == NULL ||
-	    (c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_writeev,
+	c->base = base;
+	if ((c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_readev,
 	    c)) == NULL) {
 		conn_destroy(c);
 		return NULL;
@@ -270,6 +304,10 @@ conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
 		errno = EINVAL;
 		return -1;
 	}
+	if (conn_wev(c) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	c->connecting = 1;
 	conn_rd_update(c);
 	if (connect(c->fd, sa, len) == 0 || errno == EINPROGRESS) {
@@ -304,13 +342,49 @@ conn_setcb(struct conn *c, conn_data_cb readcb, conn_data_cb writecb,
 struct evbuffer *
 conn_input(struct conn *c)
 {
-	return c->tls ? bufferevent_get_input(c->bev) : c->in;
+	if (c->tls)
+		return bufferevent_get_input(c->bev);
+	(void)conn_buffers(c);	/* made at the first read, normally */
+	return c->in;
 }
 
 struct evbuffer *
 conn_output(struct conn *c)
 {
-	return c->tls ? bufferevent_get_output(c->bev) : c->out;
+	if (c->tls)
+		return bufferevent_get_output(c->bev);
+	(void)conn_buffers(c);
+	return c->out;
+}
+
+size_t
+conn_input_len(struct conn *c)
+{
+	if (c->tls)
+		return evbuffer_get_length(bufferevent_get_input(c->bev));
+	return c->in != NULL ? evbuffer_get_length(c->in) : 0;
+}
+
+size_t
+conn_output_len(struct conn *c)
+{
+	if (c->tls)
+		return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+}
+
+void
+conn_shrink(struct conn *c)
+{
+	if (c->tls || c->dead || c->in == NULL || c->out == NULL ||
+	    evbuffer_get_length(c->in) > 0 || evbuffer_get_length(c->out) > 0)
+		return;
+	if (c->in_cb != NULL)
+		evbuffer_remove_cb_entry(c->in, c->in_cb);
+	c->in_cb = NULL;
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	c->in = c->out = NULL;
 }
 
 int
@@ -408,7 +482,7 @@ conn_write(struct conn *c)
 {
 	int n;
 
-	if (evbuffer_get_length(c->out) == 0)
+	if (c->out == NULL || evbuffer_get_length(c->out) == 0)
 		return 0;
 	n = evbuffer_write_atmost(c->out, c->fd, -1);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -421,7 +495,7 @@ void
 conn_flush(struct conn *c)
 {
 	if (c->tls || c->dead || c->connecting || c->wr_armed ||
-	    evbuffer_get_length(c->out) == 0)
+	    c->out == NULL || evbuffer_get_length(c->out) == 0)
 		return;
 	/* A failed write is tried again from the loop, which reports it. */
 	(void)conn_write(c);
@@ -456,6 +530,10 @@ conn_read(struct conn *c)
 	int			nv;
 	size_t			got;
 
+	if (conn_buffers(c) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (c->rd_high > 0) {
 		len = evbuffer_get_length(c->in);
 		if (room > c->rd_high - len)
@@ -502,6 +580,11 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	c->busy++;
+	if (c->wfail) {
+		c->wfail = 0;
+		conn_event(c, CONN_EV_WRITING | CONN_EV_ERROR);
+		goto out;
+	}
 	if (c->kick) {
 		/* Bytes already in: hand them over; the socket waits. */
 		c->kick = 0;
@@ -515,7 +598,8 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		conn_event(c, CONN_EV_READING | CONN_EV_TIMEOUT);
 		goto out;
 	}
-	if (c->rd_high > 0 && evbuffer_get_length(c->in) >= c->rd_high) {
+	if (c->rd_high > 0 && c->in != NULL &&
+	    evbuffer_get_length(c->in) >= c->rd_high) {
 		conn_rd_update(c);
 		goto out;
 	}
@@ -575,11 +659,11 @@ conn_writeev(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->dead)
 		goto out;
-	if (evbuffer_get_length(c->out) == 0)
+	if (conn_output_len(c) == 0)
 		conn_wr_disarm(c);
 	else
 		conn_wr_arm(c);
-	if ((n > 0 || connected) && evbuffer_get_length(c->out) <= c->wr_low &&
+	if ((n > 0 || connected) && conn_output_len(c) <= c->wr_low &&
 	    c->writecb != NULL)
 		c->writecb(c, c->arg);
 out:

@@ -57,8 +57,17 @@ int		 conn_connect(struct conn *, const struct sockaddr *, socklen_t);
 
 void		 conn_setcb(struct conn *, conn_data_cb readcb,
 		    conn_data_cb writecb, conn_event_cb eventcb, void *arg);
+/*
+ * The byte queues.  A plain conn makes them at its first read (and
+ * here if asked before: NULL only when out of memory); where a conn may
+ * be idle, ask for lengths instead, which make nothing.
+ */
 struct evbuffer	*conn_input(struct conn *);
 struct evbuffer	*conn_output(struct conn *);
+size_t		 conn_input_len(struct conn *);
+size_t		 conn_output_len(struct conn *);
+/* Idle: give back both queues if empty (made again at the next read). */
+void		 conn_shrink(struct conn *);
 int		 conn_fd(struct conn *);
 /* The TLS bufferevent (for tls.c's questions), or NULL on a plain conn. */
 struct bufferevent *conn_bev(struct conn *);

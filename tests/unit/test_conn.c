@@ -315,6 +315,43 @@ test_connect_refused(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Idle: the queues go back when empty (never with bytes in them), and
+ * the next bytes find new ones.
+ */
+static void
+test_shrink(void **state)
+{
+	struct seen		 s = { 0 };
+	struct event_base	*base;
+	struct conn		*c;
+	int			 sv[2];
+
+	(void)state;
+	base = new_pair(sv);
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, on_write, on_event, &s);
+	conn_enable(c, EV_READ);
+	assert_int_equal(conn_input_len(c), 0);
+	assert_int_equal(write(sv[1], "abc", 3), 3);
+	SPIN(base, 100, s.reads > 0);
+	conn_shrink(c);		/* bytes unread: kept */
+	assert_int_equal(conn_input_len(c), 3);
+	evbuffer_drain(conn_input(c), 3);
+	conn_shrink(c);
+	assert_int_equal(conn_input_len(c), 0);
+	assert_int_equal(conn_output_len(c), 0);
+	assert_int_equal(write(sv[1], "defg", 4), 4);
+	SPIN(base, 100, s.reads > 1);
+	assert_int_equal(conn_input_len(c), 4);
+	evbuffer_add(conn_output(c), "ok", 2);
+	conn_flush(c);
+	assert_int_equal(conn_output_len(c), 0);
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -327,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_trigger),
 		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
