@@ -7,9 +7,12 @@
  * drained; body bytes are moved, not copied, into the other side's
  * output with evbuffer_remove_buffer() once llhttp has validated their
  * framing, so a body passes byte for byte (chunk framing included).
- * The one copy kept is c->retry: what was sent on a reused pooled
+ * The one copy kept is x->retry: what was sent on a reused pooled
  * connection, while it is small enough to send again (which happens only
  * under client_resend_ok's rule: never a write the server may have read).
+ * Only an idempotent request needs it: a write goes again only if none
+ * of it left, and then all of it is still in the old upstream's output,
+ * moved from there (x->retry_move), never copied.
  *
  * Runs on the worker thread only.  A client is closed by client_close(),
  * which frees its sockets at once and queues the struct for client_reap().
@@ -119,6 +122,8 @@ struct exchange {
 	size_t			 aff_wait;	/* body bytes to see before routing */
 	struct affinity_resp	*aff;		/* response being read for ids */
 	struct evbuffer		*retry;		/* copy of what was sent */
+	unsigned		 retry_move:1;	/* a write: resend from the output */
+	size_t			 queued;	/* bytes queued upstream (retry_move) */
 	llhttp_t		 resp;
 	struct http_head	 rhead;
 	/* Chunked framing checked as the bodies pass (http_chunked_scan). */
@@ -1256,7 +1261,12 @@ client_connect(struct client *c)
 	    &fwd) == -1)
 		return client_error(c, 503, "service_unavailable_exception",
 		    "cannot build the request head: out of memory", -1);
-	if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
+	if (c->x->up->reused && c->x->head.buf != NULL &&
+	    !opclass_idempotent((int)p->method, c->x->head.buf +
+	    c->x->head.url_off, c->x->head.url_len)) {
+		c->x->retry_move = 1;	/* no copy (client_resend_ok) */
+		c->x->queued = evbuffer_get_length(out);
+	} else if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->x->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
 	/*
@@ -1453,6 +1463,10 @@ client_process_in(struct client *c)
 					c->x->retry = NULL;
 				} else
 					evbuffer_add(c->x->retry, data, used);
+			} else if (c->x->retry_move) {
+				c->x->queued += used;
+				if (c->x->queued > c->x->gen->cfg->retry_body_max)
+					c->x->retry_move = 0;
 			}
 			evbuffer_remove_buffer(in, uout, used);
 			c->x->req_bytes += used;
@@ -1630,6 +1644,13 @@ client_retry(struct client *c)
 	struct evbuffer	*saved = c->x->retry;
 
 	c->x->retry = NULL;
+	/* A write: all of it is still queued on the old connection. */
+	if (saved == NULL && c->x->retry_move &&
+	    (saved = evbuffer_new()) != NULL)
+		evbuffer_add_buffer(saved, conn_output(c->x->up->conn));
+	c->x->retry_move = 0;
+	if (saved == NULL)
+		return client_connect_failed(c, ENOMEM);
 	upstream_close(c->x->up);
 	c->x->up = NULL;
 	c->x->retried = 1;
@@ -1666,7 +1687,8 @@ client_retry(struct client *c)
 static int
 client_resend_ok(struct client *c)
 {
-	size_t queued = evbuffer_get_length(c->x->retry);
+	size_t queued = c->x->retry != NULL ?
+	    evbuffer_get_length(c->x->retry) : c->x->queued;
 	size_t unsent = conn_output_len(c->x->up->conn);
 
 	if (unsent >= queued)
@@ -1950,8 +1972,8 @@ client_upstream_eventcb(struct conn *cn, short what, void *arg)
 		return;
 	}
 	/* EOF or error. */
-	if (!c->x->up_byte && c->x->up->reused && c->x->retry != NULL && !c->x->retried &&
-	    client_resend_ok(c)) {
+	if (!c->x->up_byte && c->x->up->reused && !c->x->retried &&
+	    (c->x->retry != NULL || c->x->retry_move) && client_resend_ok(c)) {
 		if (client_retry(c) == 0 && !c->x->req_done)
 			client_process(c);
 		return;

@@ -74,6 +74,15 @@ struct conn {
 	void			*arg;
 };
 
+/*
+ * Empty evbuffers given back by idle conns, kept for the next request on
+ * this worker thread (as http.c keeps head memory); conn_cache_free()
+ * empties it when the worker ends.
+ */
+#define BUF_CACHE_MAX	256
+static __thread struct evbuffer	*buf_cache[BUF_CACHE_MAX];
+static __thread int		 nbuf_cache;
+
 static void	conn_readev(evutil_socket_t, short, void *);
 static void	conn_writeev(evutil_socket_t, short, void *);
 
@@ -190,13 +199,37 @@ conn_wr_arm(struct conn *c)
 		c->wr_armed = 1;
 }
 
+/* An empty evbuffer, from the cache if it has one. */
+static struct evbuffer *
+conn_buf_get(void)
+{
+	return nbuf_cache > 0 ? buf_cache[--nbuf_cache] : evbuffer_new();
+}
+
+/* Keep an empty evbuffer for the next conn, or free it. */
+static void
+conn_buf_put(struct evbuffer *b)
+{
+	if (nbuf_cache < BUF_CACHE_MAX)
+		buf_cache[nbuf_cache++] = b;
+	else
+		evbuffer_free(b);
+}
+
+void
+conn_cache_free(void)
+{
+	while (nbuf_cache > 0)
+		evbuffer_free(buf_cache[--nbuf_cache]);
+}
+
 /* Both byte queues, made when first needed.  0, or -1 (out of memory). */
 static int
 conn_buffers(struct conn *c)
 {
-	if (c->in == NULL && (c->in = evbuffer_new()) == NULL)
+	if (c->in == NULL && (c->in = conn_buf_get()) == NULL)
 		return -1;
-	if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+	if (c->out == NULL && (c->out = conn_buf_get()) == NULL)
 		return -1;
 	return 0;
 }
@@ -382,8 +415,8 @@ conn_shrink(struct conn *c)
 	if (c->in_cb != NULL)
 		evbuffer_remove_cb_entry(c->in, c->in_cb);
 	c->in_cb = NULL;
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
+	conn_buf_put(c->in);
+	conn_buf_put(c->out);
 	c->in = c->out = NULL;
 }
 

@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/drain.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
@@ -527,6 +528,7 @@ worker_main(void *arg)
 	log_debug("worker %d: running", w->id);
 	event_base_dispatch(w->base);
 	client_cache_free();
+	conn_cache_free();
 	http_head_cache_free();
 	__atomic_store_n(&w->stopped, 1, __ATOMIC_RELEASE);	/* main polls */
 	log_debug("worker %d: stopped", w->id);

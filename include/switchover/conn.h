@@ -68,6 +68,8 @@ size_t		 conn_input_len(struct conn *);
 size_t		 conn_output_len(struct conn *);
 /* Idle: give back both queues if empty (made again at the next read). */
 void		 conn_shrink(struct conn *);
+/* Worker thread, on exit: free the queues kept for reuse. */
+void		 conn_cache_free(void);
 int		 conn_fd(struct conn *);
 /* The TLS bufferevent (for tls.c's questions), or NULL on a plain conn. */
 struct bufferevent *conn_bev(struct conn *);
