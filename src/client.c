@@ -181,6 +181,14 @@ static void	client_flushed(struct client *);
 static int	client_connect(struct client *);
 static void	client_process(struct client *);
 static void	client_upstream_read(struct client *);
+static void	client_upstream_readcb(struct conn *, void *);
+static void	client_upstream_writecb(struct conn *, void *);
+static void	client_upstream_eventcb(struct conn *, short, void *);
+
+/* A busy upstream's events come here (upstream.c knows no clients). */
+static const struct upstream_cbs client_up_cbs = {
+	client_upstream_readcb, client_upstream_writecb, client_upstream_eventcb
+};
 static int	client_error(struct client *, int status, const char *type,
 		    const char *reason, int perr);
 
@@ -1247,7 +1255,8 @@ client_connect(struct client *c)
 
 	if (client_pick_backend(c) == -1)
 		return -1;
-	if ((c->x->up = upstream_acquire(w, c->x->srv, c, 0)) == NULL)
+	if ((c->x->up = upstream_acquire(w, c->x->srv, &client_up_cbs, c,
+	    0)) == NULL)
 		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
@@ -1657,7 +1666,8 @@ client_retry(struct client *c)
 	M_INC(c->x->be->m->retries);
 	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
 	    c->x->srv->conf->name);
-	if ((u = upstream_acquire(c->w, c->x->srv, c, 1)) == NULL) {
+	if ((u = upstream_acquire(c->w, c->x->srv, &client_up_cbs, c,
+	    1)) == NULL) {
 		int err = errno;
 
 		evbuffer_free(saved);
@@ -1894,14 +1904,14 @@ client_upstream_read(struct client *c)
 	client_out(c);
 }
 
-void
+static void
 client_upstream_readcb(struct conn *cn, void *arg)
 {
 	(void)cn;
 	client_upstream_read(arg);
 }
 
-void
+static void
 client_upstream_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
@@ -1934,7 +1944,7 @@ client_upstream_tls_error(struct client *c, struct conn *cn,
 	return 1;
 }
 
-void
+static void
 client_upstream_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client		*c = arg;

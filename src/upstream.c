@@ -19,7 +19,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "switchover/client.h"
 #include "switchover/conn.h"
 #include "switchover/log.h"
 #include "switchover/tls.h"
@@ -41,8 +40,8 @@ upstream_timeouts(struct upstream *u, int read_ms, int write_ms)
 }
 
 struct upstream *
-upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
-    int fresh_only)
+upstream_acquire(struct worker *w, struct wserver *srv,
+    const struct upstream_cbs *cbs, void *arg, int fresh_only)
 {
 	struct upstream		*u;
 	struct backend_metrics	*m = srv->backend->m;
@@ -54,12 +53,12 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		TAILQ_REMOVE(&srv->idle, u, entry);
 		srv->nidle--;
 		u->state = US_BUSY;
-		u->c = c;
+		u->owner = arg;
 		u->reused = 1;
 		srv->active++;
 		M_INC(m->conns_reused);
-		conn_setcb(u->conn, client_upstream_readcb,
-		    client_upstream_writecb, client_upstream_eventcb, c);
+		conn_setcb(u->conn, cbs->readcb, cbs->writecb, cbs->eventcb,
+		    arg);
 		upstream_timeouts(u, cfg->first_byte_timeout_ms,
 		    cfg->io_timeout_ms);
 		/* Plain: the client module writes, EV_WRITE only when full. */
@@ -108,12 +107,11 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 	u->w = w;
 	u->srv = srv;
 	wgen_ref(srv->gen);
-	u->c = c;
+	u->owner = arg;
 	u->state = US_CONNECTING;
 	srv->active++;
 	M_INC(m->conns_opened);
-	conn_setcb(u->conn, client_upstream_readcb,
-	    client_upstream_writecb, client_upstream_eventcb, c);
+	conn_setcb(u->conn, cbs->readcb, cbs->writecb, cbs->eventcb, arg);
 	/*
 	 * While connecting, the write timeout is the connect timeout; a TLS
 	 * handshake waits for the server's answers too, under the same one.
@@ -172,7 +170,7 @@ upstream_release(struct upstream *u, int reusable)
 	const struct sw_config	*cfg = w->gen->cfg;
 
 	srv->active--;
-	u->c = NULL;
+	u->owner = NULL;
 	u->nreq++;
 	/*
 	 * Pool only into the current generation: a server that left the
@@ -215,7 +213,7 @@ upstream_close(struct upstream *u)
 		u->srv->active--;
 	M_INC(u->srv->backend->m->conns_closed);
 	u->state = US_DEAD;
-	u->c = NULL;
+	u->owner = NULL;
 	conn_free(u->conn);
 	u->conn = NULL;
 	TAILQ_INSERT_TAIL(&w->reap_upstreams, u, entry);

@@ -32,21 +32,6 @@
 
 #define ACCEPT_PAUSE_MS	100
 
-uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t
-now_ms(void)
-{
-	return now_us() / 1000;
-}
-
 /* Build this worker's state for config cfg, taking over pools from old. */
 static struct wgen *
 wgen_new(struct worker *w, struct sw_config *cfg, struct wgen *old)

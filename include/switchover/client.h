@@ -22,7 +22,6 @@
 #include "switchover/metrics.h"
 
 struct client;
-struct conn;
 struct worker;
 struct wlistener;
 
@@ -57,10 +56,6 @@ void		 client_drain_mark(struct client *, uint64_t due_ms);
  */
 void		 client_drain(struct client *, enum close_reason why);
 
-/* Upstream conn callbacks while the upstream is busy for a client. */
-void	client_upstream_readcb(struct conn *, void *);
-void	client_upstream_writecb(struct conn *, void *);
-void	client_upstream_eventcb(struct conn *, short, void *);
 
 void	client_global_init(void);
 /* Worker thread, on exit: free the exchanges kept for reuse. */
