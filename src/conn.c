@@ -637,6 +637,20 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	}
 	n = conn_read(c);
+	/*
+	 * A read that filled its space (a 16 KiB _bulk behind its head) may
+	 * have left the rest behind: take it now, with the larger size, so
+	 * the callback sees the whole request and the upstream gets one
+	 * write, not two a loop round apart.  An EOF or error found here is
+	 * found again at the next readiness, after these bytes are handled.
+	 */
+	if (n > 0 && c->full && (c->rd_high == 0 ||
+	    evbuffer_get_length(c->in) < c->rd_high)) {
+		int err = errno;
+
+		(void)conn_read(c);
+		errno = err;
+	}
 	if (n > 0) {
 		conn_rd_update(c);	/* at rd_high: hold reading */
 		if (c->readcb != NULL)
