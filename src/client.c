@@ -7,9 +7,12 @@
  * drained; body bytes are moved, not copied, into the other side's
  * output with evbuffer_remove_buffer() once llhttp has validated their
  * framing, so a body passes byte for byte (chunk framing included).
- * The one copy kept is c->retry: what was sent on a reused pooled
+ * The one copy kept is x->retry: what was sent on a reused pooled
  * connection, while it is small enough to send again (which happens only
  * under client_resend_ok's rule: never a write the server may have read).
+ * Only an idempotent request needs it: a write goes again only if none
+ * of it left, and then all of it is still in the old upstream's output,
+ * moved from there (x->retry_move), never copied.
  *
  * Runs on the worker thread only.  A client is closed by client_close(),
  * which frees its sockets at once and queues the struct for client_reap().
@@ -29,13 +32,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <llhttp.h>
 
 #include "switchover/affinity.h"
 #include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
@@ -52,10 +55,6 @@
 #define OUT_LOW		(64 * 1024)
 /* Unparsed client input kept at most (pipelining, slow upstream connect). */
 #define IN_HIGH		(128 * 1024)
-/* A read this long may have left more behind (libevent's read cap). */
-#define READ_MIN_MORE	4096
-/* ... and at most this much more is taken at once. */
-#define READ_MORE	(64 * 1024)
 /* After our FIN, how long a client's late bytes are read and discarded. */
 #define LINGER_MS	2000
 /*
@@ -85,37 +84,18 @@ static const char *const close_names[CLOSE_MAX] = { "client closed",
     "upstream error", "connection close", "shutdown", "drain", "error",
     "recycled" };
 
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	struct worker		*w;
-	struct wlistener	*l;		/* accepted on */
-	struct bufferevent	*bev;
-	enum client_state	 state;
-	struct event		*timer;		/* header / keep-alive */
-	char			 addr[INET6_ADDRSTRLEN];
-	uint64_t		 nreq;		/* requests begun on this conn */
-	int			 slot;		/* bound backend's metric slot, -1 */
-	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
-	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
-	enum close_reason	 ask_why;	/* why close_asked */
-	unsigned		 close_asked:1;	/* close at the next safe point */
-	uint64_t		 idle_at;	/* ms: became idle (or connected) */
-	/* Per route slot: the backend slot its last request took, -1; with
-	 * policy connection, those in rpinned are fixed. */
-	int8_t			 rbound[SW_ROUTE_SLOTS];
-	uint32_t		 rpinned;
-	unsigned		 lingering:1;	/* FIN sent, discarding input */
-	unsigned		 notified:1;	/* TLS close_notify sent */
-	unsigned		 aff_routed:1;	/* routed by a search context id */
-	int			 aff_slot;	/* that id's backend, or -1 */
-	size_t			 aff_wait;	/* body bytes to see before routing */
-	struct affinity_resp	*aff;		/* response being read for ids */
-
+/*
+ * One request forwarded and its answer relayed: what a connection holds
+ * only while an exchange is under way (parsers, heads, framing scans,
+ * the upstream binding).  Taken from the worker thread's free list when
+ * a request's first byte arrives, given back when the connection goes
+ * idle, so an idle keep-alive client holds none of it.
+ */
+struct exchange {
+	struct exchange		*next_free;
 	llhttp_t		 req;
 	struct http_head	 head;
 	int			 req_paused;	/* req parser hit a callback pause */
-
-	/* The current exchange. */
 	struct wgen		*gen;
 	struct wbackend		*be;
 	struct wserver		*srv;
@@ -132,35 +112,73 @@ struct client {
 	unsigned		 retried:1;
 	unsigned		 dechunk:1;	/* HTTP/1.0 client, chunked reply */
 	unsigned		 is_head:1;	/* HEAD request */
-	unsigned		 in_paused:1;	/* client reads stopped: backpressure */
 	unsigned		 up_paused:1;	/* upstream reads stopped */
 	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
-	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 resp_kick:1;	/* run the parser even with no input */
-	unsigned		 tls:1;		/* accepted on a TLS listener */
-	size_t			 in_high;	/* unparsed input kept at most */
-	int			 to_read, to_write;	/* bev timeouts set, ms */
+	unsigned		 resp_ck_on:1;	/* response body is chunked */
+	unsigned		 aff_routed:1;	/* routed by a search context id */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	unsigned char		 rscan_prev;	/* the same, response head */
-	enum close_reason	 why;		/* reason for a CLOSING close */
+	int			 aff_slot;	/* that id's backend, or -1 */
+	size_t			 aff_wait;	/* body bytes to see before routing */
+	struct affinity_resp	*aff;		/* response being read for ids */
 	struct evbuffer		*retry;		/* copy of what was sent */
+	unsigned		 retry_move:1;	/* a write: resend from the output */
+	size_t			 queued;	/* bytes queued upstream (retry_move) */
 	llhttp_t		 resp;
 	struct http_head	 rhead;
 	/* Chunked framing checked as the bodies pass (http_chunked_scan). */
 	struct http_chunked	 req_ck, resp_ck;
-	unsigned		 resp_ck_on:1;	/* response body is chunked */
 	int			 status;
 	int			 route_slot;	/* this request's route, 0: default */
 	uint64_t		 t_start;	/* us */
 	uint64_t		 req_bytes, resp_bytes;
 };
 
+/* A downstream connection: what it needs to notice its next request. */
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct worker		*w;
+	struct wlistener	*l;		/* accepted on */
+	struct conn		*conn;
+	struct exchange		*x;		/* the exchange, or NULL: idle */
+	enum client_state	 state;
+	struct event		*timer;		/* header / keep-alive */
+	uint64_t		 nreq;		/* requests begun on this conn */
+	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
+	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
+	uint64_t		 idle_at;	/* ms: became idle (or connected) */
+	int			 slot;		/* bound backend's metric slot, -1 */
+	enum close_reason	 ask_why;	/* why close_asked */
+	enum close_reason	 why;		/* reason for a CLOSING close */
+	int			 to_read, to_write;	/* conn timeouts set, ms */
+	unsigned		 close_asked:1;	/* close at the next safe point */
+	unsigned		 lingering:1;	/* FIN sent, discarding input */
+	unsigned		 notified:1;	/* TLS close_notify sent */
+	unsigned		 in_paused:1;	/* client reads stopped: backpressure */
+	unsigned		 peer_eof:1;	/* client half-closed */
+	unsigned		 tls:1;		/* accepted on a TLS listener */
+	/* Per route slot: the backend slot its last request took, -1; with
+	 * policy connection, those in rpinned are fixed. */
+	uint32_t		 rpinned;
+	int8_t			 rbound[SW_ROUTE_SLOTS];
+	char			 addr[INET6_ADDRSTRLEN];
+};
+
 static llhttp_settings_t req_settings, resp_settings;
 static const char empty[1];
 
-static void	client_readcb(struct bufferevent *, void *);
-static void	client_writecb(struct bufferevent *, void *);
-static void	client_eventcb(struct bufferevent *, short, void *);
+/*
+ * Exchanges given back, kept for the next request on this worker thread
+ * (each worker is one thread); emptied by client_cache_free() on exit.
+ */
+#define XFREE_MAX	256
+static __thread struct exchange	*xfree;
+static __thread int		 nxfree;
+
+static void	client_readcb(struct conn *, void *);
+static void	client_writecb(struct conn *, void *);
+static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_close(struct client *, enum close_reason, const char *);
 static void	client_linger(struct client *, enum close_reason);
@@ -168,8 +186,75 @@ static void	client_flushed(struct client *);
 static int	client_connect(struct client *);
 static void	client_process(struct client *);
 static void	client_upstream_read(struct client *);
+static void	client_upstream_readcb(struct conn *, void *);
+static void	client_upstream_writecb(struct conn *, void *);
+static void	client_upstream_eventcb(struct conn *, short, void *);
+
+/* A busy upstream's events come here (upstream.c knows no clients). */
+static const struct upstream_cbs client_up_cbs = {
+	client_upstream_readcb, client_upstream_writecb, client_upstream_eventcb
+};
 static int	client_error(struct client *, int status, const char *type,
 		    const char *reason, int perr);
+
+/* A fresh exchange for c's next request, or NULL (out of memory). */
+static struct exchange *
+exchange_get(struct client *c)
+{
+	struct exchange	*x;
+	size_t		 max = c->w->gen->cfg->max_header_size;
+
+	if ((x = xfree) != NULL) {
+		xfree = x->next_free;
+		nxfree--;
+		memset(x, 0, sizeof(*x));
+	} else if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	llhttp_init(&x->req, HTTP_REQUEST, &req_settings);
+	x->req.data = c;
+	http_head_init(&x->head, max);
+	http_head_init(&x->rhead, max);
+	return x;
+}
+
+/* Give an exchange back (its upstream and generation dropped already). */
+static void
+exchange_put(struct exchange *x)
+{
+	if (x == NULL)
+		return;
+	/* Head memory goes to http.c's own cache. */
+	http_head_release(&x->head);
+	http_head_release(&x->rhead);
+	if (nxfree >= XFREE_MAX) {
+		free(x);
+		return;
+	}
+	x->next_free = xfree;
+	xfree = x;
+	nxfree++;
+}
+
+void
+client_cache_free(void)
+{
+	struct exchange *x;
+
+	while ((x = xfree) != NULL) {
+		xfree = x->next_free;
+		free(x);
+	}
+	nxfree = 0;
+}
+
+/* Unparsed client input kept at most. */
+static size_t
+client_in_high(const struct client *c)
+{
+	size_t hs = c->w->gen->cfg->max_header_size + 16384;
+
+	return IN_HIGH > hs ? IN_HIGH : hs;
+}
 
 /* Move to a new state; the legal moves are the ones drawn in client.h. */
 static void
@@ -218,95 +303,32 @@ client_idle_timer(struct client *c)
 	client_timer(c, ms);
 }
 
-/*
- * Set the client socket's I/O timeouts in ms (0 = none).  Only a change
- * reaches libevent: bufferevent_set_timeouts re-adds both events (bench:
- * a tenth of a request's instructions when called every phase).
- */
+/* Set the client socket's I/O timeouts in ms (0 = none), on a change. */
 static void
 client_timeouts(struct client *c, int read_ms, int write_ms)
 {
-	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
-	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
-
 	if (read_ms == c->to_read && write_ms == c->to_write)
 		return;
 	c->to_read = read_ms;
 	c->to_write = write_ms;
-	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
-	    write_ms > 0 ? &wt : NULL);
+	conn_set_timeouts(c->conn, read_ms, write_ms);
 }
 
-/*
- * Send what is queued on a plain socket now, and wait for EV_WRITE only
- * for what the kernel would not take.  A plain bufferevent left with
- * EV_WRITE enabled is armed in epoll for every answer and disarmed after
- * it, a loop iteration later (bench: 4 epoll_ctl per keep-alive GET);
- * here EV_WRITE is enabled only while bytes wait, and the writecbs turn
- * it off once the output is empty.  TLS, and a connect under way, keep
- * libevent's own writes.  A failed write is left to libevent too: it
- * retries it and reports the error through the event callback.
- */
-static void
-client_out_flush(struct bufferevent *bev, int plain)
-{
-	struct evbuffer *out = bufferevent_get_output(bev);
-
-	if (!plain || evbuffer_get_length(out) == 0 ||
-	    (bufferevent_get_enabled(bev) & EV_WRITE))
-		return;
-	/* Held frozen by the bufferevent; its own writecb thaws it so too. */
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(bev));
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(bev, EV_WRITE);
-}
-
-/*
- * libevent 2.1 reads at most 4 KiB per readiness (EVBUFFER_MAX_READ), so
- * a body arriving at loopback speed cost an ioctl, a read, a write and
- * an epoll round per 4 KiB.  After a read that got that much, take what
- * else is already there, up to room bytes, with one more recv.  EOF and
- * errors are left for libevent's next read to find and report.
- */
-static void
-client_read_more(struct bufferevent *bev, size_t room)
-{
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_iovec	 v;
-	ssize_t			 n;
-
-	if (evbuffer_get_length(in) < READ_MIN_MORE || room == 0)
-		return;
-	if (room > READ_MORE)
-		room = READ_MORE;
-	/* The bufferevent holds the input's end frozen, as for output. */
-	evbuffer_unfreeze(in, 0);
-	if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) == 1) {
-		if (v.iov_len > room)
-			v.iov_len = room;
-		n = recv(bufferevent_getfd(bev), v.iov_base, v.iov_len, 0);
-		v.iov_len = n > 0 ? (size_t)n : 0;
-		evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
-	}
-	evbuffer_freeze(in, 0);
-}
-
-/* Flush the client's output (see client_out_flush). */
+/* Send what is queued for the client now (conn_flush). */
 static void
 client_out(struct client *c)
 {
 	if (c->state != CS_DEAD)
-		client_out_flush(c->bev, !c->tls);
+		conn_flush(c->conn);
 }
 
 /* Flush the upstream's output, once it is connected. */
 static void
 client_up_out(struct client *c)
 {
-	if (c->state != CS_DEAD && c->up != NULL && c->up->state == US_BUSY)
-		client_out_flush(c->up->bev, !c->up->tls);
+	if (c->state != CS_DEAD && c->x != NULL && c->x->up != NULL &&
+	    c->x->up->state == US_BUSY)
+		conn_flush(c->x->up->conn);
 }
 
 /* ---- request parser callbacks ---------------------------------------- */
@@ -316,8 +338,8 @@ req_on_message_begin(llhttp_t *p)
 {
 	struct client *c = p->data;
 
-	http_head_reset(&c->head);
-	c->scan_prev = 0;
+	http_head_reset(&c->x->head);
+	c->x->scan_prev = 0;
 	c->nreq++;
 	if (c->state == CS_IDLE) {
 		client_set_state(c, CS_HEAD);
@@ -331,7 +353,7 @@ req_on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
-	return http_head_url(&c->head, at, len) == 0 ? 0 : -1;
+	return http_head_url(&c->x->head, at, len) == 0 ? 0 : -1;
 }
 
 static int
@@ -339,7 +361,7 @@ req_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
-	return http_head_field(&c->head, at, len) == 0 ? 0 : -1;
+	return http_head_field(&c->x->head, at, len) == 0 ? 0 : -1;
 }
 
 static int
@@ -357,7 +379,7 @@ req_on_header_value(llhttp_t *p, const char *at, size_t len)
 		    "header value");
 		return HPE_USER;
 	}
-	return http_head_value(&c->head, at, len) == 0 ? 0 : -1;
+	return http_head_value(&c->x->head, at, len) == 0 ? 0 : -1;
 }
 
 /*
@@ -377,7 +399,7 @@ head_name_complete(llhttp_t *p, const struct http_head *h)
 static int
 req_on_header_field_complete(llhttp_t *p)
 {
-	return head_name_complete(p, &((struct client *)p->data)->head);
+	return head_name_complete(p, &((struct client *)p->data)->x->head);
 }
 
 static int
@@ -398,7 +420,7 @@ req_on_message_complete(llhttp_t *p)
 {
 	struct client *c = p->data;
 
-	c->req_paused = 1;
+	c->x->req_paused = 1;
 	return HPE_PAUSED;	/* stop before a pipelined request */
 }
 
@@ -409,8 +431,8 @@ resp_on_message_begin(llhttp_t *p)
 {
 	struct client *c = p->data;
 
-	http_head_reset(&c->rhead);
-	c->rscan_prev = 0;
+	http_head_reset(&c->x->rhead);
+	c->x->rscan_prev = 0;
 	return 0;
 }
 
@@ -433,7 +455,7 @@ resp_on_status(llhttp_t *p, const char *at, size_t len)
 			return HPE_USER;
 		}
 	}
-	return http_head_url(&c->rhead, at, len) == 0 ? 0 : -1;
+	return http_head_url(&c->x->rhead, at, len) == 0 ? 0 : -1;
 }
 
 static int
@@ -441,14 +463,14 @@ resp_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
-	return http_head_field(&c->rhead, at, len) == 0 ? 0 : -1;
+	return http_head_field(&c->x->rhead, at, len) == 0 ? 0 : -1;
 }
 
 /* An upstream's malformed header name is a bad response (502). */
 static int
 resp_on_header_field_complete(llhttp_t *p)
 {
-	return head_name_complete(p, &((struct client *)p->data)->rhead);
+	return head_name_complete(p, &((struct client *)p->data)->x->rhead);
 }
 
 static int
@@ -459,7 +481,7 @@ resp_on_header_value(llhttp_t *p, const char *at, size_t len)
 	if (memchr(at, '\r', len) != NULL || memchr(at, '\n', len) != NULL ||
 	    memchr(at, '\0', len) != NULL)
 		return HPE_USER;
-	return http_head_value(&c->rhead, at, len) == 0 ? 0 : -1;
+	return http_head_value(&c->x->rhead, at, len) == 0 ? 0 : -1;
 }
 
 static int
@@ -467,14 +489,14 @@ resp_on_headers_complete(llhttp_t *p)
 {
 	struct client *c = p->data;
 
-	c->status = p->status_code;
+	c->x->status = p->status_code;
 	/*
 	 * llhttp refuses Content-Length with Transfer-Encoding, except when
 	 * the Transfer-Encoding value is empty; passed on, the client would
 	 * be left to pick one framing.  A bad response, like any other.
 	 */
-	if (http_head_find(&c->rhead, "transfer-encoding") >= 0 &&
-	    http_head_find(&c->rhead, "content-length") >= 0) {
+	if (http_head_find(&c->x->rhead, "transfer-encoding") >= 0 &&
+	    http_head_find(&c->x->rhead, "content-length") >= 0) {
 		llhttp_set_error_reason(p, "both Content-Length and "
 		    "Transfer-Encoding");
 		return HPE_USER;
@@ -484,10 +506,10 @@ resp_on_headers_complete(llhttp_t *p)
 	 * Content-Length or Transfer-Encoding say (RFC 9112 6.3): llhttp
 	 * would wait for one that never comes.  1 tells it to skip the body.
 	 */
-	if (c->status >= 100 && c->status < 200)
+	if (c->x->status >= 100 && c->x->status < 200)
 		return 1;	/* interim: handled at its end */
-	c->resp_head_ready = 1;
-	if (c->is_head || c->status == 204 || c->status == 304)
+	c->x->resp_head_ready = 1;
+	if (c->x->is_head || c->x->status == 204 || c->x->status == 304)
 		return 1;
 	return HPE_PAUSED;	/* write our head before moving body bytes */
 }
@@ -497,10 +519,10 @@ resp_on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct client *c = p->data;
 
-	if (c->dechunk)
-		evbuffer_add(bufferevent_get_output(c->bev), at, len);
-	if (c->aff != NULL)
-		affinity_response_body(c->aff, at, len);
+	if (c->x->dechunk)
+		evbuffer_add(conn_output(c->conn), at, len);
+	if (c->x->aff != NULL)
+		affinity_response_body(c->x->aff, at, len);
 	return 0;
 }
 
@@ -509,7 +531,7 @@ resp_on_message_complete(llhttp_t *p)
 {
 	struct client *c = p->data;
 
-	c->resp_msg_end = 1;
+	c->x->resp_msg_end = 1;
 	return HPE_PAUSED;
 }
 
@@ -575,38 +597,32 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		snprintf(c->addr, sizeof(c->addr), "local");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* A TLS handshake runs under the header timeout set below. */
-	c->bev = tls != NULL ? tls_accept(w->base, fd, tls) :
-	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail;
-	fd = -1;
+	if (tls != NULL) {
+		struct bufferevent *bev = tls_accept(w->base, fd, tls);
+
+		if (bev == NULL)
+			goto fail;
+		fd = -1;	/* the bufferevent's, freed with it */
+		if ((c->conn = conn_tls(bev)) == NULL)
+			goto fail;
+	} else {
+		if ((c->conn = conn_plain(w->base, fd)) == NULL)
+			goto fail;
+		fd = -1;
+	}
 	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
 		goto fail;
 	c->idle_at = now_ms();
-	http_head_init(&c->head, cfg->max_header_size);
-	http_head_init(&c->rhead, cfg->max_header_size);
-	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
-	c->req.data = c;
-	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	c->in_high = IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
-	    cfg->max_header_size + 16384;
+	conn_setcb(c->conn, client_readcb, client_writecb, client_eventcb, c);
 	/*
 	 * libevent 2.1's TLS bufferevent strands bytes OpenSSL has already
 	 * decrypted when a read watermark lifts (it waits for the socket),
 	 * so a TLS client is held to in_high by client_readcb instead.
 	 */
 	if (!c->tls)
-		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
-	/*
-	 * Plain: EV_WRITE only while output waits (client_out_flush); a new
-	 * bufferevent starts with it enabled.
-	 */
-	if (c->tls)
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	else {
-		bufferevent_disable(c->bev, EV_WRITE);
-		bufferevent_enable(c->bev, EV_READ);
-	}
+		conn_set_read_high(c->conn, client_in_high(c));
+	/* TLS writes through its bufferevent; plain conns write on flush. */
+	conn_enable(c->conn, c->tls ? EV_READ | EV_WRITE : EV_READ);
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
@@ -618,8 +634,8 @@ fail:
 	if (c != NULL) {
 		if (c->timer != NULL)
 			event_free(c->timer);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
+		if (c->conn != NULL)
+			conn_free(c->conn);
 		free(c);
 	}
 	if (fd != -1)
@@ -633,25 +649,27 @@ client_end_exchange(struct client *c, int reusable)
 {
 	int unreadable;
 
-	if (c->up != NULL) {
+	if (c->x == NULL)
+		return;
+	if (c->x->up != NULL) {
 		if (reusable)
-			upstream_release(c->up, 1);
+			upstream_release(c->x->up, 1);
 		else
-			upstream_close(c->up);
-		c->up = NULL;
+			upstream_close(c->x->up);
+		c->x->up = NULL;
 	}
-	if (c->gen != NULL) {
-		wgen_unref(c->gen);
-		c->gen = NULL;
+	if (c->x->gen != NULL) {
+		wgen_unref(c->x->gen);
+		c->x->gen = NULL;
 	}
-	if (c->retry != NULL) {
-		evbuffer_free(c->retry);
-		c->retry = NULL;
+	if (c->x->retry != NULL) {
+		evbuffer_free(c->x->retry);
+		c->x->retry = NULL;
 	}
-	affinity_response_end(c->aff, -1, 0, NULL, &unreadable);
-	c->aff = NULL;
-	c->be = NULL;
-	c->srv = NULL;
+	affinity_response_end(c->x->aff, -1, 0, NULL, &unreadable);
+	c->x->aff = NULL;
+	c->x->be = NULL;
+	c->x->srv = NULL;
 }
 
 /* ---- binding and draining --------------------------------------------- */
@@ -725,7 +743,7 @@ static int
 client_close_now_ok(struct client *c)
 {
 	return c->close_asked &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+	    conn_input_len(c->conn) == 0;
 }
 
 /*
@@ -746,8 +764,8 @@ client_idle_close(struct client *c)
 	uint64_t	now = now_ms(), quiet;
 	int		unsent = 0;
 
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-	    (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &unsent) == 0 &&
+	if (conn_output_len(c->conn) > 0 ||
+	    (ioctl(conn_fd(c->conn), TIOCOUTQ, &unsent) == 0 &&
 	    unsent > 0)) {
 		c->idle_at = now + DRAIN_POLL_MS;
 		client_timer(c, DRAIN_POLL_MS);
@@ -782,9 +800,9 @@ client_tls_end(struct client *c)
 {
 	if (c->tls && !c->notified && (c->state == CS_IDLE ||
 	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	    conn_output_len(c->conn) == 0) {
 		c->notified = 1;
-		tls_close_notify(c->bev);
+		tls_close_notify(conn_bev(c->conn));
 	}
 }
 
@@ -806,8 +824,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
 	evtimer_del(c->timer);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	conn_free(c->conn);
+	c->conn = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
 	worker_client_gone(w, c);
@@ -822,8 +840,12 @@ client_reap(struct worker *w)
 	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
 		TAILQ_REMOVE(&w->reap_clients, c, entry);
 		event_free(c->timer);
-		http_head_free(&c->head);
-		http_head_free(&c->rhead);
+		/* Not into the free list: reaping may run on another thread. */
+		if (c->x != NULL) {
+			http_head_free(&c->x->head);
+			http_head_free(&c->x->rhead);
+			free(c->x);
+		}
 		free(c);
 	}
 }
@@ -845,15 +867,15 @@ client_flushed(struct client *c)
 		return;
 	}
 	client_tls_end(c);
-	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (shutdown(conn_fd(c->conn), SHUT_WR) == -1) {
 		client_close(c, c->why, NULL);
 		return;
 	}
 	c->lingering = 1;
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	if (conn_input_len(c->conn) > 0)
+		evbuffer_drain(conn_input(c->conn), conn_input_len(c->conn));
+	conn_set_read_high(c->conn, 0);
+	conn_enable(c->conn, EV_READ);
 	client_timeouts(c, LINGER_MS, 0);
 	client_timer(c, LINGER_MS);
 }
@@ -873,11 +895,11 @@ client_linger(struct client *c, enum close_reason why)
 	 * All sent already: straight to the FIN, with reading left on for
 	 * the linger (turning it off and on again cost two epoll_ctl).
 	 */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (conn_output_len(c->conn) == 0) {
 		client_flushed(c);
 		return;
 	}
-	bufferevent_disable(c->bev, EV_READ);
+	conn_disable(c->conn, EV_READ);
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 }
 
@@ -925,12 +947,12 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s %.*s %s %s %d "
 	    "%" PRIu64 " %" PRIu64 " %.3f\n", ts, now.tv_nsec / 1000000,
-	    c->addr, llhttp_method_name(c->req.method),
-	    (int)(c->head.url_len > 1000 ? 1000 : c->head.url_len),
-	    c->head.buf ? c->head.buf + c->head.url_off : "-",
-	    c->be ? c->be->conf->name : "-",
-	    c->srv ? c->srv->conf->name : "-", status, c->req_bytes,
-	    c->resp_bytes, (double)dur_us / 1e6);
+	    c->addr, llhttp_method_name(c->x->req.method),
+	    (int)(c->x->head.url_len > 1000 ? 1000 : c->x->head.url_len),
+	    c->x->head.buf ? c->x->head.buf + c->x->head.url_off : "-",
+	    c->x->be ? c->x->be->conf->name : "-",
+	    c->x->srv ? c->x->srv->conf->name : "-", status, c->x->req_bytes,
+	    c->x->resp_bytes, (double)dur_us / 1e6);
 	if (n > 0 && write(c->w->access_fd, line,
 	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
 		log_debug("access log write failed: %s", strerror(errno));
@@ -938,60 +960,73 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 
 /* ---- the exchange ------------------------------------------------------ */
 
+/*
+ * The exchange's accounting, once, at its end: per-backend counters and
+ * latency, server health, the access log line, search contexts learned.
+ * The one place for what a finished response adds up to.
+ */
+static void
+client_account(struct client *c, uint64_t dur)
+{
+	int unreadable;
+
+	if (c->x->be != NULL) {
+		struct backend_metrics *m = c->x->be->m;
+
+		if (c->x->status >= 100 && c->x->status < 600 && c->x->up_byte)
+			M_INC(m->responses[c->x->status / 100 - 1]);
+		/* The ramp counts 429 (rejected_execution) with the 5xx. */
+		if (c->x->status == 429 && c->x->up_byte)
+			M_INC(m->responses_429);
+		hist_record(&m->latency, dur);
+		metrics_route(c->w->m, c->x->route_slot,
+		    c->x->be->conf->metric_slot, c->x->status, dur);
+		M_ADD(m->bytes_up, c->x->req_bytes);
+		M_ADD(m->bytes_down, c->x->resp_bytes);
+	}
+	if (c->x->srv != NULL && c->x->up_byte)
+		wserver_succeeded(c->x->srv);
+	client_access_log(c, c->x->status, dur);
+	if (c->x->aff != NULL && c->x->be != NULL) {
+		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->x->aff,
+		    c->x->be->conf->metric_slot, c->x->up_byte && c->x->resp_done,
+		    c->x->gen->cfg, &unreadable));
+		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
+	}
+	c->x->aff = NULL;
+}
+
 /* Both directions are done: account, release, and go idle or close. */
 static void
 client_finish(struct client *c)
 {
-	uint64_t		 dur = now_us() - c->t_start;
-	int			 reusable, unreadable;
+	int reusable;
 
 	client_out(c);
 	client_up_out(c);
-	if (c->be != NULL) {
-		struct backend_metrics *m = c->be->m;
-
-		if (c->status >= 100 && c->status < 600 && c->up_byte)
-			M_INC(m->responses[c->status / 100 - 1]);
-		/* The ramp counts 429 (rejected_execution) with the 5xx. */
-		if (c->status == 429 && c->up_byte)
-			M_INC(m->responses_429);
-		hist_record(&m->latency, dur);
-		metrics_route(c->w->m, c->route_slot, c->be->conf->metric_slot,
-		    c->status, dur);
-		M_ADD(m->bytes_up, c->req_bytes);
-		M_ADD(m->bytes_down, c->resp_bytes);
-	}
-	if (c->srv != NULL && c->up_byte)
-		wserver_succeeded(c->srv);
-	client_access_log(c, c->status, dur);
-	if (c->aff != NULL && c->be != NULL) {
-		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
-		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
-		    c->gen->cfg, &unreadable));
-		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
-	}
-	c->aff = NULL;
-	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
-	    llhttp_should_keep_alive(&c->resp);
+	client_account(c, now_us() - c->x->t_start);
+	reusable = c->x->up != NULL && c->x->req_done && !c->x->resp_eof &&
+	    llhttp_should_keep_alive(&c->x->resp);
 	client_end_exchange(c, reusable);
 	if (c->in_paused) {
 		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_enable(c->conn, EV_READ);
 	}
 	/*
 	 * Only an answer that said Connection: close (close_after) ends the
 	 * connection here.  A close asked after that answer's head went out
 	 * waits, idle, for the next answer or for quiet (client_idle_close).
 	 */
-	if ((c->close_after && !c->peer_eof) || !c->keepalive) {
+	if ((c->x->close_after && !c->peer_eof) || !c->x->keepalive) {
 		client_linger(c, c->close_asked ? c->ask_why : CLOSE_CONN_CLOSE);
 		return;
 	}
 	client_set_state(c, CS_IDLE);
 	c->idle_at = now_ms();
-	/* Idle connections hold no head memory (bench: idle-10k). */
-	http_head_release(&c->head);
-	http_head_release(&c->rhead);
+	/* Idle connections hold no exchange (bench: idle-10k). */
+	exchange_put(c->x);
+	c->x = NULL;
+	conn_shrink(c->conn);	/* its queues too, if empty */
 	/*
 	 * No read timeout while idle (the keep-alive timer rules); the write
 	 * timeout stays: an answer still queued must be read in time.
@@ -1001,10 +1036,9 @@ client_finish(struct client *c)
 		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
 	else
 		client_idle_timer(c);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+	if (conn_input_len(c->conn) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
+		conn_trigger_read(c->conn);
 	} else if (c->peer_eof)
 		client_linger(c, CLOSE_CLIENT);
 }
@@ -1023,9 +1057,9 @@ client_error(struct client *c, int status, const char *type,
 	struct worker	*w = c->w;
 	int		 flags = 0;
 
-	if (c->be != NULL && perr >= 0)
-		M_INC(c->be->m->errors[perr]);
-	if (c->resp_head_sent) {
+	if (c->x->be != NULL && perr >= 0)
+		M_INC(c->x->be->m->errors[perr]);
+	if (c->x->resp_head_sent) {
 		/* Deliver what did arrive; the short body tells the client. */
 		log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %s "
 		    "after the response began: closing", c->addr, reason);
@@ -1034,32 +1068,32 @@ client_error(struct client *c, int status, const char *type,
 	}
 	if (status == 400 || status == 414 || status == 431 || status == 408)
 		M_INC(w->m->l.bad_requests);
-	if (c->up != NULL) {
-		upstream_close(c->up);
-		c->up = NULL;
+	if (c->x->up != NULL) {
+		upstream_close(c->x->up);
+		c->x->up = NULL;
 	}
-	if (c->state == CS_PROXY && !c->req_done &&
-	    !(c->req.flags & F_CHUNKED) && c->req.content_length == 0) {
+	if (c->state == CS_PROXY && !c->x->req_done &&
+	    !(c->x->req.flags & F_CHUNKED) && c->x->req.content_length == 0) {
 		/* A body-less request is complete once llhttp says so. */
-		c->req_paused = 0;
-		if (llhttp_execute(&c->req, empty, 0) == HPE_PAUSED &&
-		    c->req_paused) {
-			llhttp_resume(&c->req);
-			c->req_done = 1;
+		c->x->req_paused = 0;
+		if (llhttp_execute(&c->x->req, empty, 0) == HPE_PAUSED &&
+		    c->x->req_paused) {
+			llhttp_resume(&c->x->req);
+			c->x->req_done = 1;
 		}
 	}
 	/*
 	 * The connection can stay open only if the whole request was read:
 	 * otherwise its unread body would be taken for the next request.
 	 */
-	if (!c->req_done || status == 400 || status == 414 || status == 431 ||
+	if (!c->x->req_done || status == 400 || status == 414 || status == 431 ||
 	    status == 408 || client_close_now_ok(c))
-		c->close_after = 1;
-	if (c->close_after || !c->keepalive)
+		c->x->close_after = 1;
+	if (c->x->close_after || !c->x->keepalive)
 		flags |= HB_CLOSE;
-	else if (c->http10)
+	else if (c->x->http10)
 		flags |= HB_KEEPALIVE;
-	if (http_error_response(bufferevent_get_output(c->bev), status, type,
+	if (http_error_response(conn_output(c->conn), status, type,
 	    reason, flags) == -1) {
 		/* Not even our own answer: a close is all the client gets. */
 		log_warn("client %s: cannot answer %d (%s): out of memory",
@@ -1070,11 +1104,11 @@ client_error(struct client *c, int status, const char *type,
 	client_out(c);
 	log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %d %s",
 	    c->addr, status, reason);
-	c->status = status;
-	c->up_byte = 0;
-	c->resp_head_sent = 1;
-	c->resp_done = 1;
-	c->req_done = 1;
+	c->x->status = status;
+	c->x->up_byte = 0;
+	c->x->resp_head_sent = 1;
+	c->x->resp_done = 1;
+	c->x->req_done = 1;
 	if (c->state == CS_HEAD) {
 		/* No exchange began: nothing to finish but the connection. */
 		client_access_log(c, status, 0);
@@ -1097,9 +1131,9 @@ client_connect_failed(struct client *c, int err)
 	char reason[200];
 
 	if (err != EMFILE && err != ENFILE && err != ENOMEM && err != ENOBUFS)
-		wserver_failed(c->srv, now_ms());
+		wserver_failed(c->x->srv, now_ms());
 	snprintf(reason, sizeof(reason), "cannot connect to upstream %s: %s",
-	    c->srv->conf->name, strerror(err));
+	    c->x->srv->conf->name, strerror(err));
 	return client_error(c, 502, "connect_exception", reason, PERR_CONNECT);
 }
 
@@ -1145,27 +1179,27 @@ client_start_request(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
-	llhttp_t		*p = &c->req;
+	llhttp_t		*p = &c->x->req;
 	const char		*reason;
 	int			 status, unreadable;
 
-	c->http10 = p->http_major == 1 && p->http_minor == 0;
-	c->keepalive = llhttp_should_keep_alive(p);
-	c->is_head = p->method == HTTP_HEAD;
-	c->req_done = c->resp_head_ready = c->resp_head_sent = 0;
-	c->resp_done = c->resp_eof = c->up_byte = c->retried = 0;
-	c->dechunk = 0;
-	c->resp_ck_on = 0;
-	http_chunked_init(&c->req_ck);
-	c->status = 0;
-	c->route_slot = 0;
-	c->req_bytes = c->resp_bytes = 0;
-	c->t_start = now_us();
+	c->x->http10 = p->http_major == 1 && p->http_minor == 0;
+	c->x->keepalive = llhttp_should_keep_alive(p);
+	c->x->is_head = p->method == HTTP_HEAD;
+	c->x->req_done = c->x->resp_head_ready = c->x->resp_head_sent = 0;
+	c->x->resp_done = c->x->resp_eof = c->x->up_byte = c->x->retried = 0;
+	c->x->dechunk = 0;
+	c->x->resp_ck_on = 0;
+	http_chunked_init(&c->x->req_ck);
+	c->x->status = 0;
+	c->x->route_slot = 0;
+	c->x->req_bytes = c->x->resp_bytes = 0;
+	c->x->t_start = now_us();
 	M_INC(w->m->l.requests);
 	if (c->nreq > 1)
 		M_INC(w->m->l.requests_reused);
 
-	if ((reason = client_head_refused(p, &c->head, &status)) != NULL)
+	if ((reason = client_head_refused(p, &c->x->head, &status)) != NULL)
 		return client_error(c, status, "illegal_argument_exception",
 		    reason, -1);
 
@@ -1182,13 +1216,54 @@ client_start_request(struct client *c)
 	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
 	    (c->expire_at != 0 && now_ms() >= c->expire_at))
 		client_ask_close(c, CLOSE_RECYCLE);
-	c->aff_slot = affinity_request(cfg, p->method, &c->head,
-	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait,
+	c->x->aff_slot = affinity_request(cfg, p->method, &c->x->head,
+	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->x->aff_wait,
 	    &unreadable);
 	M_ADD(w->m->l.affinity_unreadable, (uint64_t)unreadable);
-	if (c->aff_wait > 0)
+	if (c->x->aff_wait > 0)
 		return 0;	/* client_process routes once the body is in */
 	return client_connect(c);
+}
+
+/*
+ * The request's backend choice, the one place it is made: by search
+ * context, pinned binding or policy, then the server in that backend.
+ * Sets c->x->gen, c->x->be, c->x->srv.  0, or -1 (answered 503).
+ */
+static int
+client_pick_backend(struct client *c)
+{
+	const struct sw_config *cfg = c->w->gen->cfg;
+	const char *mn = llhttp_method_name(c->x->req.method);
+	int ri, rs;
+
+	c->x->gen = wgen_ref(c->w->gen);
+	ri = route_match(cfg, mn, strlen(mn),
+	    c->x->head.buf + c->x->head.url_off, c->x->head.url_len);
+	rs = c->x->route_slot = route_slot(cfg, ri);
+	/* A reload to another policy releases pinned connections. */
+	if ((c->x->be = wgen_route(c->x->gen, ri, c->x->aff_slot >= 0 ?
+	    c->x->aff_slot : (c->rpinned & 1u << rs) &&
+	    cfg->policy == POLICY_CONNECTION ? c->rbound[rs] : -1,
+	    &c->x->head, c->addr)) == NULL)
+		return client_error(c, 503, "no_backend_exception",
+		    "no backend has weight", -1);
+	c->x->aff_routed = c->x->aff_slot >= 0 &&
+	    c->x->be->conf->metric_slot == c->x->aff_slot;
+	if (c->x->aff_routed)
+		M_INC(c->x->be->m->affinity_hits);
+	else {
+		/* A search context's request does not move the binding. */
+		client_bind(c, c->x->be->conf->metric_slot);
+		c->rbound[rs] = (int8_t)c->x->be->conf->metric_slot;
+		c->rpinned = cfg->policy == POLICY_CONNECTION ?
+		    c->rpinned | 1u << rs : 0;
+	}
+	M_INC(c->x->be->m->requests);
+	if ((c->x->srv = wbackend_pick_server(c->x->be, now_ms())) == NULL)
+		return client_error(c, 503, "no_server_exception",
+		    "no server of the backend is available", PERR_NO_SERVER);
+	return 0;
 }
 
 /* Route the request and start sending it upstream.  0 or -1. */
@@ -1199,37 +1274,12 @@ client_connect(struct client *c)
 	const struct sw_config	*cfg = w->gen->cfg;
 	struct evbuffer		*out;
 	struct http_fwd		 fwd = { NULL, NULL, NULL };
-	llhttp_t		*p = &c->req;
-	const char		*mn = llhttp_method_name(p->method);
-	int			 ri, rs;
+	llhttp_t		*p = &c->x->req;
 
-	c->gen = wgen_ref(w->gen);
-	ri = route_match(cfg, mn, strlen(mn), c->head.buf + c->head.url_off,
-	    c->head.url_len);
-	rs = route_slot(cfg, ri);
-	c->route_slot = rs;
-	/* A reload to another policy releases pinned connections. */
-	if ((c->be = wgen_route(c->gen, ri, c->aff_slot >= 0 ? c->aff_slot :
-	    (c->rpinned & 1u << rs) && cfg->policy == POLICY_CONNECTION ?
-	    c->rbound[rs] : -1, &c->head, c->addr)) == NULL)
-		return client_error(c, 503, "no_backend_exception",
-		    "no backend has weight", -1);
-	c->aff_routed = c->aff_slot >= 0 &&
-	    c->be->conf->metric_slot == c->aff_slot;
-	if (c->aff_routed)
-		M_INC(c->be->m->affinity_hits);
-	else {
-		/* A search context's request does not move the binding. */
-		client_bind(c, c->be->conf->metric_slot);
-		c->rbound[rs] = (int8_t)c->be->conf->metric_slot;
-		c->rpinned = cfg->policy == POLICY_CONNECTION ?
-		    c->rpinned | 1u << rs : 0;
-	}
-	M_INC(c->be->m->requests);
-	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
-		return client_error(c, 503, "no_server_exception",
-		    "no server of the backend is available", PERR_NO_SERVER);
-	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL)
+	if (client_pick_backend(c) == -1)
+		return -1;
+	if ((c->x->up = upstream_acquire(w, c->x->srv, &client_up_cbs, c,
+	    0)) == NULL)
 		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = c->addr;
@@ -1237,26 +1287,31 @@ client_connect(struct client *c)
 		fwd.proto = c->tls ? "https" : "http";
 		fwd.port = c->l->port;
 	}
-	out = bufferevent_get_output(c->up->bev);
+	out = conn_output(c->x->up->conn);
 	/* Without its head, the body would be read upstream as a request. */
-	if (http_build_request(out, &c->head, llhttp_method_name(p->method),
+	if (http_build_request(out, &c->x->head, llhttp_method_name(p->method),
 	    &fwd) == -1)
 		return client_error(c, 503, "service_unavailable_exception",
 		    "cannot build the request head: out of memory", -1);
-	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
-		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
+	if (c->x->up->reused && c->x->head.buf != NULL &&
+	    !opclass_idempotent((int)p->method, c->x->head.buf +
+	    c->x->head.url_off, c->x->head.url_len)) {
+		c->x->retry_move = 1;	/* no copy (client_resend_ok) */
+		c->x->queued = evbuffer_get_length(out);
+	} else if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
+		evbuffer_add(c->x->retry, evbuffer_pullup(out, -1),
 		    evbuffer_get_length(out));
 	/*
 	 * No first-byte clock while the body is still on its way; with no
 	 * body, the request is whole and the clock starts now.
 	 */
-	if (c->up->state != US_CONNECTING)
-		upstream_timeouts(c->up, client_has_body(p) ? 0 :
+	if (c->x->up->state != US_CONNECTING)
+		upstream_timeouts(c->x->up, client_has_body(p) ? 0 :
 		    cfg->first_byte_timeout_ms, cfg->io_timeout_ms);
-	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
-	c->resp.data = c;
-	http_head_reset(&c->rhead);
-	bufferevent_setwatermark(c->up->bev, EV_WRITE, OUT_LOW, 0);
+	llhttp_init(&c->x->resp, HTTP_RESPONSE, &resp_settings);
+	c->x->resp.data = c;
+	http_head_reset(&c->x->rhead);
+	conn_set_write_low(c->x->up->conn, OUT_LOW);
 	return 0;
 }
 
@@ -1275,12 +1330,12 @@ client_feed(struct client *c, struct evbuffer *in, size_t *used,
 		n = v.iov_len;
 	}
 	*data = d;
-	c->req_paused = 0;
-	e = llhttp_execute(&c->req, d, n);
+	c->x->req_paused = 0;
+	e = llhttp_execute(&c->x->req, d, n);
 	if (e == HPE_OK)
 		*used = n;
 	else if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
-		*used = (size_t)(llhttp_get_error_pos(&c->req) - d);
+		*used = (size_t)(llhttp_get_error_pos(&c->x->req) - d);
 	else
 		*used = 0;
 	return e;
@@ -1317,8 +1372,8 @@ client_bad_body(struct client *c, const char *why)
 {
 	char reason[200];
 
-	c->close_after = 1;
-	if (c->be != NULL)
+	c->x->close_after = 1;
+	if (c->x->be != NULL)
 		M_INC(c->w->m->l.bad_requests);
 	snprintf(reason, sizeof(reason), "malformed request body: %s", why);
 	client_error(c, 400, "illegal_argument_exception", reason, -1);
@@ -1335,17 +1390,22 @@ client_process_in(struct client *c)
 	int		 unreadable;
 
 	while (c->state == CS_IDLE || c->state == CS_HEAD ||
-	    (c->state == CS_PROXY && !c->req_done)) {
-		in = bufferevent_get_input(c->bev);
+	    (c->state == CS_PROXY && !c->x->req_done)) {
+		in = conn_input(c->conn);
 		if (c->state != CS_PROXY) {
 			if (evbuffer_get_length(in) == 0) {
 				if (c->peer_eof)	/* flush, then close */
 					client_linger(c, CLOSE_CLIENT);
 				return;
 			}
+			/* A request's first bytes: its exchange begins. */
+			if (c->x == NULL && (c->x = exchange_get(c)) == NULL) {
+				client_close(c, CLOSE_ERROR, "out of memory");
+				return;
+			}
 			e = client_feed(c, in, &used, &data);
 			if (e == HPE_OK || e == HPE_PAUSED) {
-				if (!client_head_lines_ok(&c->scan_prev, data,
+				if (!client_head_lines_ok(&c->x->scan_prev, data,
 				    used)) {
 					if (c->state == CS_IDLE)
 						client_set_state(c, CS_HEAD);
@@ -1357,28 +1417,32 @@ client_process_in(struct client *c)
 			}
 			evbuffer_drain(in, used);
 			if (e == HPE_OK) {
-				if (c->state == CS_IDLE)
-					return;	/* nothing begun: odd CRLFs */
+				if (c->state == CS_IDLE) {
+					/* Nothing begun (odd CRLFs): stay small. */
+					exchange_put(c->x);
+					c->x = NULL;
+					return;
+				}
 				continue;
 			}
 			if (e == HPE_PAUSED) {
-				llhttp_resume(&c->req);
+				llhttp_resume(&c->x->req);
 				if (client_start_request(c) == -1)
 					return;
 				continue;
 			}
-			if (c->head.overflow && c->head.nhdrs == 0)
+			if (c->x->head.overflow && c->x->head.nhdrs == 0)
 				client_error(c, 414, "too_long_http_line_exception",
 				    "request line too long", -1);
-			else if (c->head.overflow)
+			else if (c->x->head.overflow)
 				client_error(c, 431, "too_long_http_header_exception",
 				    "request header fields too large", -1);
 			else {
 				char reason[256];
 
 				snprintf(reason, sizeof(reason), "malformed "
-				    "request: %s", llhttp_get_error_reason(&c->req) ?
-				    llhttp_get_error_reason(&c->req) :
+				    "request: %s", llhttp_get_error_reason(&c->x->req) ?
+				    llhttp_get_error_reason(&c->x->req) :
 				    llhttp_errno_name(e));
 				if (c->state == CS_IDLE)
 					client_set_state(c, CS_HEAD);
@@ -1388,52 +1452,56 @@ client_process_in(struct client *c)
 			return;
 		}
 
-		if (c->up == NULL) {
+		if (c->x->up == NULL) {
 			/* Affinity: routing waits for a small body. */
-			if (evbuffer_get_length(in) < c->aff_wait)
+			if (evbuffer_get_length(in) < c->x->aff_wait)
 				return;
-			c->aff_slot = affinity_request_body(c->w->gen->cfg,
-			    c->req.method, &c->head, (const char *)
-			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait,
+			c->x->aff_slot = affinity_request_body(c->w->gen->cfg,
+			    c->x->req.method, &c->x->head, (const char *)
+			    evbuffer_pullup(in, (ssize_t)c->x->aff_wait), c->x->aff_wait,
 			    &unreadable);
 			M_ADD(c->w->m->l.affinity_unreadable,
 			    (uint64_t)unreadable);
-			c->aff_wait = 0;
+			c->x->aff_wait = 0;
 			if (client_connect(c) == -1)
 				return;
 			continue;
 		}
 		/* Body: stop while the upstream is behind. */
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		if (conn_output_len(c->x->up->conn) >=
 		    OUT_HIGH)
 			client_up_out(c);
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
+		if (conn_output_len(c->x->up->conn) >=
 		    OUT_HIGH) {
 			if (!c->in_paused) {
 				c->in_paused = 1;
-				bufferevent_disable(c->bev, EV_READ);
+				conn_disable(c->conn, EV_READ);
 			}
 			return;
 		}
 		e = client_feed(c, in, &used, &data);
-		if (used > 0 && (c->req.flags & F_CHUNKED) &&
-		    http_chunked_scan(&c->req_ck, data, used, &why) == -1) {
+		if (used > 0 && (c->x->req.flags & F_CHUNKED) &&
+		    http_chunked_scan(&c->x->req_ck, data, used, &why) == -1) {
 			client_bad_body(c, why);
 			return;
 		}
 		if (used > 0) {
-			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
+			struct evbuffer *uout = conn_output(c->x->up->conn);
 
-			if (c->retry != NULL) {
-				if (evbuffer_get_length(c->retry) + used >
-				    c->gen->cfg->retry_body_max) {
-					evbuffer_free(c->retry);
-					c->retry = NULL;
+			if (c->x->retry != NULL) {
+				if (evbuffer_get_length(c->x->retry) + used >
+				    c->x->gen->cfg->retry_body_max) {
+					evbuffer_free(c->x->retry);
+					c->x->retry = NULL;
 				} else
-					evbuffer_add(c->retry, data, used);
+					evbuffer_add(c->x->retry, data, used);
+			} else if (c->x->retry_move) {
+				c->x->queued += used;
+				if (c->x->queued > c->x->gen->cfg->retry_body_max)
+					c->x->retry_move = 0;
 			}
 			evbuffer_remove_buffer(in, uout, used);
-			c->req_bytes += used;
+			c->x->req_bytes += used;
 		}
 		if (e == HPE_OK) {
 			if (used == 0)
@@ -1442,30 +1510,30 @@ client_process_in(struct client *c)
 		}
 		if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
 			if (e == HPE_PAUSED_UPGRADE)
-				llhttp_resume_after_upgrade(&c->req);
+				llhttp_resume_after_upgrade(&c->x->req);
 			else
-				llhttp_resume(&c->req);
-			if (!c->req_paused)
+				llhttp_resume(&c->x->req);
+			if (!c->x->req_paused)
 				continue;
-			if ((c->req.flags & F_CHUNKED) &&
-			    !http_chunked_done(&c->req_ck)) {
+			if ((c->x->req.flags & F_CHUNKED) &&
+			    !http_chunked_done(&c->x->req_ck)) {
 				/* llhttp saw an end where the strict scan did not. */
 				client_bad_body(c, "chunked body ended early");
 				return;
 			}
-			c->req_done = 1;
+			c->x->req_done = 1;
 			/* From now on, the upstream owes us a first byte. */
-			if (c->up != NULL && !c->up_byte)
-				upstream_timeouts(c->up,
-				    c->gen->cfg->first_byte_timeout_ms,
-				    c->gen->cfg->io_timeout_ms);
-			client_timeouts(c, 0, c->gen->cfg->client_timeout_ms);
-			if (c->resp_done)
+			if (c->x->up != NULL && !c->x->up_byte)
+				upstream_timeouts(c->x->up,
+				    c->x->gen->cfg->first_byte_timeout_ms,
+				    c->x->gen->cfg->io_timeout_ms);
+			client_timeouts(c, 0, c->x->gen->cfg->client_timeout_ms);
+			if (c->x->resp_done)
 				client_finish(c);
 			return;
 		}
-		client_bad_body(c, llhttp_get_error_reason(&c->req) ?
-		    llhttp_get_error_reason(&c->req) : "malformed body");
+		client_bad_body(c, llhttp_get_error_reason(&c->x->req) ?
+		    llhttp_get_error_reason(&c->x->req) : "malformed body");
 		return;
 	}
 }
@@ -1479,70 +1547,63 @@ client_process(struct client *c)
 }
 
 static void
-client_readcb(struct bufferevent *bev, void *arg)
+client_readcb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
 	if (c->lingering) {
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		evbuffer_drain(conn_input(cn),
+		    conn_input_len(cn));
 		return;
 	}
-	/* A request body streaming in: read in bigger bites. */
-	if (!c->tls && c->state == CS_PROXY && !c->req_done && !c->in_paused &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) < c->in_high)
-		client_read_more(bev, c->in_high -
-		    evbuffer_get_length(bufferevent_get_input(bev)));
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->in_high) {
+	    conn_input_len(cn) >= client_in_high(c)) {
 		c->in_paused = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 	}
 }
 
 static void
-client_writecb(struct bufferevent *bev, void *arg)
+client_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
-	/* All written: back to writing at once (client_out_flush). */
-	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 	/* The last answer left our buffer: quiet may start (client_idle_close). */
 	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    conn_output_len(cn) == 0)
 		c->idle_at = now_ms();
 	if (c->state == CS_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (conn_output_len(cn) == 0)
 			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
-	if (c->up_paused && c->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) <= OUT_LOW) {
-		c->up_paused = 0;
-		bufferevent_enable(c->up->bev, EV_READ);
+	if (c->x != NULL && c->x->up_paused && c->x->up != NULL &&
+	    conn_output_len(cn) <= OUT_LOW) {
+		c->x->up_paused = 0;
+		conn_enable(c->x->up->conn, EV_READ);
 		client_upstream_read(c);
 	}
 }
 
 static void
-client_eventcb(struct bufferevent *bev, short what, void *arg)
+client_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client	*c = arg;
 	char		 reason[200];
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & CONN_EV_CONNECTED)
 		return;		/* TLS handshake done: the request follows */
 	if (c->lingering) {
 		client_close(c, c->why, NULL);	/* the client closed too, or late */
 		return;
 	}
-	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
+	if ((what & CONN_EV_ERROR) && c->tls &&
+	    !tls_handshake_done(conn_bev(cn))) {
 		M_INC(c->w->m->l.tls_handshake_failures);
-		if (!tls_failure(bev, reason, sizeof(reason)))
+		if (!tls_failure(conn_bev(cn), reason, sizeof(reason)))
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
@@ -1550,41 +1611,41 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		client_close(c, CLOSE_CLIENT, reason);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (c->state == CS_PROXY && c->up != NULL)
-			M_INC(c->be->m->errors[PERR_TIMEOUT]);
-		client_close(c, CLOSE_IO_TIMEOUT, (what & BEV_EVENT_READING) ?
+	if (what & CONN_EV_TIMEOUT) {
+		if (c->state == CS_PROXY && c->x->up != NULL)
+			M_INC(c->x->be->m->errors[PERR_TIMEOUT]);
+		client_close(c, CLOSE_IO_TIMEOUT, (what & CONN_EV_READING) ?
 		    "client sent nothing" : "client read nothing");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_PROXY && c->req_done) {
+	if ((what & CONN_EV_EOF) && c->state == CS_PROXY && c->x->req_done) {
 		/*
 		 * The client half-closed after sending its request(s): it may
 		 * still read.  Answer what it sent, then close.
 		 */
-		c->close_after = 1;
+		c->x->close_after = 1;
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_IDLE) {
+	if ((what & CONN_EV_EOF) && c->state == CS_IDLE) {
 		/*
 		 * The FIN came after the last answer was queued but before it
 		 * was written, or behind pipelined requests not parsed yet:
 		 * answer those, flush, then close (client_process does).
 		 */
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		client_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_HEAD) {
+	if ((what & CONN_EV_EOF) && c->state == CS_HEAD) {
 		client_linger(c, CLOSE_CLIENT);	/* a head that cannot end */
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
+	if ((what & CONN_EV_EOF) && c->state == CS_CLOSING)
 		return;		/* keep flushing */
-	client_close(c, CLOSE_CLIENT, (what & BEV_EVENT_ERROR) ?
+	client_close(c, CLOSE_CLIENT, (what & CONN_EV_ERROR) ?
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : NULL);
 }
 
@@ -1612,30 +1673,38 @@ static int
 client_retry(struct client *c)
 {
 	struct upstream	*u;
-	struct evbuffer	*saved = c->retry;
+	struct evbuffer	*saved = c->x->retry;
 
-	c->retry = NULL;
-	upstream_close(c->up);
-	c->up = NULL;
-	c->retried = 1;
-	M_INC(c->be->m->retries);
+	c->x->retry = NULL;
+	/* A write: all of it is still queued on the old connection. */
+	if (saved == NULL && c->x->retry_move &&
+	    (saved = evbuffer_new()) != NULL)
+		evbuffer_add_buffer(saved, conn_output(c->x->up->conn));
+	c->x->retry_move = 0;
+	if (saved == NULL)
+		return client_connect_failed(c, ENOMEM);
+	upstream_close(c->x->up);
+	c->x->up = NULL;
+	c->x->retried = 1;
+	M_INC(c->x->be->m->retries);
 	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
-	    c->srv->conf->name);
-	if ((u = upstream_acquire(c->w, c->srv, c, 1)) == NULL) {
+	    c->x->srv->conf->name);
+	if ((u = upstream_acquire(c->w, c->x->srv, &client_up_cbs, c,
+	    1)) == NULL) {
 		int err = errno;
 
 		evbuffer_free(saved);
 		return client_connect_failed(c, err);
 	}
-	c->up = u;
-	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);
+	c->x->up = u;
+	evbuffer_add_buffer(conn_output(u->conn), saved);
 	evbuffer_free(saved);
-	bufferevent_setwatermark(u->bev, EV_WRITE, OUT_LOW, 0);
-	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
-	c->resp.data = c;
-	http_head_reset(&c->rhead);
-	if (c->req_done)
-		upstream_timeouts(u, 0, c->gen->cfg->connect_timeout_ms);
+	conn_set_write_low(u->conn, OUT_LOW);
+	llhttp_init(&c->x->resp, HTTP_RESPONSE, &resp_settings);
+	c->x->resp.data = c;
+	http_head_reset(&c->x->rhead);
+	if (c->x->req_done)
+		upstream_timeouts(u, 0, c->x->gen->cfg->connect_timeout_ms);
 	return 0;
 }
 
@@ -1651,13 +1720,14 @@ client_retry(struct client *c)
 static int
 client_resend_ok(struct client *c)
 {
-	size_t queued = evbuffer_get_length(c->retry);
-	size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+	size_t queued = c->x->retry != NULL ?
+	    evbuffer_get_length(c->x->retry) : c->x->queued;
+	size_t unsent = conn_output_len(c->x->up->conn);
 
 	if (unsent >= queued)
 		return 1;
-	return opclass_idempotent((int)c->req.method, c->head.buf != NULL ?
-	    c->head.buf + c->head.url_off : "", c->head.url_len);
+	return opclass_idempotent((int)c->x->req.method, c->x->head.buf != NULL ?
+	    c->x->head.buf + c->x->head.url_off : "", c->x->head.url_len);
 }
 
 /*
@@ -1673,39 +1743,39 @@ client_send_head(struct client *c)
 	 * A 204 has no length at all (RFC 9110 8.6); a 304's Content-Length
 	 * is the representation's, and kept.
 	 */
-	if (c->status == 204)
+	if (c->x->status == 204)
 		flags |= HB_DROP_CL | HB_DROP_TE;
-	if (c->http10 && (c->resp.flags & F_CHUNKED)) {
-		c->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
-		c->close_after = 1;
+	if (c->x->http10 && (c->x->resp.flags & F_CHUNKED)) {
+		c->x->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
+		c->x->close_after = 1;
 		flags |= HB_DROP_TE;
 	}
-	if (llhttp_message_needs_eof(&c->resp))
-		c->close_after = 1;	/* body ends when the upstream closes */
-	if (!c->req_done)
-		c->close_after = 1;	/* early answer: unread body follows */
+	if (llhttp_message_needs_eof(&c->x->resp))
+		c->x->close_after = 1;	/* body ends when the upstream closes */
+	if (!c->x->req_done)
+		c->x->close_after = 1;	/* early answer: unread body follows */
 	if (client_close_now_ok(c))
-		c->close_after = 1;	/* drained or recycled */
-	if (c->close_after || !c->keepalive)
+		c->x->close_after = 1;	/* drained or recycled */
+	if (c->x->close_after || !c->x->keepalive)
 		flags |= HB_CLOSE;
-	else if (c->http10)
+	else if (c->x->http10)
 		flags |= HB_KEEPALIVE;
-	if (http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-	    c->status, flags) == -1) {
+	if (http_build_response(conn_output(c->conn), &c->x->rhead,
+	    c->x->status, flags) == -1) {
 		/* Never a body without its head: end the exchange. */
-		c->close_after = 1;
+		c->x->close_after = 1;
 		return client_error(c, 502, "bad_gateway_exception",
 		    "cannot build the response head: out of memory", -1);
 	}
-	c->resp_head_sent = 1;
+	c->x->resp_head_sent = 1;
 	/* A body follows the head only when llhttp did not skip it. */
-	c->resp_ck_on = (c->resp.flags & F_CHUNKED) &&
-	    !(c->resp.flags & F_SKIPBODY);
-	if (c->resp_ck_on)
-		http_chunked_init(&c->resp_ck);
-	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
-	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
-	    c->resp.content_length, c->aff_routed);
+	c->x->resp_ck_on = (c->x->resp.flags & F_CHUNKED) &&
+	    !(c->x->resp.flags & F_SKIPBODY);
+	if (c->x->resp_ck_on)
+		http_chunked_init(&c->x->resp_ck);
+	c->x->aff = affinity_response(c->x->gen->cfg, c->x->req.method, &c->x->head,
+	    &c->x->rhead, c->x->status, (c->x->resp.flags & F_CHUNKED) ? 0 :
+	    c->x->resp.content_length, c->x->aff_routed);
 	return 0;
 }
 
@@ -1713,15 +1783,15 @@ client_send_head(struct client *c)
 static void
 client_send_interim(struct client *c)
 {
-	if (c->status == 101) {
+	if (c->x->status == 101) {
 		client_error(c, 502, "bad_gateway_exception",
 		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
 		return;
 	}
-	if (!c->http10)	/* no body, so no length (RFC 9110 8.6) */
-		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-		    c->status, HB_DROP_CL | HB_DROP_TE);
-	http_head_reset(&c->rhead);
+	if (!c->x->http10)	/* no body, so no length (RFC 9110 8.6) */
+		http_build_response(conn_output(c->conn), &c->x->rhead,
+		    c->x->status, HB_DROP_CL | HB_DROP_TE);
+	http_head_reset(&c->x->rhead);
 }
 
 /*
@@ -1734,7 +1804,7 @@ client_bad_response_body(struct client *c, const char *why)
 	char reason[200];
 
 	snprintf(reason, sizeof(reason), "bad response from upstream %s: %s",
-	    c->srv->conf->name, why);
+	    c->x->srv->conf->name, why);
 	client_error(c, 502, "bad_gateway_exception", reason,
 	    PERR_BAD_RESPONSE);
 }
@@ -1749,102 +1819,101 @@ client_upstream_in(struct client *c)
 	const char		*why;
 	size_t			 used;
 
-	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
-		in = bufferevent_get_input(c->up->bev);
-		out = bufferevent_get_output(c->bev);
+	while (c->state == CS_PROXY && c->x->up != NULL && !c->x->resp_done) {
+		in = conn_input(c->x->up->conn);
+		out = conn_output(c->conn);
 		/*
 		 * After a pause at headers-complete, a body-less answer (204,
 		 * 304, Content-Length: 0) ends without another input byte.
 		 */
-		if (evbuffer_get_length(in) == 0 && !c->resp_kick)
+		if (evbuffer_get_length(in) == 0 && !c->x->resp_kick)
 			return;
 		if (evbuffer_get_length(out) >= OUT_HIGH)
 			client_out(c);
 		if (evbuffer_get_length(out) >= OUT_HIGH) {
-			if (!c->up_paused) {
-				c->up_paused = 1;
-				bufferevent_disable(c->up->bev, EV_READ);
-				bufferevent_setwatermark(c->bev, EV_WRITE,
-				    OUT_LOW, 0);
+			if (!c->x->up_paused) {
+				c->x->up_paused = 1;
+				conn_disable(c->x->up->conn, EV_READ);
+				conn_set_write_low(c->conn, OUT_LOW);
 			}
 			return;
 		}
-		if (!c->up_byte) {
-			c->up_byte = 1;
+		if (!c->x->up_byte) {
+			c->x->up_byte = 1;
 			/* Time between reads from now on, not to first byte. */
-			upstream_timeouts(c->up, c->gen->cfg->io_timeout_ms,
-			    c->gen->cfg->io_timeout_ms);
-			if (c->retry != NULL) {
-				evbuffer_free(c->retry);
-				c->retry = NULL;
+			upstream_timeouts(c->x->up, c->x->gen->cfg->io_timeout_ms,
+			    c->x->gen->cfg->io_timeout_ms);
+			if (c->x->retry != NULL) {
+				evbuffer_free(c->x->retry);
+				c->x->retry = NULL;
 			}
 		}
-		c->resp_kick = 0;
+		c->x->resp_kick = 0;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
 			v.iov_base = (void *)empty;
 			v.iov_len = 0;
 		}
-		e = llhttp_execute(&c->resp, v.iov_base, v.iov_len);
+		e = llhttp_execute(&c->x->resp, v.iov_base, v.iov_len);
 		if (e == HPE_OK)
 			used = v.iov_len;
 		else if (e == HPE_PAUSED)
-			used = (size_t)(llhttp_get_error_pos(&c->resp) -
+			used = (size_t)(llhttp_get_error_pos(&c->x->resp) -
 			    (const char *)v.iov_base);
 		else {
 			char reason[200];
 
 			snprintf(reason, sizeof(reason), "bad response from "
-			    "upstream %s: %s", c->srv->conf->name,
-			    llhttp_get_error_reason(&c->resp) ?
-			    llhttp_get_error_reason(&c->resp) :
+			    "upstream %s: %s", c->x->srv->conf->name,
+			    llhttp_get_error_reason(&c->x->resp) ?
+			    llhttp_get_error_reason(&c->x->resp) :
 			    llhttp_errno_name(e));
 			client_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;
 		}
-		if (!c->resp_head_sent &&
-		    !client_head_lines_ok(&c->rscan_prev, v.iov_base, used)) {
+		if (!c->x->resp_head_sent &&
+		    !client_head_lines_ok(&c->x->rscan_prev, v.iov_base, used)) {
 			char reason[200];
 
 			snprintf(reason, sizeof(reason), "bad response from "
 			    "upstream %s: bare LF or obs-fold in the head",
-			    c->srv->conf->name);
+			    c->x->srv->conf->name);
 			client_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;
 		}
-		if (c->resp_ck_on && used > 0 && http_chunked_scan(&c->resp_ck,
+		if (c->x->resp_ck_on && used > 0 && http_chunked_scan(&c->x->resp_ck,
 		    v.iov_base, used, &why) == -1) {
 			client_bad_response_body(c, why);
 			return;
 		}
-		c->resp_bytes += used;
+		c->x->resp_bytes += used;
 		/* Head bytes were copied by the callbacks; body bytes move. */
-		if (c->resp_head_sent && !c->dechunk)
+		if (c->x->resp_head_sent && !c->x->dechunk)
 			evbuffer_remove_buffer(in, out, used);
 		else
 			evbuffer_drain(in, used);
-		if (c->resp_head_ready && !c->resp_head_sent &&
+		if (c->x->resp_head_ready && !c->x->resp_head_sent &&
 		    client_send_head(c) == -1)
 			return;
 		if (e != HPE_PAUSED)
 			continue;
-		llhttp_resume(&c->resp);
-		if (!c->resp_msg_end) {
-			c->resp_kick = 1;	/* paused at headers-complete */
+		llhttp_resume(&c->x->resp);
+		if (!c->x->resp_msg_end) {
+			c->x->resp_kick = 1;	/* paused at headers-complete */
 			continue;
 		}
-		c->resp_msg_end = 0;
-		if (!c->resp_head_ready) {
+		c->x->resp_msg_end = 0;
+		if (!c->x->resp_head_ready) {
 			client_send_interim(c);	/* a 1xx ended */
 			continue;
 		}
-		if (c->resp_ck_on && !http_chunked_done(&c->resp_ck)) {
+		if (c->x->resp_ck_on && !http_chunked_done(&c->x->resp_ck)) {
 			client_bad_response_body(c, "chunked body ended early");
 			return;
 		}
-		c->resp_done = 1;
-		if (c->req_done)
+		c->x->resp_done = 1;
+		if (c->x->req_done)
 			client_finish(c);
 		return;
 	}
@@ -1858,32 +1927,22 @@ client_upstream_read(struct client *c)
 	client_out(c);
 }
 
-void
-client_upstream_readcb(struct bufferevent *bev, void *arg)
+static void
+client_upstream_readcb(struct conn *cn, void *arg)
 {
-	struct client *c = arg;
-	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
-
-	/* A response body streaming in: read in bigger bites. */
-	if (c->state == CS_PROXY && c->up != NULL && !c->up->tls &&
-	    c->resp_head_sent && !c->up_paused && len < READ_MORE)
-		client_read_more(bev, READ_MORE - len);
-	client_upstream_read(c);
+	(void)cn;
+	client_upstream_read(arg);
 }
 
-void
-client_upstream_writecb(struct bufferevent *bev, void *arg)
+static void
+client_upstream_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
-	/* All written: back to writing at once (client_out_flush). */
-	if (c->up != NULL && c->up->state == US_BUSY && !c->up->tls &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 	/* The upstream drained what we sent: read the client again. */
 	if (c->in_paused && c->state == CS_PROXY) {
 		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_enable(c->conn, EV_READ);
 		client_process(c);
 	}
 }
@@ -1893,92 +1952,92 @@ client_upstream_writecb(struct bufferevent *bev, void *arg)
  * and log it, and return 1; else 0.
  */
 static int
-client_upstream_tls_error(struct client *c, struct bufferevent *bev,
+client_upstream_tls_error(struct client *c, struct conn *cn,
     const char *what)
 {
 	char tls_reason[160], reason[256];
 
-	if (!tls_failure(bev, tls_reason, sizeof(tls_reason)))
+	if (!tls_failure(conn_bev(cn), tls_reason, sizeof(tls_reason)))
 		return 0;
-	M_INC(c->be->m->tls_failures);
+	M_INC(c->x->be->m->tls_failures);
 	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
-	    what, c->srv->conf->name, tls_reason);
+	    what, c->x->srv->conf->name, tls_reason);
 	tls_log_limited("client %s: %s", c->addr, reason);
 	client_error(c, 502, "tls_exception", reason, PERR_TLS);
 	return 1;
 }
 
-void
-client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
+static void
+client_upstream_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client		*c = arg;
-	const struct sw_config	*cfg = c->gen->cfg;
+	const struct sw_config	*cfg = c->x->gen->cfg;
 	char			 reason[200];
 
-	if (what & BEV_EVENT_CONNECTED) {
-		c->up->state = US_BUSY;
-		upstream_timeouts(c->up, c->req_done ?
+	if (what & CONN_EV_CONNECTED) {
+		c->x->up->state = US_BUSY;
+		upstream_timeouts(c->x->up, c->x->req_done ?
 		    cfg->first_byte_timeout_ms : 0, cfg->io_timeout_ms);
 		return;
 	}
-	if (c->up->state == US_CONNECTING) {
-		wserver_failed(c->srv, now_ms());
-		if (client_upstream_tls_error(c, bev, "handshake"))
+	if (c->x->up->state == US_CONNECTING) {
+		wserver_failed(c->x->srv, now_ms());
+		if (client_upstream_tls_error(c, cn, "handshake"))
 			return;
-		if (what & BEV_EVENT_TIMEOUT) {
+		if (what & CONN_EV_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
-			    "timed out", c->srv->conf->name);
+			    "timed out", c->x->srv->conf->name);
 			client_error(c, 504, "timeout_exception", reason,
 			    PERR_TIMEOUT);
 		} else {
 			snprintf(reason, sizeof(reason), "cannot connect to "
-			    "upstream %s: %s", c->srv->conf->name,
+			    "upstream %s: %s", c->x->srv->conf->name,
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 			client_error(c, 502, "connect_exception", reason,
 			    PERR_CONNECT);
 		}
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & CONN_EV_TIMEOUT) {
 		snprintf(reason, sizeof(reason), "upstream %s did not answer "
-		    "in time", c->srv->conf->name);
+		    "in time", c->x->srv->conf->name);
 		client_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
 		return;
 	}
 	/* EOF or error. */
-	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried &&
-	    client_resend_ok(c)) {
-		if (client_retry(c) == 0 && !c->req_done)
+	if (!c->x->up_byte && c->x->up->reused && !c->x->retried &&
+	    (c->x->retry != NULL || c->x->retry_move) && client_resend_ok(c)) {
+		if (client_retry(c) == 0 && !c->x->req_done)
 			client_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->resp_head_sent &&
-	    llhttp_message_needs_eof(&c->resp)) {
+	if ((what & CONN_EV_EOF) && c->x->resp_head_sent &&
+	    llhttp_message_needs_eof(&c->x->resp)) {
 		/* A close-delimited body ends here. */
 		client_upstream_read(c);
-		if (c->state != CS_PROXY || c->resp_done)
+		if (c->state != CS_PROXY || c->x->resp_done)
 			return;
-		c->resp_msg_end = 0;
-		if (llhttp_finish(&c->resp) == HPE_OK || c->resp_msg_end) {
-			c->resp_eof = 1;
-			c->resp_done = 1;
-			if (c->req_done)
+		c->x->resp_msg_end = 0;
+		if (llhttp_finish(&c->x->resp) == HPE_OK || c->x->resp_msg_end) {
+			c->x->resp_eof = 1;
+			c->x->resp_done = 1;
+			if (c->x->req_done)
 				client_finish(c);
 			else
 				client_linger(c, CLOSE_CONN_CLOSE);
 			return;
 		}
 	}
-	if (c->up_byte)
+	if (c->x->up_byte)
 		client_upstream_read(c);	/* deliver what did arrive */
-	if (c->state != CS_PROXY || c->resp_done)
+	if (c->state != CS_PROXY || c->x->resp_done)
 		return;
 	/* A TLS 1.3 server refuses a client certificate after the handshake. */
-	if (client_upstream_tls_error(c, bev, "session"))
+	if (client_upstream_tls_error(c, cn, "session"))
 		return;
 	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
-	    c->srv->conf->name, c->up_byte ? " mid-response" : " mid-request",
-	    !c->up_byte && c->up->reused && !c->retried ? " (not sent again: "
+	    c->x->srv->conf->name, c->x->up_byte ? " mid-response" : " mid-request",
+	    !c->x->up_byte && c->x->up->reused && !c->x->retried ? " (not sent again: "
 	    "it may have been processed)" : "");
 	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
 }
