@@ -1,7 +1,7 @@
 /*
  * fuzz_request: client bytes -> the request parser with the proxy's own
- * llhttp settings and callbacks (client.c is included, so these are its
- * statics, not copies) -> the checks client_start_request makes -> the
+ * llhttp settings and callbacks (client.c and exchange.c are included,
+ * so these are their statics, not copies) -> the checks client_start_request makes -> the
  * head http_build_request would send upstream.
  *
  * Input: the first byte picks how the rest is split into reads (1..255
@@ -21,6 +21,7 @@
  * whole ends exactly where llhttp says it ends.
  */
 #include "../../src/client.c"
+#include "../../src/exchange.c"
 
 #include "fuzz.h"
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_response: upstream bytes -> the response parser with the proxy's
- * own llhttp settings and callbacks (client.c is included) ->
+ * own llhttp settings and callbacks (client.c and exchange.c included) ->
  * client_send_head, the code that writes the head a client receives.
  *
  * Input: byte 0 picks the read size (1..255, 0 = one read); byte 1 the
@@ -21,6 +21,7 @@
  *    ends where llhttp says it ends.
  */
 #include "../../src/client.c"
+#include "../../src/exchange.c"
 
 #include "fuzz.h"
 
