@@ -494,15 +494,24 @@ conn_set_timeouts(struct conn *c, int read_ms, int write_ms)
 		    conn_tv(write_ms, &w));
 		return;
 	}
+	/*
+	 * Re-add: the new timeout counts now.  An event_add() without a
+	 * timeout leaves a pending one's old timeout armed, so none is
+	 * removed by hand (no epoll_ctl either way).
+	 */
 	if (read_ms != c->rd_ms) {
 		c->rd_ms = read_ms;
-		if (c->rd_armed)	/* re-add: the new timeout counts now */
+		if (c->rd_armed && read_ms > 0)
 			event_add(c->rev, conn_tv(read_ms, &r));
+		else if (c->rd_armed)
+			event_remove_timer(c->rev);
 	}
 	if (write_ms != c->wr_ms) {
 		c->wr_ms = write_ms;
-		if (c->wr_armed)
+		if (c->wr_armed && write_ms > 0)
 			event_add(c->wev, conn_tv(write_ms, &w));
+		else if (c->wr_armed)
+			event_remove_timer(c->wev);
 	}
 }
 

@@ -234,6 +234,33 @@ test_read_timeout(void **state)
 	event_base_free(base);
 }
 
+/* A read timeout set back to 0 while reading is off, not left armed. */
+static void
+test_read_timeout_off(void **state)
+{
+	struct seen		 s = { 0 };
+	struct event_base	*base;
+	struct conn		*c;
+	int			 sv[2];
+
+	(void)state;
+	base = new_pair(sv);
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, NULL, on_event, &s);
+	conn_set_timeouts(c, 20, 0);
+	conn_enable(c, EV_READ);
+	conn_set_timeouts(c, 0, 0);
+	/* 30 turns of at least 10 ms each: well past the old 20 ms. */
+	SPIN(base, 30, s.events > 0);
+	assert_int_equal(s.events, 0);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	SPIN(base, 100, s.reads > 0);
+	assert_int_equal(s.reads, 1);	/* and reading still on */
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 /* Freed inside its own read callback: no use after free (ASan). */
 static void
 test_free_in_callback(void **state)
@@ -361,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_read_high),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_read_timeout),
+		cmocka_unit_test(test_read_timeout_off),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_trigger),
 		cmocka_unit_test(test_connect_refused),
