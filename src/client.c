@@ -52,6 +52,11 @@ static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_flushed(struct client *);
 
+/* Timer events given back (client_timer), kept for this worker thread. */
+#define TFREE_MAX	256
+static __thread struct event	*tfree[TFREE_MAX];
+static __thread int		 ntfree;
+
 /* Unparsed client input kept at most. */
 static size_t
 client_in_high(const struct client *c)
@@ -84,19 +89,59 @@ client_set_state(struct client *c, enum client_state s)
 	c->state = s;
 }
 
-/* Arm the client's timer for ms milliseconds (0 stops it). */
+/*
+ * Arm the client's timer for ms milliseconds (0 stops it).  The timer
+ * event exists only while armed: a stopped one goes back to this worker
+ * thread's cache, so an idle keep-alive connection holds none (its
+ * keep-alive timer is its read timeout: client_idle_timer).  While idle
+ * or reading a head, an armed timer replaces that read timeout.
+ */
 void
 client_timer(struct client *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (ms <= 0)
+	if (ms <= 0) {
+		if (c->timer == NULL)
+			return;
 		evtimer_del(c->timer);
-	else
-		evtimer_add(c->timer, &tv);
+		if (ntfree < TFREE_MAX)
+			tfree[ntfree++] = c->timer;
+		else
+			event_free(c->timer);
+		c->timer = NULL;
+		return;
+	}
+	if ((c->state == CS_IDLE || c->state == CS_HEAD) && c->to_read != 0)
+		client_timeouts(c, 0, c->to_write);
+	if (c->timer == NULL) {
+		if (ntfree > 0) {
+			c->timer = tfree[--ntfree];
+			evtimer_assign(c->timer, c->w->base, client_timercb, c);
+		} else if ((c->timer = evtimer_new(c->w->base, client_timercb,
+		    c)) == NULL) {
+			/* No timer: a read timeout still ends a silent client. */
+			log_warn("client %s: no timer: out of memory", c->addr);
+			client_timeouts(c, ms, c->to_write);
+			return;
+		}
+	}
+	evtimer_add(c->timer, &tv);
 }
 
-/* Idle: the keep-alive timeout, or the end of the connection's age. */
+/* Free the cached timer events (the worker thread, before its base). */
+void
+client_timer_cache_free(void)
+{
+	while (ntfree > 0)
+		event_free(tfree[--ntfree]);
+}
+
+/*
+ * Idle: the keep-alive timeout, or the end of the connection's age, as
+ * the read timeout (client_eventcb), so no timer event is held; the
+ * write timeout stays: an answer still queued must be read in time.
+ */
 void
 client_idle_timer(struct client *c)
 {
@@ -105,7 +150,8 @@ client_idle_timer(struct client *c)
 
 	if (c->expire_at != 0 && c->expire_at < now + (uint64_t)ms)
 		ms = c->expire_at > now ? (int)(c->expire_at - now) : 1;
-	client_timer(c, ms);
+	client_timer(c, 0);
+	client_timeouts(c, ms, c->w->gen->cfg->client_timeout_ms);
 }
 
 /* Set the client socket's I/O timeouts in ms (0 = none), on a change. */
@@ -188,8 +234,6 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 			goto fail;
 		fd = -1;
 	}
-	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
-		goto fail;
 	c->idle_at = now_ms();
 	conn_setcb(c->conn, client_readcb, client_writecb, client_eventcb, c);
 	/*
@@ -210,8 +254,6 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 fail:
 	log_warn("client: cannot set up a new connection: out of memory");
 	if (c != NULL) {
-		if (c->timer != NULL)
-			event_free(c->timer);
 		if (c->conn != NULL)
 			conn_free(c->conn);
 		free(c);
@@ -372,7 +414,11 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
-	evtimer_del(c->timer);
+	/* Freed, not cached: worker_free closes the last ones from main. */
+	if (c->timer != NULL) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
 	conn_free(c->conn);
 	c->conn = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
@@ -388,7 +434,6 @@ client_reap(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
 		TAILQ_REMOVE(&w->reap_clients, c, entry);
-		event_free(c->timer);
 		/* Not into the free list: reaping may run on another thread. */
 		if (c->x != NULL) {
 			http_head_free(&c->x->head);
@@ -541,6 +586,16 @@ client_eventcb(struct conn *cn, short what, void *arg)
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
 		    c->addr, c->l->port, reason);
 		client_close(c, CLOSE_CLIENT, reason);
+		return;
+	}
+	if ((what & CONN_EV_TIMEOUT) && (what & CONN_EV_READING) &&
+	    c->state == CS_IDLE) {
+		/* The keep-alive timer (client_idle_timer); reading stopped. */
+		if (c->close_asked) {
+			conn_enable(cn, EV_READ);
+			client_idle_close(c);
+		} else
+			client_timercb(-1, EV_TIMEOUT, c);
 		return;
 	}
 	if (what & CONN_EV_TIMEOUT) {

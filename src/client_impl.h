@@ -108,7 +108,7 @@ struct client {
 	struct conn		*conn;
 	struct exchange		*x;		/* the exchange, or NULL: idle */
 	enum client_state	 state;
-	struct event		*timer;		/* header / keep-alive */
+	struct event		*timer;		/* header, drain, linger; or NULL */
 	uint64_t		 nreq;		/* requests begun on this conn */
 	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
 	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
@@ -134,6 +134,7 @@ struct client {
 void	client_set_state(struct client *, enum client_state);
 void	client_timer(struct client *, int ms);
 void	client_idle_timer(struct client *);
+void	client_timer_cache_free(void);
 void	client_timeouts(struct client *, int read_ms, int write_ms);
 void	client_out(struct client *);
 void	client_up_out(struct client *);

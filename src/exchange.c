@@ -121,6 +121,7 @@ client_cache_free(void)
 		free(x);
 	}
 	nxfree = 0;
+	client_timer_cache_free();
 }
 
 /* ---- request parser callbacks ---------------------------------------- */
@@ -477,14 +478,11 @@ client_finish(struct client *c)
 	exchange_put(c->x);
 	c->x = NULL;
 	conn_shrink(c->conn);	/* its queues too, if empty */
-	/*
-	 * No read timeout while idle (the keep-alive timer rules); the write
-	 * timeout stays: an answer still queued must be read in time.
-	 */
-	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
-	if (c->close_asked)
-		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
-	else
+	if (c->close_asked) {
+		/* No read timeout: the drain's timer rules (client_idle_close). */
+		client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
+		client_timer(c, DRAIN_QUIET_MS);
+	} else
 		client_idle_timer(c);
 	if (conn_input_len(c->conn) > 0) {
 		/* A pipelined request waits: parse it from the loop, not here. */
