@@ -1,15 +1,8 @@
 /*
- * client: downstream connections, request and response parsing, and the
- * byte streams between a client and its upstream.
- *
- * Buffer ownership: the client's input evbuffer holds bytes not yet
- * parsed.  Header bytes are copied into c->head (or c->rhead) and
- * drained; body bytes are moved, not copied, into the other side's
- * output with evbuffer_remove_buffer() once llhttp has validated their
- * framing, so a body passes byte for byte (chunk framing included).
- * The one copy kept is c->retry: what was sent on a reused pooled
- * connection, while it is small enough to send again (which happens only
- * under client_resend_ok's rule: never a write the server may have read).
+ * client: a downstream connection's life: accept, idle keep-alive, the
+ * header and keep-alive timers, drain marks, linger, close and reap.
+ * What one request does on it (parsing, the upstream, relaying the
+ * answer) is exchange.c's; client_impl.h holds what the two share.
  *
  * Runs on the worker thread only.  A client is closed by client_close(),
  * which frees its sockets at once and queues the struct for client_reap().
@@ -29,53 +22,21 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <llhttp.h>
 
-#include "switchover/affinity.h"
 #include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
-#include "switchover/opclass.h"
-#include "switchover/route.h"
 #include "switchover/tls.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
-/* Output above this stops reading from the other side. */
-#define OUT_HIGH	(256 * 1024)
-/* ... and reading resumes when it drains below this. */
-#define OUT_LOW		(64 * 1024)
-/* Unparsed client input kept at most (pipelining, slow upstream connect). */
-#define IN_HIGH		(128 * 1024)
-/* A read this long may have left more behind (libevent's read cap). */
-#define READ_MIN_MORE	4096
-/* ... and at most this much more is taken at once. */
-#define READ_MORE	(64 * 1024)
-/* After our FIN, how long a client's late bytes are read and discarded. */
-#define LINGER_MS	2000
-/*
- * A drain (or shutdown) closes an idle keep-alive connection only once it
- * has been quiet this long.  One that answered a moment ago is likely
- * sending its next request right now: closing it would race that request
- * (lost in flight, or an RST), so it is left to end after its next
- * response, which says Connection: close.
- */
-#define DRAIN_QUIET_MS	1000
-/* ... and how often it looks whether its last answer has left. */
-#define DRAIN_POLL_MS	100
-
-enum client_state {
-	CS_IDLE = 0,	/* between requests, keep-alive timer running */
-	CS_HEAD,	/* reading a request head, header timer running */
-	CS_PROXY,	/* an exchange is under way */
-	CS_CLOSING,	/* flushing the last bytes, then close */
-	CS_DEAD,	/* closed, waiting to be freed */
-};
+#include "client_impl.h"
 
 static const char *const state_names[] = { "idle", "head", "proxy",
     "closing", "dead" };
@@ -85,94 +46,28 @@ static const char *const close_names[CLOSE_MAX] = { "client closed",
     "upstream error", "connection close", "shutdown", "drain", "error",
     "recycled" };
 
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	struct worker		*w;
-	struct wlistener	*l;		/* accepted on */
-	struct bufferevent	*bev;
-	enum client_state	 state;
-	struct event		*timer;		/* header / keep-alive */
-	char			 addr[INET6_ADDRSTRLEN];
-	uint64_t		 nreq;		/* requests begun on this conn */
-	int			 slot;		/* bound backend's metric slot, -1 */
-	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
-	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
-	enum close_reason	 ask_why;	/* why close_asked */
-	unsigned		 close_asked:1;	/* close at the next safe point */
-	uint64_t		 idle_at;	/* ms: became idle (or connected) */
-	/* Per route slot: the backend slot its last request took, -1; with
-	 * policy connection, those in rpinned are fixed. */
-	int8_t			 rbound[SW_ROUTE_SLOTS];
-	uint32_t		 rpinned;
-	unsigned		 lingering:1;	/* FIN sent, discarding input */
-	unsigned		 notified:1;	/* TLS close_notify sent */
-	unsigned		 aff_routed:1;	/* routed by a search context id */
-	int			 aff_slot;	/* that id's backend, or -1 */
-	size_t			 aff_wait;	/* body bytes to see before routing */
-	struct affinity_resp	*aff;		/* response being read for ids */
-
-	llhttp_t		 req;
-	struct http_head	 head;
-	int			 req_paused;	/* req parser hit a callback pause */
-
-	/* The current exchange. */
-	struct wgen		*gen;
-	struct wbackend		*be;
-	struct wserver		*srv;
-	struct upstream		*up;
-	unsigned		 http10:1;	/* client spoke HTTP/1.0 */
-	unsigned		 keepalive:1;	/* client wants to keep the conn */
-	unsigned		 close_after:1;	/* close when this exchange ends */
-	unsigned		 req_done:1;	/* whole request forwarded */
-	unsigned		 resp_head_ready:1;
-	unsigned		 resp_head_sent:1;
-	unsigned		 resp_done:1;
-	unsigned		 resp_eof:1;	/* body ended by upstream EOF */
-	unsigned		 up_byte:1;	/* any response byte arrived */
-	unsigned		 retried:1;
-	unsigned		 dechunk:1;	/* HTTP/1.0 client, chunked reply */
-	unsigned		 is_head:1;	/* HEAD request */
-	unsigned		 in_paused:1;	/* client reads stopped: backpressure */
-	unsigned		 up_paused:1;	/* upstream reads stopped */
-	unsigned		 resp_msg_end:1;	/* resp parser paused at a message end */
-	unsigned		 peer_eof:1;	/* client half-closed */
-	unsigned		 resp_kick:1;	/* run the parser even with no input */
-	unsigned		 tls:1;		/* accepted on a TLS listener */
-	size_t			 in_high;	/* unparsed input kept at most */
-	int			 to_read, to_write;	/* bev timeouts set, ms */
-	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
-	unsigned char		 rscan_prev;	/* the same, response head */
-	enum close_reason	 why;		/* reason for a CLOSING close */
-	struct evbuffer		*retry;		/* copy of what was sent */
-	llhttp_t		 resp;
-	struct http_head	 rhead;
-	/* Chunked framing checked as the bodies pass (http_chunked_scan). */
-	struct http_chunked	 req_ck, resp_ck;
-	unsigned		 resp_ck_on:1;	/* response body is chunked */
-	int			 status;
-	int			 route_slot;	/* this request's route, 0: default */
-	uint64_t		 t_start;	/* us */
-	uint64_t		 req_bytes, resp_bytes;
-};
-
-static llhttp_settings_t req_settings, resp_settings;
-static const char empty[1];
-
-static void	client_readcb(struct bufferevent *, void *);
-static void	client_writecb(struct bufferevent *, void *);
-static void	client_eventcb(struct bufferevent *, short, void *);
+static void	client_readcb(struct conn *, void *);
+static void	client_writecb(struct conn *, void *);
+static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
-static void	client_close(struct client *, enum close_reason, const char *);
-static void	client_linger(struct client *, enum close_reason);
 static void	client_flushed(struct client *);
-static int	client_connect(struct client *);
-static void	client_process(struct client *);
-static void	client_upstream_read(struct client *);
-static int	client_error(struct client *, int status, const char *type,
-		    const char *reason, int perr);
+
+/* Timer events given back (client_timer), kept for this worker thread. */
+#define TFREE_MAX	256
+static __thread struct event	*tfree[TFREE_MAX];
+static __thread int		 ntfree;
+
+/* Unparsed client input kept at most. */
+static size_t
+client_in_high(const struct client *c)
+{
+	size_t hs = c->w->gen->cfg->max_header_size + 16384;
+
+	return IN_HIGH > hs ? IN_HIGH : hs;
+}
 
 /* Move to a new state; the legal moves are the ones drawn in client.h. */
-static void
+void
 client_set_state(struct client *c, enum client_state s)
 {
 	static const unsigned char legal[5][5] = {
@@ -194,20 +89,60 @@ client_set_state(struct client *c, enum client_state s)
 	c->state = s;
 }
 
-/* Arm the client's timer for ms milliseconds (0 stops it). */
-static void
+/*
+ * Arm the client's timer for ms milliseconds (0 stops it).  The timer
+ * event exists only while armed: a stopped one goes back to this worker
+ * thread's cache, so an idle keep-alive connection holds none (its
+ * keep-alive timer is its read timeout: client_idle_timer).  While idle
+ * or reading a head, an armed timer replaces that read timeout.
+ */
+void
 client_timer(struct client *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (ms <= 0)
+	if (ms <= 0) {
+		if (c->timer == NULL)
+			return;
 		evtimer_del(c->timer);
-	else
-		evtimer_add(c->timer, &tv);
+		if (ntfree < TFREE_MAX)
+			tfree[ntfree++] = c->timer;
+		else
+			event_free(c->timer);
+		c->timer = NULL;
+		return;
+	}
+	if ((c->state == CS_IDLE || c->state == CS_HEAD) && c->to_read != 0)
+		client_timeouts(c, 0, c->to_write);
+	if (c->timer == NULL) {
+		if (ntfree > 0) {
+			c->timer = tfree[--ntfree];
+			evtimer_assign(c->timer, c->w->base, client_timercb, c);
+		} else if ((c->timer = evtimer_new(c->w->base, client_timercb,
+		    c)) == NULL) {
+			/* No timer: a read timeout still ends a silent client. */
+			log_warn("client %s: no timer: out of memory", c->addr);
+			client_timeouts(c, ms, c->to_write);
+			return;
+		}
+	}
+	evtimer_add(c->timer, &tv);
 }
 
-/* Idle: the keep-alive timeout, or the end of the connection's age. */
-static void
+/* Free the cached timer events (the worker thread, before its base). */
+void
+client_timer_cache_free(void)
+{
+	while (ntfree > 0)
+		event_free(tfree[--ntfree]);
+}
+
+/*
+ * Idle: the keep-alive timeout, or the end of the connection's age, as
+ * the read timeout (client_eventcb), so no timer event is held; the
+ * write timeout stays: an answer still queued must be read in time.
+ */
+void
 client_idle_timer(struct client *c)
 {
 	int	ms = c->w->gen->cfg->keepalive_timeout_ms;
@@ -215,325 +150,36 @@ client_idle_timer(struct client *c)
 
 	if (c->expire_at != 0 && c->expire_at < now + (uint64_t)ms)
 		ms = c->expire_at > now ? (int)(c->expire_at - now) : 1;
-	client_timer(c, ms);
+	client_timer(c, 0);
+	client_timeouts(c, ms, c->w->gen->cfg->client_timeout_ms);
 }
 
-/*
- * Set the client socket's I/O timeouts in ms (0 = none).  Only a change
- * reaches libevent: bufferevent_set_timeouts re-adds both events (bench:
- * a tenth of a request's instructions when called every phase).
- */
-static void
+/* Set the client socket's I/O timeouts in ms (0 = none), on a change. */
+void
 client_timeouts(struct client *c, int read_ms, int write_ms)
 {
-	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
-	struct timeval wt = { write_ms / 1000, (write_ms % 1000) * 1000 };
-
 	if (read_ms == c->to_read && write_ms == c->to_write)
 		return;
 	c->to_read = read_ms;
 	c->to_write = write_ms;
-	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL,
-	    write_ms > 0 ? &wt : NULL);
+	conn_set_timeouts(c->conn, read_ms, write_ms);
 }
 
-/*
- * Send what is queued on a plain socket now, and wait for EV_WRITE only
- * for what the kernel would not take.  A plain bufferevent left with
- * EV_WRITE enabled is armed in epoll for every answer and disarmed after
- * it, a loop iteration later (bench: 4 epoll_ctl per keep-alive GET);
- * here EV_WRITE is enabled only while bytes wait, and the writecbs turn
- * it off once the output is empty.  TLS, and a connect under way, keep
- * libevent's own writes.  A failed write is left to libevent too: it
- * retries it and reports the error through the event callback.
- */
-static void
-client_out_flush(struct bufferevent *bev, int plain)
-{
-	struct evbuffer *out = bufferevent_get_output(bev);
-
-	if (!plain || evbuffer_get_length(out) == 0 ||
-	    (bufferevent_get_enabled(bev) & EV_WRITE))
-		return;
-	/* Held frozen by the bufferevent; its own writecb thaws it so too. */
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(bev));
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(bev, EV_WRITE);
-}
-
-/*
- * libevent 2.1 reads at most 4 KiB per readiness (EVBUFFER_MAX_READ), so
- * a body arriving at loopback speed cost an ioctl, a read, a write and
- * an epoll round per 4 KiB.  After a read that got that much, take what
- * else is already there, up to room bytes, with one more recv.  EOF and
- * errors are left for libevent's next read to find and report.
- */
-static void
-client_read_more(struct bufferevent *bev, size_t room)
-{
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_iovec	 v;
-	ssize_t			 n;
-
-	if (evbuffer_get_length(in) < READ_MIN_MORE || room == 0)
-		return;
-	if (room > READ_MORE)
-		room = READ_MORE;
-	/* The bufferevent holds the input's end frozen, as for output. */
-	evbuffer_unfreeze(in, 0);
-	if (evbuffer_reserve_space(in, (ev_ssize_t)room, &v, 1) == 1) {
-		if (v.iov_len > room)
-			v.iov_len = room;
-		n = recv(bufferevent_getfd(bev), v.iov_base, v.iov_len, 0);
-		v.iov_len = n > 0 ? (size_t)n : 0;
-		evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
-	}
-	evbuffer_freeze(in, 0);
-}
-
-/* Flush the client's output (see client_out_flush). */
-static void
+/* Send what is queued for the client now (conn_flush). */
+void
 client_out(struct client *c)
 {
 	if (c->state != CS_DEAD)
-		client_out_flush(c->bev, !c->tls);
+		conn_flush(c->conn);
 }
 
 /* Flush the upstream's output, once it is connected. */
-static void
+void
 client_up_out(struct client *c)
 {
-	if (c->state != CS_DEAD && c->up != NULL && c->up->state == US_BUSY)
-		client_out_flush(c->up->bev, !c->up->tls);
-}
-
-/* ---- request parser callbacks ---------------------------------------- */
-
-static int
-req_on_message_begin(llhttp_t *p)
-{
-	struct client *c = p->data;
-
-	http_head_reset(&c->head);
-	c->scan_prev = 0;
-	c->nreq++;
-	if (c->state == CS_IDLE) {
-		client_set_state(c, CS_HEAD);
-		client_timer(c, c->w->gen->cfg->header_timeout_ms);
-	}
-	return 0;
-}
-
-static int
-req_on_url(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	return http_head_url(&c->head, at, len) == 0 ? 0 : -1;
-}
-
-static int
-req_on_header_field(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	return http_head_field(&c->head, at, len) == 0 ? 0 : -1;
-}
-
-static int
-req_on_header_value(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	/*
-	 * llhttp 8 lets obs-fold (CRLF SP inside a value) through, and a
-	 * folded value means different things to different servers: refuse.
-	 */
-	if (memchr(at, '\r', len) != NULL || memchr(at, '\n', len) != NULL ||
-	    memchr(at, '\0', len) != NULL) {
-		llhttp_set_error_reason(p, "folded or control character in "
-		    "header value");
-		return HPE_USER;
-	}
-	return http_head_value(&c->head, at, len) == 0 ? 0 : -1;
-}
-
-/*
- * llhttp 8 lets a space inside a header name ("X A: b") and an empty
- * name through; a next hop may read those differently: refuse them, in
- * both directions.
- */
-static int
-head_name_complete(llhttp_t *p, const struct http_head *h)
-{
-	if (http_head_last_name_ok(h))
-		return 0;
-	llhttp_set_error_reason(p, "invalid header name");
-	return HPE_USER;
-}
-
-static int
-req_on_header_field_complete(llhttp_t *p)
-{
-	return head_name_complete(p, &((struct client *)p->data)->head);
-}
-
-static int
-req_on_headers_complete(llhttp_t *p)
-{
-	/*
-	 * An upgrade offer (curl --http2 sends Connection: Upgrade and
-	 * Upgrade: h2c) is hop-by-hop and never forwarded, so the request
-	 * goes on in HTTP/1.1: llhttp must not hand the bytes after it over
-	 * as another protocol's.  CONNECT is refused before any body.
-	 */
-	p->upgrade = 0;
-	return HPE_PAUSED;	/* route before any body byte moves */
-}
-
-static int
-req_on_message_complete(llhttp_t *p)
-{
-	struct client *c = p->data;
-
-	c->req_paused = 1;
-	return HPE_PAUSED;	/* stop before a pipelined request */
-}
-
-/* ---- response parser callbacks --------------------------------------- */
-
-static int
-resp_on_message_begin(llhttp_t *p)
-{
-	struct client *c = p->data;
-
-	http_head_reset(&c->rhead);
-	c->rscan_prev = 0;
-	return 0;
-}
-
-/*
- * The reason phrase goes to the client byte for byte; llhttp lets control
- * bytes through, and a CR there is a header injection for a client that
- * ends lines at a bare CR.
- */
-static int
-resp_on_status(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)at[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-			llhttp_set_error_reason(p, "control character in the "
-			    "reason phrase");
-			return HPE_USER;
-		}
-	}
-	return http_head_url(&c->rhead, at, len) == 0 ? 0 : -1;
-}
-
-static int
-resp_on_header_field(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	return http_head_field(&c->rhead, at, len) == 0 ? 0 : -1;
-}
-
-/* An upstream's malformed header name is a bad response (502). */
-static int
-resp_on_header_field_complete(llhttp_t *p)
-{
-	return head_name_complete(p, &((struct client *)p->data)->rhead);
-}
-
-static int
-resp_on_header_value(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	if (memchr(at, '\r', len) != NULL || memchr(at, '\n', len) != NULL ||
-	    memchr(at, '\0', len) != NULL)
-		return HPE_USER;
-	return http_head_value(&c->rhead, at, len) == 0 ? 0 : -1;
-}
-
-static int
-resp_on_headers_complete(llhttp_t *p)
-{
-	struct client *c = p->data;
-
-	c->status = p->status_code;
-	/*
-	 * llhttp refuses Content-Length with Transfer-Encoding, except when
-	 * the Transfer-Encoding value is empty; passed on, the client would
-	 * be left to pick one framing.  A bad response, like any other.
-	 */
-	if (http_head_find(&c->rhead, "transfer-encoding") >= 0 &&
-	    http_head_find(&c->rhead, "content-length") >= 0) {
-		llhttp_set_error_reason(p, "both Content-Length and "
-		    "Transfer-Encoding");
-		return HPE_USER;
-	}
-	/*
-	 * No body follows a 1xx, 204 or 304, nor an answer to HEAD, whatever
-	 * Content-Length or Transfer-Encoding say (RFC 9112 6.3): llhttp
-	 * would wait for one that never comes.  1 tells it to skip the body.
-	 */
-	if (c->status >= 100 && c->status < 200)
-		return 1;	/* interim: handled at its end */
-	c->resp_head_ready = 1;
-	if (c->is_head || c->status == 204 || c->status == 304)
-		return 1;
-	return HPE_PAUSED;	/* write our head before moving body bytes */
-}
-
-static int
-resp_on_body(llhttp_t *p, const char *at, size_t len)
-{
-	struct client *c = p->data;
-
-	if (c->dechunk)
-		evbuffer_add(bufferevent_get_output(c->bev), at, len);
-	if (c->aff != NULL)
-		affinity_response_body(c->aff, at, len);
-	return 0;
-}
-
-static int
-resp_on_message_complete(llhttp_t *p)
-{
-	struct client *c = p->data;
-
-	c->resp_msg_end = 1;
-	return HPE_PAUSED;
-}
-
-void
-client_global_init(void)
-{
-	llhttp_settings_init(&req_settings);
-	req_settings.on_message_begin = req_on_message_begin;
-	req_settings.on_url = req_on_url;
-	req_settings.on_header_field = req_on_header_field;
-	req_settings.on_header_field_complete = req_on_header_field_complete;
-	req_settings.on_header_value = req_on_header_value;
-	req_settings.on_headers_complete = req_on_headers_complete;
-	req_settings.on_message_complete = req_on_message_complete;
-
-	llhttp_settings_init(&resp_settings);
-	resp_settings.on_message_begin = resp_on_message_begin;
-	resp_settings.on_status = resp_on_status;
-	resp_settings.on_header_field = resp_on_header_field;
-	resp_settings.on_header_field_complete = resp_on_header_field_complete;
-	resp_settings.on_header_value = resp_on_header_value;
-	resp_settings.on_headers_complete = resp_on_headers_complete;
-	resp_settings.on_body = resp_on_body;
-	resp_settings.on_message_complete = resp_on_message_complete;
+	if (c->state != CS_DEAD && c->x != NULL && c->x->up != NULL &&
+	    c->x->up->state == US_BUSY)
+		conn_flush(c->x->up->conn);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -575,38 +221,30 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		snprintf(c->addr, sizeof(c->addr), "local");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* A TLS handshake runs under the header timeout set below. */
-	c->bev = tls != NULL ? tls_accept(w->base, fd, tls) :
-	    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail;
-	fd = -1;
-	if ((c->timer = evtimer_new(w->base, client_timercb, c)) == NULL)
-		goto fail;
+	if (tls != NULL) {
+		struct bufferevent *bev = tls_accept(w->base, fd, tls);
+
+		if (bev == NULL)
+			goto fail;
+		fd = -1;	/* the bufferevent's, freed with it */
+		if ((c->conn = conn_tls(bev)) == NULL)
+			goto fail;
+	} else {
+		if ((c->conn = conn_plain(w->base, fd)) == NULL)
+			goto fail;
+		fd = -1;
+	}
 	c->idle_at = now_ms();
-	http_head_init(&c->head, cfg->max_header_size);
-	http_head_init(&c->rhead, cfg->max_header_size);
-	llhttp_init(&c->req, HTTP_REQUEST, &req_settings);
-	c->req.data = c;
-	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	c->in_high = IN_HIGH > cfg->max_header_size + 16384 ? IN_HIGH :
-	    cfg->max_header_size + 16384;
+	conn_setcb(c->conn, client_readcb, client_writecb, client_eventcb, c);
 	/*
 	 * libevent 2.1's TLS bufferevent strands bytes OpenSSL has already
 	 * decrypted when a read watermark lifts (it waits for the socket),
 	 * so a TLS client is held to in_high by client_readcb instead.
 	 */
 	if (!c->tls)
-		bufferevent_setwatermark(c->bev, EV_READ, 0, c->in_high);
-	/*
-	 * Plain: EV_WRITE only while output waits (client_out_flush); a new
-	 * bufferevent starts with it enabled.
-	 */
-	if (c->tls)
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	else {
-		bufferevent_disable(c->bev, EV_WRITE);
-		bufferevent_enable(c->bev, EV_READ);
-	}
+		conn_set_read_high(c->conn, client_in_high(c));
+	/* TLS writes through its bufferevent; plain conns write on flush. */
+	conn_enable(c->conn, c->tls ? EV_READ | EV_WRITE : EV_READ);
 	/* The first request must arrive within the header timeout. */
 	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
@@ -616,10 +254,8 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 fail:
 	log_warn("client: cannot set up a new connection: out of memory");
 	if (c != NULL) {
-		if (c->timer != NULL)
-			event_free(c->timer);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
+		if (c->conn != NULL)
+			conn_free(c->conn);
 		free(c);
 	}
 	if (fd != -1)
@@ -627,37 +263,10 @@ fail:
 	return -1;
 }
 
-/* Drop the current exchange's upstream and generation references. */
-static void
-client_end_exchange(struct client *c, int reusable)
-{
-	int unreadable;
-
-	if (c->up != NULL) {
-		if (reusable)
-			upstream_release(c->up, 1);
-		else
-			upstream_close(c->up);
-		c->up = NULL;
-	}
-	if (c->gen != NULL) {
-		wgen_unref(c->gen);
-		c->gen = NULL;
-	}
-	if (c->retry != NULL) {
-		evbuffer_free(c->retry);
-		c->retry = NULL;
-	}
-	affinity_response_end(c->aff, -1, 0, NULL, &unreadable);
-	c->aff = NULL;
-	c->be = NULL;
-	c->srv = NULL;
-}
-
 /* ---- binding and draining --------------------------------------------- */
 
 /* Bind c to the backend in metric slot (-1: none), keeping the gauges. */
-static void
+void
 client_bind(struct client *c, int slot)
 {
 	struct worker_metrics *m = c->w->m;
@@ -711,7 +320,7 @@ client_drain_mark(struct client *c, uint64_t due)
  * pipelined request already received is answered first (the response
  * that ends the connection is the one after which no request waits).
  */
-static void
+void
 client_ask_close(struct client *c, enum close_reason why)
 {
 	if (!c->close_asked) {
@@ -721,11 +330,11 @@ client_ask_close(struct client *c, enum close_reason why)
 }
 
 /* May the response about to go out end the connection? */
-static int
+int
 client_close_now_ok(struct client *c)
 {
 	return c->close_asked &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+	    conn_input_len(c->conn) == 0;
 }
 
 /*
@@ -740,14 +349,14 @@ client_close_now_ok(struct client *c)
  * polled, and quiet is counted from the poll after the one that saw it
  * full: never less than DRAIN_QUIET_MS.
  */
-static void
+void
 client_idle_close(struct client *c)
 {
 	uint64_t	now = now_ms(), quiet;
 	int		unsent = 0;
 
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-	    (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &unsent) == 0 &&
+	if (conn_output_len(c->conn) > 0 ||
+	    (ioctl(conn_fd(c->conn), TIOCOUTQ, &unsent) == 0 &&
 	    unsent > 0)) {
 		c->idle_at = now + DRAIN_POLL_MS;
 		client_timer(c, DRAIN_POLL_MS);
@@ -782,14 +391,14 @@ client_tls_end(struct client *c)
 {
 	if (c->tls && !c->notified && (c->state == CS_IDLE ||
 	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	    conn_output_len(c->conn) == 0) {
 		c->notified = 1;
-		tls_close_notify(c->bev);
+		tls_close_notify(conn_bev(c->conn));
 	}
 }
 
 /* The one close path: log, count, free sockets, queue for reaping. */
-static void
+void
 client_close(struct client *c, enum close_reason why, const char *detail)
 {
 	struct worker *w = c->w;
@@ -805,9 +414,13 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	client_set_state(c, CS_DEAD);
 	M_INC(w->m->l.conns_closed);
 	M_INC(w->m->l.closed_by[why]);
-	evtimer_del(c->timer);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	/* Freed, not cached: worker_free closes the last ones from main. */
+	if (c->timer != NULL) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
+	conn_free(c->conn);
+	c->conn = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
 	worker_client_gone(w, c);
@@ -821,9 +434,12 @@ client_reap(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
 		TAILQ_REMOVE(&w->reap_clients, c, entry);
-		event_free(c->timer);
-		http_head_free(&c->head);
-		http_head_free(&c->rhead);
+		/* Not into the free list: reaping may run on another thread. */
+		if (c->x != NULL) {
+			http_head_free(&c->x->head);
+			http_head_free(&c->x->rhead);
+			free(c->x);
+		}
 		free(c);
 	}
 }
@@ -845,21 +461,21 @@ client_flushed(struct client *c)
 		return;
 	}
 	client_tls_end(c);
-	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (shutdown(conn_fd(c->conn), SHUT_WR) == -1) {
 		client_close(c, c->why, NULL);
 		return;
 	}
 	c->lingering = 1;
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	if (conn_input_len(c->conn) > 0)
+		evbuffer_drain(conn_input(c->conn), conn_input_len(c->conn));
+	conn_set_read_high(c->conn, 0);
+	conn_enable(c->conn, EV_READ);
 	client_timeouts(c, LINGER_MS, 0);
 	client_timer(c, LINGER_MS);
 }
 
 /* Start flushing what is queued for the client, then close. */
-static void
+void
 client_linger(struct client *c, enum close_reason why)
 {
 	if (c->state == CS_DEAD || c->state == CS_CLOSING)
@@ -873,11 +489,11 @@ client_linger(struct client *c, enum close_reason why)
 	 * All sent already: straight to the FIN, with reading left on for
 	 * the linger (turning it off and on again cost two epoll_ctl).
 	 */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (conn_output_len(c->conn) == 0) {
 		client_flushed(c);
 		return;
 	}
-	bufferevent_disable(c->bev, EV_READ);
+	conn_disable(c->conn, EV_READ);
 	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
 }
 
@@ -907,642 +523,64 @@ client_close_all(struct worker *w)
 		client_close(c, CLOSE_SHUTDOWN, "deadline");
 }
 
-/* ---- access log -------------------------------------------------------- */
-
-/* One line per exchange: time client method url backend server status ... */
 static void
-client_access_log(struct client *c, int status, uint64_t dur_us)
-{
-	char		line[2048], ts[32];
-	struct timespec	now;
-	struct tm	tm;
-	int		n;
-
-	if (c->w->access_fd == -1)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s %.*s %s %s %d "
-	    "%" PRIu64 " %" PRIu64 " %.3f\n", ts, now.tv_nsec / 1000000,
-	    c->addr, llhttp_method_name(c->req.method),
-	    (int)(c->head.url_len > 1000 ? 1000 : c->head.url_len),
-	    c->head.buf ? c->head.buf + c->head.url_off : "-",
-	    c->be ? c->be->conf->name : "-",
-	    c->srv ? c->srv->conf->name : "-", status, c->req_bytes,
-	    c->resp_bytes, (double)dur_us / 1e6);
-	if (n > 0 && write(c->w->access_fd, line,
-	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
-		log_debug("access log write failed: %s", strerror(errno));
-}
-
-/* ---- the exchange ------------------------------------------------------ */
-
-/* Both directions are done: account, release, and go idle or close. */
-static void
-client_finish(struct client *c)
-{
-	uint64_t		 dur = now_us() - c->t_start;
-	int			 reusable, unreadable;
-
-	client_out(c);
-	client_up_out(c);
-	if (c->be != NULL) {
-		struct backend_metrics *m = c->be->m;
-
-		if (c->status >= 100 && c->status < 600 && c->up_byte)
-			M_INC(m->responses[c->status / 100 - 1]);
-		/* The ramp counts 429 (rejected_execution) with the 5xx. */
-		if (c->status == 429 && c->up_byte)
-			M_INC(m->responses_429);
-		hist_record(&m->latency, dur);
-		metrics_route(c->w->m, c->route_slot, c->be->conf->metric_slot,
-		    c->status, dur);
-		M_ADD(m->bytes_up, c->req_bytes);
-		M_ADD(m->bytes_down, c->resp_bytes);
-	}
-	if (c->srv != NULL && c->up_byte)
-		wserver_succeeded(c->srv);
-	client_access_log(c, c->status, dur);
-	if (c->aff != NULL && c->be != NULL) {
-		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->aff,
-		    c->be->conf->metric_slot, c->up_byte && c->resp_done,
-		    c->gen->cfg, &unreadable));
-		M_ADD(c->w->m->l.affinity_unreadable, (uint64_t)unreadable);
-	}
-	c->aff = NULL;
-	reusable = c->up != NULL && c->req_done && !c->resp_eof &&
-	    llhttp_should_keep_alive(&c->resp);
-	client_end_exchange(c, reusable);
-	if (c->in_paused) {
-		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-	}
-	/*
-	 * Only an answer that said Connection: close (close_after) ends the
-	 * connection here.  A close asked after that answer's head went out
-	 * waits, idle, for the next answer or for quiet (client_idle_close).
-	 */
-	if ((c->close_after && !c->peer_eof) || !c->keepalive) {
-		client_linger(c, c->close_asked ? c->ask_why : CLOSE_CONN_CLOSE);
-		return;
-	}
-	client_set_state(c, CS_IDLE);
-	c->idle_at = now_ms();
-	/* Idle connections hold no head memory (bench: idle-10k). */
-	http_head_release(&c->head);
-	http_head_release(&c->rhead);
-	/*
-	 * No read timeout while idle (the keep-alive timer rules); the write
-	 * timeout stays: an answer still queued must be read in time.
-	 */
-	client_timeouts(c, 0, c->w->gen->cfg->client_timeout_ms);
-	if (c->close_asked)
-		client_timer(c, DRAIN_QUIET_MS);	/* client_idle_close */
-	else
-		client_idle_timer(c);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
-		/* A pipelined request waits: parse it from the loop, not here. */
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
-	} else if (c->peer_eof)
-		client_linger(c, CLOSE_CLIENT);
-}
-
-/* A client can cause one of these per request: rate-limited. */
-static struct log_limit client_err_limit;
-
-/*
- * Answer with a proxy-made error.  If a response head already went out,
- * all we can do is close.  Returns -1: the caller must stop.
- */
-static int
-client_error(struct client *c, int status, const char *type,
-    const char *reason, int perr)
-{
-	struct worker	*w = c->w;
-	int		 flags = 0;
-
-	if (c->be != NULL && perr >= 0)
-		M_INC(c->be->m->errors[perr]);
-	if (c->resp_head_sent) {
-		/* Deliver what did arrive; the short body tells the client. */
-		log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %s "
-		    "after the response began: closing", c->addr, reason);
-		client_linger(c, CLOSE_UPSTREAM_ERROR);
-		return -1;
-	}
-	if (status == 400 || status == 414 || status == 431 || status == 408)
-		M_INC(w->m->l.bad_requests);
-	if (c->up != NULL) {
-		upstream_close(c->up);
-		c->up = NULL;
-	}
-	if (c->state == CS_PROXY && !c->req_done &&
-	    !(c->req.flags & F_CHUNKED) && c->req.content_length == 0) {
-		/* A body-less request is complete once llhttp says so. */
-		c->req_paused = 0;
-		if (llhttp_execute(&c->req, empty, 0) == HPE_PAUSED &&
-		    c->req_paused) {
-			llhttp_resume(&c->req);
-			c->req_done = 1;
-		}
-	}
-	/*
-	 * The connection can stay open only if the whole request was read:
-	 * otherwise its unread body would be taken for the next request.
-	 */
-	if (!c->req_done || status == 400 || status == 414 || status == 431 ||
-	    status == 408 || client_close_now_ok(c))
-		c->close_after = 1;
-	if (c->close_after || !c->keepalive)
-		flags |= HB_CLOSE;
-	else if (c->http10)
-		flags |= HB_KEEPALIVE;
-	if (http_error_response(bufferevent_get_output(c->bev), status, type,
-	    reason, flags) == -1) {
-		/* Not even our own answer: a close is all the client gets. */
-		log_warn("client %s: cannot answer %d (%s): out of memory",
-		    c->addr, status, reason);
-		client_close(c, CLOSE_ERROR, "out of memory");
-		return -1;
-	}
-	client_out(c);
-	log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %d %s",
-	    c->addr, status, reason);
-	c->status = status;
-	c->up_byte = 0;
-	c->resp_head_sent = 1;
-	c->resp_done = 1;
-	c->req_done = 1;
-	if (c->state == CS_HEAD) {
-		/* No exchange began: nothing to finish but the connection. */
-		client_access_log(c, status, 0);
-		client_linger(c, status == 408 ? CLOSE_HEADER_TIMEOUT :
-		    CLOSE_BAD_REQUEST);
-		return -1;
-	}
-	client_finish(c);
-	return -1;
-}
-
-/*
- * No upstream connection could be had (err from upstream_acquire): 502.
- * The server is marked failed only if the fault is not our own: running
- * out of descriptors must not take every server out of rotation.
- */
-static int
-client_connect_failed(struct client *c, int err)
-{
-	char reason[200];
-
-	if (err != EMFILE && err != ENFILE && err != ENOMEM && err != ENOBUFS)
-		wserver_failed(c->srv, now_ms());
-	snprintf(reason, sizeof(reason), "cannot connect to upstream %s: %s",
-	    c->srv->conf->name, strerror(err));
-	return client_error(c, 502, "connect_exception", reason, PERR_CONNECT);
-}
-
-/*
- * Is a complete request head one that every server reads the same way?
- * NULL if so; else why not, with the status to answer in *status.  Kept
- * apart from the exchange so the request fuzzer runs the same checks.
- */
-static const char *
-client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
-{
-	int http10 = p->http_major == 1 && p->http_minor == 0;
-
-	*status = 400;
-	if (p->http_major != 1 || p->http_minor > 1)
-		return "unsupported HTTP version";
-	if (http_head_find(h, "transfer-encoding") >= 0 &&
-	    (!(p->flags & F_CHUNKED) || http10))
-		return "Transfer-Encoding must end with chunked, in HTTP/1.1";
-	if (!http10 && http_head_count(h, "host") != 1)
-		return "request needs exactly one Host header";
-	if (http10 && http_head_count(h, "host") > 1)
-		return "more than one Host header";
-	if (h->url_len == 0)
-		return "empty request target";
-	if (p->method == HTTP_CONNECT) {
-		*status = 405;
-		return "CONNECT is not supported";
-	}
-	return NULL;
-}
-
-/* Does the request head announce a body (chunked, or a length)? */
-static int
-client_has_body(const llhttp_t *p)
-{
-	return (p->flags & F_CHUNKED) || p->content_length > 0;
-}
-
-/* Validate a complete request head and start its exchange. 0 or -1. */
-static int
-client_start_request(struct client *c)
-{
-	struct worker		*w = c->w;
-	const struct sw_config	*cfg = w->gen->cfg;
-	llhttp_t		*p = &c->req;
-	const char		*reason;
-	int			 status, unreadable;
-
-	c->http10 = p->http_major == 1 && p->http_minor == 0;
-	c->keepalive = llhttp_should_keep_alive(p);
-	c->is_head = p->method == HTTP_HEAD;
-	c->req_done = c->resp_head_ready = c->resp_head_sent = 0;
-	c->resp_done = c->resp_eof = c->up_byte = c->retried = 0;
-	c->dechunk = 0;
-	c->resp_ck_on = 0;
-	http_chunked_init(&c->req_ck);
-	c->status = 0;
-	c->route_slot = 0;
-	c->req_bytes = c->resp_bytes = 0;
-	c->t_start = now_us();
-	M_INC(w->m->l.requests);
-	if (c->nreq > 1)
-		M_INC(w->m->l.requests_reused);
-
-	if ((reason = client_head_refused(p, &c->head, &status)) != NULL)
-		return client_error(c, status, "illegal_argument_exception",
-		    reason, -1);
-
-	client_set_state(c, CS_PROXY);
-	client_timer(c, 0);
-	/*
-	 * Mid-request, a silent client is an I/O timeout; a request with no
-	 * body is whole already, and gets the timeouts of that phase now.
-	 */
-	client_timeouts(c, client_has_body(p) ? cfg->client_timeout_ms : 0,
-	    cfg->client_timeout_ms);
-
-	if ((cfg->max_requests_per_conn > 0 &&
-	    c->nreq >= (uint64_t)cfg->max_requests_per_conn) ||
-	    (c->expire_at != 0 && now_ms() >= c->expire_at))
-		client_ask_close(c, CLOSE_RECYCLE);
-	c->aff_slot = affinity_request(cfg, p->method, &c->head,
-	    p->content_length, (p->flags & F_CHUNKED) != 0, &c->aff_wait,
-	    &unreadable);
-	M_ADD(w->m->l.affinity_unreadable, (uint64_t)unreadable);
-	if (c->aff_wait > 0)
-		return 0;	/* client_process routes once the body is in */
-	return client_connect(c);
-}
-
-/* Route the request and start sending it upstream.  0 or -1. */
-static int
-client_connect(struct client *c)
-{
-	struct worker		*w = c->w;
-	const struct sw_config	*cfg = w->gen->cfg;
-	struct evbuffer		*out;
-	struct http_fwd		 fwd = { NULL, NULL, NULL };
-	llhttp_t		*p = &c->req;
-	const char		*mn = llhttp_method_name(p->method);
-	int			 ri, rs;
-
-	c->gen = wgen_ref(w->gen);
-	ri = route_match(cfg, mn, strlen(mn), c->head.buf + c->head.url_off,
-	    c->head.url_len);
-	rs = route_slot(cfg, ri);
-	c->route_slot = rs;
-	/* A reload to another policy releases pinned connections. */
-	if ((c->be = wgen_route(c->gen, ri, c->aff_slot >= 0 ? c->aff_slot :
-	    (c->rpinned & 1u << rs) && cfg->policy == POLICY_CONNECTION ?
-	    c->rbound[rs] : -1, &c->head, c->addr)) == NULL)
-		return client_error(c, 503, "no_backend_exception",
-		    "no backend has weight", -1);
-	c->aff_routed = c->aff_slot >= 0 &&
-	    c->be->conf->metric_slot == c->aff_slot;
-	if (c->aff_routed)
-		M_INC(c->be->m->affinity_hits);
-	else {
-		/* A search context's request does not move the binding. */
-		client_bind(c, c->be->conf->metric_slot);
-		c->rbound[rs] = (int8_t)c->be->conf->metric_slot;
-		c->rpinned = cfg->policy == POLICY_CONNECTION ?
-		    c->rpinned | 1u << rs : 0;
-	}
-	M_INC(c->be->m->requests);
-	if ((c->srv = wbackend_pick_server(c->be, now_ms())) == NULL)
-		return client_error(c, 503, "no_server_exception",
-		    "no server of the backend is available", PERR_NO_SERVER);
-	if ((c->up = upstream_acquire(w, c->srv, c, 0)) == NULL)
-		return client_connect_failed(c, errno);
-	if (cfg->x_forwarded_for)
-		fwd.client_addr = c->addr;
-	if (cfg->x_forwarded_proto) {
-		fwd.proto = c->tls ? "https" : "http";
-		fwd.port = c->l->port;
-	}
-	out = bufferevent_get_output(c->up->bev);
-	/* Without its head, the body would be read upstream as a request. */
-	if (http_build_request(out, &c->head, llhttp_method_name(p->method),
-	    &fwd) == -1)
-		return client_error(c, 503, "service_unavailable_exception",
-		    "cannot build the request head: out of memory", -1);
-	if (c->up->reused && (c->retry = evbuffer_new()) != NULL)
-		evbuffer_add(c->retry, evbuffer_pullup(out, -1),
-		    evbuffer_get_length(out));
-	/*
-	 * No first-byte clock while the body is still on its way; with no
-	 * body, the request is whole and the clock starts now.
-	 */
-	if (c->up->state != US_CONNECTING)
-		upstream_timeouts(c->up, client_has_body(p) ? 0 :
-		    cfg->first_byte_timeout_ms, cfg->io_timeout_ms);
-	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
-	c->resp.data = c;
-	http_head_reset(&c->rhead);
-	bufferevent_setwatermark(c->up->bev, EV_WRITE, OUT_LOW, 0);
-	return 0;
-}
-
-/* Run the request parser over the first contiguous input chunk. */
-static llhttp_errno_t
-client_feed(struct client *c, struct evbuffer *in, size_t *used,
-    const char **data)
-{
-	struct evbuffer_iovec	 v;
-	llhttp_errno_t		 e;
-	const char		*d = empty;
-	size_t			 n = 0;
-
-	if (evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
-		d = v.iov_base;
-		n = v.iov_len;
-	}
-	*data = d;
-	c->req_paused = 0;
-	e = llhttp_execute(&c->req, d, n);
-	if (e == HPE_OK)
-		*used = n;
-	else if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
-		*used = (size_t)(llhttp_get_error_pos(&c->req) - d);
-	else
-		*used = 0;
-	return e;
-}
-
-/*
- * llhttp 8 accepts a bare LF after the request line and lets obs-fold
- * (a line starting with white space) through: two classic ways for one
- * hop and the next to read different messages.  Check the raw head
- * bytes d[0..n), *prev being the byte before them.  Both directions.
- */
-static int
-client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)d[i];
-
-		if (*prev == '\n' && (ch == ' ' || ch == '\t'))
-			return 0;
-		if (ch == '\n' && *prev != '\r')
-			return 0;
-		*prev = ch;
-	}
-	return 1;
-}
-
-/*
- * Broken body framing: the exchange cannot go on.  The upstream
- * connection is closed, never pooled (client_error): what it was sent is
- * part of a request no one will finish.
- */
-static void
-client_bad_body(struct client *c, const char *why)
-{
-	char reason[200];
-
-	c->close_after = 1;
-	if (c->be != NULL)
-		M_INC(c->w->m->l.bad_requests);
-	snprintf(reason, sizeof(reason), "malformed request body: %s", why);
-	client_error(c, 400, "illegal_argument_exception", reason, -1);
-}
-
-/* Parse and forward as much client input as the state allows. */
-static void
-client_process_in(struct client *c)
-{
-	struct evbuffer	*in;
-	llhttp_errno_t	 e;
-	const char	*data, *why;
-	size_t		 used;
-	int		 unreadable;
-
-	while (c->state == CS_IDLE || c->state == CS_HEAD ||
-	    (c->state == CS_PROXY && !c->req_done)) {
-		in = bufferevent_get_input(c->bev);
-		if (c->state != CS_PROXY) {
-			if (evbuffer_get_length(in) == 0) {
-				if (c->peer_eof)	/* flush, then close */
-					client_linger(c, CLOSE_CLIENT);
-				return;
-			}
-			e = client_feed(c, in, &used, &data);
-			if (e == HPE_OK || e == HPE_PAUSED) {
-				if (!client_head_lines_ok(&c->scan_prev, data,
-				    used)) {
-					if (c->state == CS_IDLE)
-						client_set_state(c, CS_HEAD);
-					client_error(c, 400, "illegal_argument_exception",
-					    "malformed request: bare LF or obs-fold "
-					    "in the head", -1);
-					return;
-				}
-			}
-			evbuffer_drain(in, used);
-			if (e == HPE_OK) {
-				if (c->state == CS_IDLE)
-					return;	/* nothing begun: odd CRLFs */
-				continue;
-			}
-			if (e == HPE_PAUSED) {
-				llhttp_resume(&c->req);
-				if (client_start_request(c) == -1)
-					return;
-				continue;
-			}
-			if (c->head.overflow && c->head.nhdrs == 0)
-				client_error(c, 414, "too_long_http_line_exception",
-				    "request line too long", -1);
-			else if (c->head.overflow)
-				client_error(c, 431, "too_long_http_header_exception",
-				    "request header fields too large", -1);
-			else {
-				char reason[256];
-
-				snprintf(reason, sizeof(reason), "malformed "
-				    "request: %s", llhttp_get_error_reason(&c->req) ?
-				    llhttp_get_error_reason(&c->req) :
-				    llhttp_errno_name(e));
-				if (c->state == CS_IDLE)
-					client_set_state(c, CS_HEAD);
-				client_error(c, 400, "illegal_argument_exception",
-				    reason, -1);
-			}
-			return;
-		}
-
-		if (c->up == NULL) {
-			/* Affinity: routing waits for a small body. */
-			if (evbuffer_get_length(in) < c->aff_wait)
-				return;
-			c->aff_slot = affinity_request_body(c->w->gen->cfg,
-			    c->req.method, &c->head, (const char *)
-			    evbuffer_pullup(in, (ssize_t)c->aff_wait), c->aff_wait,
-			    &unreadable);
-			M_ADD(c->w->m->l.affinity_unreadable,
-			    (uint64_t)unreadable);
-			c->aff_wait = 0;
-			if (client_connect(c) == -1)
-				return;
-			continue;
-		}
-		/* Body: stop while the upstream is behind. */
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
-		    OUT_HIGH)
-			client_up_out(c);
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) >=
-		    OUT_HIGH) {
-			if (!c->in_paused) {
-				c->in_paused = 1;
-				bufferevent_disable(c->bev, EV_READ);
-			}
-			return;
-		}
-		e = client_feed(c, in, &used, &data);
-		if (used > 0 && (c->req.flags & F_CHUNKED) &&
-		    http_chunked_scan(&c->req_ck, data, used, &why) == -1) {
-			client_bad_body(c, why);
-			return;
-		}
-		if (used > 0) {
-			struct evbuffer *uout = bufferevent_get_output(c->up->bev);
-
-			if (c->retry != NULL) {
-				if (evbuffer_get_length(c->retry) + used >
-				    c->gen->cfg->retry_body_max) {
-					evbuffer_free(c->retry);
-					c->retry = NULL;
-				} else
-					evbuffer_add(c->retry, data, used);
-			}
-			evbuffer_remove_buffer(in, uout, used);
-			c->req_bytes += used;
-		}
-		if (e == HPE_OK) {
-			if (used == 0)
-				return;		/* need more bytes */
-			continue;
-		}
-		if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
-			if (e == HPE_PAUSED_UPGRADE)
-				llhttp_resume_after_upgrade(&c->req);
-			else
-				llhttp_resume(&c->req);
-			if (!c->req_paused)
-				continue;
-			if ((c->req.flags & F_CHUNKED) &&
-			    !http_chunked_done(&c->req_ck)) {
-				/* llhttp saw an end where the strict scan did not. */
-				client_bad_body(c, "chunked body ended early");
-				return;
-			}
-			c->req_done = 1;
-			/* From now on, the upstream owes us a first byte. */
-			if (c->up != NULL && !c->up_byte)
-				upstream_timeouts(c->up,
-				    c->gen->cfg->first_byte_timeout_ms,
-				    c->gen->cfg->io_timeout_ms);
-			client_timeouts(c, 0, c->gen->cfg->client_timeout_ms);
-			if (c->resp_done)
-				client_finish(c);
-			return;
-		}
-		client_bad_body(c, llhttp_get_error_reason(&c->req) ?
-		    llhttp_get_error_reason(&c->req) : "malformed body");
-		return;
-	}
-}
-
-/* Parse and forward client input, then send what that queued upstream. */
-static void
-client_process(struct client *c)
-{
-	client_process_in(c);
-	client_up_out(c);
-}
-
-static void
-client_readcb(struct bufferevent *bev, void *arg)
+client_readcb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
 	if (c->lingering) {
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		evbuffer_drain(conn_input(cn),
+		    conn_input_len(cn));
 		return;
 	}
-	/* A request body streaming in: read in bigger bites. */
-	if (!c->tls && c->state == CS_PROXY && !c->req_done && !c->in_paused &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) < c->in_high)
-		client_read_more(bev, c->in_high -
-		    evbuffer_get_length(bufferevent_get_input(bev)));
 	client_process(c);
 	/* TLS: the read watermark by hand (see client_new). */
 	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->in_high) {
+	    conn_input_len(cn) >= client_in_high(c)) {
 		c->in_paused = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 	}
 }
 
 static void
-client_writecb(struct bufferevent *bev, void *arg)
+client_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
-	/* All written: back to writing at once (client_out_flush). */
-	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 	/* The last answer left our buffer: quiet may start (client_idle_close). */
 	if (c->state == CS_IDLE &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    conn_output_len(cn) == 0)
 		c->idle_at = now_ms();
 	if (c->state == CS_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (conn_output_len(cn) == 0)
 			client_flushed(c);
 		return;
 	}
 	/* The client drained: resume reading the response. */
-	if (c->up_paused && c->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) <= OUT_LOW) {
-		c->up_paused = 0;
-		bufferevent_enable(c->up->bev, EV_READ);
+	if (c->x != NULL && c->x->up_paused && c->x->up != NULL &&
+	    conn_output_len(cn) <= OUT_LOW) {
+		c->x->up_paused = 0;
+		conn_enable(c->x->up->conn, EV_READ);
 		client_upstream_read(c);
 	}
 }
 
 static void
-client_eventcb(struct bufferevent *bev, short what, void *arg)
+client_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client	*c = arg;
 	char		 reason[200];
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & CONN_EV_CONNECTED)
 		return;		/* TLS handshake done: the request follows */
 	if (c->lingering) {
 		client_close(c, c->why, NULL);	/* the client closed too, or late */
 		return;
 	}
-	if ((what & BEV_EVENT_ERROR) && c->tls && !tls_handshake_done(bev)) {
+	if ((what & CONN_EV_ERROR) && c->tls &&
+	    !tls_handshake_done(conn_bev(cn))) {
 		M_INC(c->w->m->l.tls_handshake_failures);
-		if (!tls_failure(bev, reason, sizeof(reason)))
+		if (!tls_failure(conn_bev(cn), reason, sizeof(reason)))
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
@@ -1550,41 +588,51 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		client_close(c, CLOSE_CLIENT, reason);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (c->state == CS_PROXY && c->up != NULL)
-			M_INC(c->be->m->errors[PERR_TIMEOUT]);
-		client_close(c, CLOSE_IO_TIMEOUT, (what & BEV_EVENT_READING) ?
+	if ((what & CONN_EV_TIMEOUT) && (what & CONN_EV_READING) &&
+	    c->state == CS_IDLE) {
+		/* The keep-alive timer (client_idle_timer); reading stopped. */
+		if (c->close_asked) {
+			conn_enable(cn, EV_READ);
+			client_idle_close(c);
+		} else
+			client_timercb(-1, EV_TIMEOUT, c);
+		return;
+	}
+	if (what & CONN_EV_TIMEOUT) {
+		if (c->state == CS_PROXY && c->x->up != NULL)
+			M_INC(c->x->be->m->errors[PERR_TIMEOUT]);
+		client_close(c, CLOSE_IO_TIMEOUT, (what & CONN_EV_READING) ?
 		    "client sent nothing" : "client read nothing");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_PROXY && c->req_done) {
+	if ((what & CONN_EV_EOF) && c->state == CS_PROXY && c->x->req_done) {
 		/*
 		 * The client half-closed after sending its request(s): it may
 		 * still read.  Answer what it sent, then close.
 		 */
-		c->close_after = 1;
+		c->x->close_after = 1;
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_IDLE) {
+	if ((what & CONN_EV_EOF) && c->state == CS_IDLE) {
 		/*
 		 * The FIN came after the last answer was queued but before it
 		 * was written, or behind pipelined requests not parsed yet:
 		 * answer those, flush, then close (client_process does).
 		 */
 		c->peer_eof = 1;
-		bufferevent_disable(bev, EV_READ);
+		conn_disable(cn, EV_READ);
 		client_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_HEAD) {
+	if ((what & CONN_EV_EOF) && c->state == CS_HEAD) {
 		client_linger(c, CLOSE_CLIENT);	/* a head that cannot end */
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CS_CLOSING)
+	if ((what & CONN_EV_EOF) && c->state == CS_CLOSING)
 		return;		/* keep flushing */
-	client_close(c, CLOSE_CLIENT, (what & BEV_EVENT_ERROR) ?
+	client_close(c, CLOSE_CLIENT, (what & CONN_EV_ERROR) ?
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : NULL);
 }
 
@@ -1603,382 +651,4 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 		    "request header not received in time", -1);
 	else if (c->lingering)
 		client_close(c, c->why, NULL);
-}
-
-/* ---- the upstream side --------------------------------------------------- */
-
-/* Send the saved request again on a fresh connection.  0 or -1. */
-static int
-client_retry(struct client *c)
-{
-	struct upstream	*u;
-	struct evbuffer	*saved = c->retry;
-
-	c->retry = NULL;
-	upstream_close(c->up);
-	c->up = NULL;
-	c->retried = 1;
-	M_INC(c->be->m->retries);
-	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
-	    c->srv->conf->name);
-	if ((u = upstream_acquire(c->w, c->srv, c, 1)) == NULL) {
-		int err = errno;
-
-		evbuffer_free(saved);
-		return client_connect_failed(c, err);
-	}
-	c->up = u;
-	evbuffer_add_buffer(bufferevent_get_output(u->bev), saved);
-	evbuffer_free(saved);
-	bufferevent_setwatermark(u->bev, EV_WRITE, OUT_LOW, 0);
-	llhttp_init(&c->resp, HTTP_RESPONSE, &resp_settings);
-	c->resp.data = c;
-	http_head_reset(&c->rhead);
-	if (c->req_done)
-		upstream_timeouts(u, 0, c->gen->cfg->connect_timeout_ms);
-	return 0;
-}
-
-/*
- * The reused connection under the request died before any answer: may
- * the request go again on a fresh one?  Only if no byte of it left for
- * the server (the classic race with a server closing an idle pooled
- * connection), or if it is idempotent (opclass: reads, OPTIONS).  A
- * write the server read before closing may have been done: sent twice,
- * a POST /idx/_doc is a duplicate document (#16), as nginx and HAProxy
- * also refuse.
- */
-static int
-client_resend_ok(struct client *c)
-{
-	size_t queued = evbuffer_get_length(c->retry);
-	size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
-
-	if (unsent >= queued)
-		return 1;
-	return opclass_idempotent((int)c->req.method, c->head.buf != NULL ?
-	    c->head.buf + c->head.url_off : "", c->head.url_len);
-}
-
-/*
- * Write the response head to the client, deciding the connection's fate.
- * 0, or -1 when the head cannot be built (answered 502, exchange ended).
- */
-static int
-client_send_head(struct client *c)
-{
-	int flags = 0;
-
-	/*
-	 * A 204 has no length at all (RFC 9110 8.6); a 304's Content-Length
-	 * is the representation's, and kept.
-	 */
-	if (c->status == 204)
-		flags |= HB_DROP_CL | HB_DROP_TE;
-	if (c->http10 && (c->resp.flags & F_CHUNKED)) {
-		c->dechunk = 1;		/* HTTP/1.0 has no chunked encoding */
-		c->close_after = 1;
-		flags |= HB_DROP_TE;
-	}
-	if (llhttp_message_needs_eof(&c->resp))
-		c->close_after = 1;	/* body ends when the upstream closes */
-	if (!c->req_done)
-		c->close_after = 1;	/* early answer: unread body follows */
-	if (client_close_now_ok(c))
-		c->close_after = 1;	/* drained or recycled */
-	if (c->close_after || !c->keepalive)
-		flags |= HB_CLOSE;
-	else if (c->http10)
-		flags |= HB_KEEPALIVE;
-	if (http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-	    c->status, flags) == -1) {
-		/* Never a body without its head: end the exchange. */
-		c->close_after = 1;
-		return client_error(c, 502, "bad_gateway_exception",
-		    "cannot build the response head: out of memory", -1);
-	}
-	c->resp_head_sent = 1;
-	/* A body follows the head only when llhttp did not skip it. */
-	c->resp_ck_on = (c->resp.flags & F_CHUNKED) &&
-	    !(c->resp.flags & F_SKIPBODY);
-	if (c->resp_ck_on)
-		http_chunked_init(&c->resp_ck);
-	c->aff = affinity_response(c->gen->cfg, c->req.method, &c->head,
-	    &c->rhead, c->status, (c->resp.flags & F_CHUNKED) ? 0 :
-	    c->resp.content_length, c->aff_routed);
-	return 0;
-}
-
-/* Forward an interim (1xx) response to an HTTP/1.1 client. */
-static void
-client_send_interim(struct client *c)
-{
-	if (c->status == 101) {
-		client_error(c, 502, "bad_gateway_exception",
-		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
-		return;
-	}
-	if (!c->http10)	/* no body, so no length (RFC 9110 8.6) */
-		http_build_response(bufferevent_get_output(c->bev), &c->rhead,
-		    c->status, HB_DROP_CL | HB_DROP_TE);
-	http_head_reset(&c->rhead);
-}
-
-/*
- * An upstream's chunk framing broke the rules: the answer is cut there
- * (a 502, or a close if its head went out) and the connection dropped.
- */
-static void
-client_bad_response_body(struct client *c, const char *why)
-{
-	char reason[200];
-
-	snprintf(reason, sizeof(reason), "bad response from upstream %s: %s",
-	    c->srv->conf->name, why);
-	client_error(c, 502, "bad_gateway_exception", reason,
-	    PERR_BAD_RESPONSE);
-}
-
-/* Parse and forward as much upstream input as the client can take. */
-static void
-client_upstream_in(struct client *c)
-{
-	struct evbuffer		*in, *out;
-	struct evbuffer_iovec	 v;
-	llhttp_errno_t		 e;
-	const char		*why;
-	size_t			 used;
-
-	while (c->state == CS_PROXY && c->up != NULL && !c->resp_done) {
-		in = bufferevent_get_input(c->up->bev);
-		out = bufferevent_get_output(c->bev);
-		/*
-		 * After a pause at headers-complete, a body-less answer (204,
-		 * 304, Content-Length: 0) ends without another input byte.
-		 */
-		if (evbuffer_get_length(in) == 0 && !c->resp_kick)
-			return;
-		if (evbuffer_get_length(out) >= OUT_HIGH)
-			client_out(c);
-		if (evbuffer_get_length(out) >= OUT_HIGH) {
-			if (!c->up_paused) {
-				c->up_paused = 1;
-				bufferevent_disable(c->up->bev, EV_READ);
-				bufferevent_setwatermark(c->bev, EV_WRITE,
-				    OUT_LOW, 0);
-			}
-			return;
-		}
-		if (!c->up_byte) {
-			c->up_byte = 1;
-			/* Time between reads from now on, not to first byte. */
-			upstream_timeouts(c->up, c->gen->cfg->io_timeout_ms,
-			    c->gen->cfg->io_timeout_ms);
-			if (c->retry != NULL) {
-				evbuffer_free(c->retry);
-				c->retry = NULL;
-			}
-		}
-		c->resp_kick = 0;
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
-			v.iov_base = (void *)empty;
-			v.iov_len = 0;
-		}
-		e = llhttp_execute(&c->resp, v.iov_base, v.iov_len);
-		if (e == HPE_OK)
-			used = v.iov_len;
-		else if (e == HPE_PAUSED)
-			used = (size_t)(llhttp_get_error_pos(&c->resp) -
-			    (const char *)v.iov_base);
-		else {
-			char reason[200];
-
-			snprintf(reason, sizeof(reason), "bad response from "
-			    "upstream %s: %s", c->srv->conf->name,
-			    llhttp_get_error_reason(&c->resp) ?
-			    llhttp_get_error_reason(&c->resp) :
-			    llhttp_errno_name(e));
-			client_error(c, 502, "bad_gateway_exception", reason,
-			    PERR_BAD_RESPONSE);
-			return;
-		}
-		if (!c->resp_head_sent &&
-		    !client_head_lines_ok(&c->rscan_prev, v.iov_base, used)) {
-			char reason[200];
-
-			snprintf(reason, sizeof(reason), "bad response from "
-			    "upstream %s: bare LF or obs-fold in the head",
-			    c->srv->conf->name);
-			client_error(c, 502, "bad_gateway_exception", reason,
-			    PERR_BAD_RESPONSE);
-			return;
-		}
-		if (c->resp_ck_on && used > 0 && http_chunked_scan(&c->resp_ck,
-		    v.iov_base, used, &why) == -1) {
-			client_bad_response_body(c, why);
-			return;
-		}
-		c->resp_bytes += used;
-		/* Head bytes were copied by the callbacks; body bytes move. */
-		if (c->resp_head_sent && !c->dechunk)
-			evbuffer_remove_buffer(in, out, used);
-		else
-			evbuffer_drain(in, used);
-		if (c->resp_head_ready && !c->resp_head_sent &&
-		    client_send_head(c) == -1)
-			return;
-		if (e != HPE_PAUSED)
-			continue;
-		llhttp_resume(&c->resp);
-		if (!c->resp_msg_end) {
-			c->resp_kick = 1;	/* paused at headers-complete */
-			continue;
-		}
-		c->resp_msg_end = 0;
-		if (!c->resp_head_ready) {
-			client_send_interim(c);	/* a 1xx ended */
-			continue;
-		}
-		if (c->resp_ck_on && !http_chunked_done(&c->resp_ck)) {
-			client_bad_response_body(c, "chunked body ended early");
-			return;
-		}
-		c->resp_done = 1;
-		if (c->req_done)
-			client_finish(c);
-		return;
-	}
-}
-
-/* Forward upstream input, then send what that queued to the client. */
-static void
-client_upstream_read(struct client *c)
-{
-	client_upstream_in(c);
-	client_out(c);
-}
-
-void
-client_upstream_readcb(struct bufferevent *bev, void *arg)
-{
-	struct client *c = arg;
-	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
-
-	/* A response body streaming in: read in bigger bites. */
-	if (c->state == CS_PROXY && c->up != NULL && !c->up->tls &&
-	    c->resp_head_sent && !c->up_paused && len < READ_MORE)
-		client_read_more(bev, READ_MORE - len);
-	client_upstream_read(c);
-}
-
-void
-client_upstream_writecb(struct bufferevent *bev, void *arg)
-{
-	struct client *c = arg;
-
-	/* All written: back to writing at once (client_out_flush). */
-	if (c->up != NULL && c->up->state == US_BUSY && !c->up->tls &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
-	/* The upstream drained what we sent: read the client again. */
-	if (c->in_paused && c->state == CS_PROXY) {
-		c->in_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		client_process(c);
-	}
-}
-
-/*
- * If the upstream failed for a TLS reason, answer 502 saying which, count
- * and log it, and return 1; else 0.
- */
-static int
-client_upstream_tls_error(struct client *c, struct bufferevent *bev,
-    const char *what)
-{
-	char tls_reason[160], reason[256];
-
-	if (!tls_failure(bev, tls_reason, sizeof(tls_reason)))
-		return 0;
-	M_INC(c->be->m->tls_failures);
-	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
-	    what, c->srv->conf->name, tls_reason);
-	tls_log_limited("client %s: %s", c->addr, reason);
-	client_error(c, 502, "tls_exception", reason, PERR_TLS);
-	return 1;
-}
-
-void
-client_upstream_eventcb(struct bufferevent *bev, short what, void *arg)
-{
-	struct client		*c = arg;
-	const struct sw_config	*cfg = c->gen->cfg;
-	char			 reason[200];
-
-	if (what & BEV_EVENT_CONNECTED) {
-		c->up->state = US_BUSY;
-		upstream_timeouts(c->up, c->req_done ?
-		    cfg->first_byte_timeout_ms : 0, cfg->io_timeout_ms);
-		return;
-	}
-	if (c->up->state == US_CONNECTING) {
-		wserver_failed(c->srv, now_ms());
-		if (client_upstream_tls_error(c, bev, "handshake"))
-			return;
-		if (what & BEV_EVENT_TIMEOUT) {
-			snprintf(reason, sizeof(reason), "connect to upstream %s "
-			    "timed out", c->srv->conf->name);
-			client_error(c, 504, "timeout_exception", reason,
-			    PERR_TIMEOUT);
-		} else {
-			snprintf(reason, sizeof(reason), "cannot connect to "
-			    "upstream %s: %s", c->srv->conf->name,
-			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-			client_error(c, 502, "connect_exception", reason,
-			    PERR_CONNECT);
-		}
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		snprintf(reason, sizeof(reason), "upstream %s did not answer "
-		    "in time", c->srv->conf->name);
-		client_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
-		return;
-	}
-	/* EOF or error. */
-	if (!c->up_byte && c->up->reused && c->retry != NULL && !c->retried &&
-	    client_resend_ok(c)) {
-		if (client_retry(c) == 0 && !c->req_done)
-			client_process(c);
-		return;
-	}
-	if ((what & BEV_EVENT_EOF) && c->resp_head_sent &&
-	    llhttp_message_needs_eof(&c->resp)) {
-		/* A close-delimited body ends here. */
-		client_upstream_read(c);
-		if (c->state != CS_PROXY || c->resp_done)
-			return;
-		c->resp_msg_end = 0;
-		if (llhttp_finish(&c->resp) == HPE_OK || c->resp_msg_end) {
-			c->resp_eof = 1;
-			c->resp_done = 1;
-			if (c->req_done)
-				client_finish(c);
-			else
-				client_linger(c, CLOSE_CONN_CLOSE);
-			return;
-		}
-	}
-	if (c->up_byte)
-		client_upstream_read(c);	/* deliver what did arrive */
-	if (c->state != CS_PROXY || c->resp_done)
-		return;
-	/* A TLS 1.3 server refuses a client certificate after the handshake. */
-	if (client_upstream_tls_error(c, bev, "session"))
-		return;
-	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
-	    c->srv->conf->name, c->up_byte ? " mid-response" : " mid-request",
-	    !c->up_byte && c->up->reused && !c->retried ? " (not sent again: "
-	    "it may have been processed)" : "");
-	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
 }

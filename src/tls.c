@@ -345,7 +345,7 @@ fail:
 void
 tls_close_notify(struct bufferevent *bev)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 
 	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_shutdown(ssl) < 0)
 		ERR_clear_error();
@@ -354,7 +354,7 @@ tls_close_notify(struct bufferevent *bev)
 int
 tls_handshake_done(struct bufferevent *bev)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 
 	return ssl == NULL || SSL_is_init_finished(ssl);
 }
@@ -362,7 +362,8 @@ tls_handshake_done(struct bufferevent *bev)
 int
 tls_failure(struct bufferevent *bev, char *buf, size_t len)
 {
-	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	SSL		*ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) :
+		    NULL;
 	unsigned long	 e, first = 0;
 	long		 v;
 	const char	*r = NULL;
@@ -396,7 +397,8 @@ tls_failure(struct bufferevent *bev, char *buf, size_t len)
 void
 tls_session_keep(struct bufferevent *bev, struct ssl_session_st **slot)
 {
-	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	SSL		*ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) :
+		    NULL;
 	SSL_SESSION	*s;
 
 	if (ssl == NULL || (s = SSL_get1_session(ssl)) == NULL)

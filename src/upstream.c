@@ -4,7 +4,7 @@
  *
  * A backend with tls = on gets TLS bufferevents: the TCP connect is
  * issued here and the handshake runs under the connect timeout; the
- * client module sees BEV_EVENT_CONNECTED only once the server's
+ * client module sees CONN_EV_CONNECTED only once the server's
  * certificate has been checked.  Each server keeps the last resumable
  * TLS session of a pooled connection, offered by the next new one.
  */
@@ -17,45 +17,31 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/log.h"
 #include "switchover/tls.h"
 #include "switchover/upstream.h"
 #include "switchover/worker.h"
 
-static void	pool_readcb(struct bufferevent *, void *);
-static void	pool_eventcb(struct bufferevent *, short, void *);
-
-/* Convert ms to a timeval pointer (NULL for 0: no timeout). */
-static const struct timeval *
-ms_tv(int ms, struct timeval *tv)
-{
-	if (ms <= 0)
-		return NULL;
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
+static void	pool_readcb(struct conn *, void *);
+static void	pool_eventcb(struct conn *, short, void *);
 
 /* Only a change reaches libevent, as in client_timeouts. */
 void
 upstream_timeouts(struct upstream *u, int read_ms, int write_ms)
 {
-	struct timeval r, w;
-
 	if (read_ms == u->to_read && write_ms == u->to_write)
 		return;
 	u->to_read = read_ms;
 	u->to_write = write_ms;
-	bufferevent_set_timeouts(u->bev, ms_tv(read_ms, &r), ms_tv(write_ms, &w));
+	conn_set_timeouts(u->conn, read_ms, write_ms);
 }
 
 struct upstream *
-upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
-    int fresh_only)
+upstream_acquire(struct worker *w, struct wserver *srv,
+    const struct upstream_cbs *cbs, void *arg, int fresh_only)
 {
 	struct upstream		*u;
 	struct backend_metrics	*m = srv->backend->m;
@@ -67,16 +53,16 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 		TAILQ_REMOVE(&srv->idle, u, entry);
 		srv->nidle--;
 		u->state = US_BUSY;
-		u->c = c;
+		u->owner = arg;
 		u->reused = 1;
 		srv->active++;
 		M_INC(m->conns_reused);
-		bufferevent_setcb(u->bev, client_upstream_readcb,
-		    client_upstream_writecb, client_upstream_eventcb, c);
+		conn_setcb(u->conn, cbs->readcb, cbs->writecb, cbs->eventcb,
+		    arg);
 		upstream_timeouts(u, cfg->first_byte_timeout_ms,
 		    cfg->io_timeout_ms);
 		/* Plain: the client module writes, EV_WRITE only when full. */
-		bufferevent_enable(u->bev, u->tls ? EV_READ | EV_WRITE : EV_READ);
+		conn_enable(u->conn, u->tls ? EV_READ | EV_WRITE : EV_READ);
 		return u;
 	}
 	if (!srv->conf->resolved) {
@@ -100,37 +86,45 @@ upstream_acquire(struct worker *w, struct wserver *srv, struct client *c,
 			    srv->conf->name, strerror(errno));
 			goto fail;
 		}
-		u->bev = tls_connect(w->base, fd, tls, srv->conf->host,
-		    srv->tls_session);
+		struct bufferevent *bev = tls_connect(w->base, fd, tls,
+		    srv->conf->host, srv->tls_session);
+
+		if (bev == NULL)
+			goto fail;
+		fd = -1;	/* the bufferevent's, freed with it */
+		if ((u->conn = conn_tls(bev)) == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
 		u->tls = 1;
-	} else
-		u->bev = bufferevent_socket_new(w->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (u->bev == NULL)
-		goto fail;
-	fd = -1;	/* owned by the bufferevent */
+	} else {
+		if ((u->conn = conn_plain(w->base, fd)) == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		fd = -1;	/* the conn's */
+	}
 	u->w = w;
 	u->srv = srv;
 	wgen_ref(srv->gen);
-	u->c = c;
+	u->owner = arg;
 	u->state = US_CONNECTING;
 	srv->active++;
 	M_INC(m->conns_opened);
-	bufferevent_setcb(u->bev, client_upstream_readcb,
-	    client_upstream_writecb, client_upstream_eventcb, c);
+	conn_setcb(u->conn, cbs->readcb, cbs->writecb, cbs->eventcb, arg);
 	/*
 	 * While connecting, the write timeout is the connect timeout; a TLS
 	 * handshake waits for the server's answers too, under the same one.
 	 */
 	upstream_timeouts(u, tls->ctx ? cfg->connect_timeout_ms : 0,
 	    cfg->connect_timeout_ms);
-	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	conn_enable(u->conn, EV_READ | EV_WRITE);
 	/*
 	 * A refusal seen at once is reported later through the event
 	 * callback; any other immediate failure comes back here as NULL.
 	 */
-	if (tls->ctx == NULL && bufferevent_socket_connect(u->bev,
-	    (struct sockaddr *)&srv->conf->addr, (int)srv->conf->addrlen) == -1) {
+	if (tls->ctx == NULL && conn_connect(u->conn,
+	    (struct sockaddr *)&srv->conf->addr, srv->conf->addrlen) == -1) {
 		log_debug("upstream %s: connect failed at once: %s",
 		    srv->conf->name, strerror(errno));
 		srv->active--;
@@ -143,8 +137,8 @@ fail:
 	err = errno;	/* the caller tells our shortage from the server's */
 	if (fd != -1)
 		close(fd);
-	if (u->bev != NULL)
-		bufferevent_free(u->bev);
+	if (u->conn != NULL)
+		conn_free(u->conn);
 	free(u);
 	errno = err;
 	return NULL;
@@ -152,7 +146,7 @@ fail:
 
 /* A pooled connection said something: data or EOF both end it. */
 static void
-pool_readcb(struct bufferevent *bev, void *arg)
+pool_readcb(struct conn *cn, void *arg)
 {
 	struct upstream *u = arg;
 
@@ -163,7 +157,7 @@ pool_readcb(struct bufferevent *bev, void *arg)
 
 /* A pooled connection closed, failed, or sat idle too long. */
 static void
-pool_eventcb(struct bufferevent *bev, short what, void *arg)
+pool_eventcb(struct conn *cn, short what, void *arg)
 {
 	upstream_close(arg);
 }
@@ -176,7 +170,7 @@ upstream_release(struct upstream *u, int reusable)
 	const struct sw_config	*cfg = w->gen->cfg;
 
 	srv->active--;
-	u->c = NULL;
+	u->owner = NULL;
 	u->nreq++;
 	/*
 	 * Pool only into the current generation: a server that left the
@@ -187,20 +181,20 @@ upstream_release(struct upstream *u, int reusable)
 	 */
 	if (!reusable || w->shutting_down || srv->gen != w->gen ||
 	    srv->nidle >= cfg->pool_max_idle ||
-	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(u->bev)) > 0) {
+	    evbuffer_get_length(conn_input(u->conn)) > 0 ||
+	    evbuffer_get_length(conn_output(u->conn)) > 0) {
 		/* Unsent request bytes would go out ahead of the next one. */
 		srv->active++;	/* upstream_close decrements */
 		upstream_close(u);
 		return;
 	}
-	tls_session_keep(u->bev, &srv->tls_session);
+	tls_session_keep(conn_bev(u->conn), &srv->tls_session);
 	u->state = US_IDLE;
 	u->reused = 0;
-	bufferevent_setcb(u->bev, pool_readcb, NULL, pool_eventcb, u);
+	conn_setcb(u->conn, pool_readcb, NULL, pool_eventcb, u);
 	upstream_timeouts(u, cfg->pool_idle_timeout_ms, 0);
-	bufferevent_disable(u->bev, EV_WRITE);
-	bufferevent_enable(u->bev, EV_READ);
+	conn_disable(u->conn, EV_WRITE);
+	conn_enable(u->conn, EV_READ);
 	TAILQ_INSERT_HEAD(&srv->idle, u, entry);	/* LIFO: warmest first */
 	srv->nidle++;
 }
@@ -219,9 +213,9 @@ upstream_close(struct upstream *u)
 		u->srv->active--;
 	M_INC(u->srv->backend->m->conns_closed);
 	u->state = US_DEAD;
-	u->c = NULL;
-	bufferevent_free(u->bev);
-	u->bev = NULL;
+	u->owner = NULL;
+	conn_free(u->conn);
+	u->conn = NULL;
 	TAILQ_INSERT_TAIL(&w->reap_upstreams, u, entry);
 	worker_reap_schedule(w);
 }
@@ -240,8 +234,8 @@ upstream_pool_flush(struct wserver *srv)
 void
 upstream_free(struct upstream *u)
 {
-	if (u->bev != NULL)
-		bufferevent_free(u->bev);
+	if (u->conn != NULL)
+		conn_free(u->conn);
 	if (u->srv != NULL)
 		wgen_unref(u->srv->gen);
 	free(u);

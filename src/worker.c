@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "switchover/client.h"
+#include "switchover/conn.h"
 #include "switchover/drain.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
@@ -31,21 +32,6 @@
 #include "switchover/worker.h"
 
 #define ACCEPT_PAUSE_MS	100
-
-uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t
-now_ms(void)
-{
-	return now_us() / 1000;
-}
 
 /*
  * A route whose weights (and backends, in order) did not change keeps
@@ -567,6 +553,8 @@ worker_main(void *arg)
 
 	log_debug("worker %d: running", w->id);
 	event_base_dispatch(w->base);
+	client_cache_free();
+	conn_cache_free();
 	http_head_cache_free();
 	__atomic_store_n(&w->stopped, 1, __ATOMIC_RELEASE);	/* main polls */
 	log_debug("worker %d: stopped", w->id);

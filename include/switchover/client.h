@@ -21,7 +21,6 @@
 
 #include "switchover/metrics.h"
 
-struct bufferevent;
 struct client;
 struct worker;
 struct wlistener;
@@ -62,11 +61,9 @@ void		 client_drain_mark(struct client *, uint64_t due_ms);
  */
 void		 client_drain(struct client *, enum close_reason why);
 
-/* Upstream bufferevent callbacks while the upstream is busy for a client. */
-void	client_upstream_readcb(struct bufferevent *, void *);
-void	client_upstream_writecb(struct bufferevent *, void *);
-void	client_upstream_eventcb(struct bufferevent *, short, void *);
 
 void	client_global_init(void);
+/* Worker thread, on exit: free the exchanges kept for reuse. */
+void	client_cache_free(void);
 
 #endif

@@ -55,7 +55,7 @@ struct bufferevent *tls_connect(struct event_base *, int fd,
  * non-blocking try, just before the bufferevent is freed.
  */
 void	tls_close_notify(struct bufferevent *);
-/* Did the TLS handshake of bev complete?  (1 for plain bufferevents.) */
+/* Did the TLS handshake of bev complete?  (1 for plain ones, or NULL.) */
 int	tls_handshake_done(struct bufferevent *);
 /*
  * Why a TLS bufferevent failed, from OpenSSL's error queue and the

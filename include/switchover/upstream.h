@@ -13,8 +13,9 @@
 
 #include <sys/queue.h>
 
-struct bufferevent;
-struct client;
+#include "switchover/conn.h"
+
+struct conn;
 struct worker;
 struct wserver;
 
@@ -28,25 +29,35 @@ enum upstream_state {
 struct upstream {
 	TAILQ_ENTRY(upstream)	 entry;		/* pool or reap list */
 	struct worker		*w;
-	struct bufferevent	*bev;
+	struct conn		*conn;
 	struct wserver		*srv;		/* holds a wgen reference */
-	struct client		*c;
+	void			*owner;		/* busy: whose callbacks run */
 	enum upstream_state	 state;
 	int			 reused;	/* came from the pool */
-	int			 tls;		/* a TLS bufferevent */
+	int			 tls;		/* a TLS conn */
 	unsigned		 nreq;
-	int			 to_read, to_write;	/* bev timeouts set, ms */
+	int			 to_read, to_write;	/* conn timeouts set, ms */
 };
 
 /*
- * Get a connection to srv for client c: an idle pooled one unless
+ * A busy upstream's events go to its owner (client.c's exchange): the
+ * owner's callbacks with the owner's arg, so this module knows nothing
+ * of clients.
+ */
+struct upstream_cbs {
+	conn_data_cb	readcb, writecb;
+	conn_event_cb	eventcb;
+};
+
+/*
+ * Get a connection to srv for owner (cbs, arg): an idle pooled one unless
  * fresh_only, else a new one that starts connecting.  NULL with errno
  * set when none can be had: EMFILE, ENFILE, ENOMEM, ENOBUFS are our own
  * shortage; anything else (an unresolved name, a connect refused at
  * once) is the server's.
  */
 struct upstream	*upstream_acquire(struct worker *, struct wserver *,
-		    struct client *, int fresh_only);
+		    const struct upstream_cbs *, void *arg, int fresh_only);
 /* The client is done with u: pool it if reusable, else close it. */
 void		 upstream_release(struct upstream *, int reusable);
 /* Close at once; the struct is freed later from the reap event. */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "switchover/clock.h"	/* now_ms, now_us: many users include us */
 #include "switchover/config.h"
 #include "switchover/metrics.h"
 
@@ -166,7 +167,5 @@ struct wbackend	*wgen_route(struct wgen *, int ri, int pinned,
 struct wserver	*wbackend_pick_server(struct wbackend *, uint64_t now_ms);
 void		 wserver_failed(struct wserver *, uint64_t now_ms);
 void		 wserver_succeeded(struct wserver *);
-uint64_t	 now_ms(void);
-uint64_t	 now_us(void);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * fuzz_request: client bytes -> the request parser with the proxy's own
- * llhttp settings and callbacks (client.c is included, so these are its
- * statics, not copies) -> the checks client_start_request makes -> the
+ * llhttp settings and callbacks (client.c and exchange.c are included,
+ * so these are their statics, not copies) -> the checks client_start_request makes -> the
  * head http_build_request would send upstream.
  *
  * Input: the first byte picks how the rest is split into reads (1..255
@@ -21,6 +21,7 @@
  * whole ends exactly where llhttp says it ends.
  */
 #include "../../src/client.c"
+#include "../../src/exchange.c"
 
 #include "fuzz.h"
 
@@ -34,27 +35,27 @@ check_forwarded(struct client *c)
 	struct evbuffer	*out;
 	struct reparse	 r;
 	llhttp_t	 p;
-	const char	*buf, *method = llhttp_method_name(c->req.method);
+	const char	*buf, *method = llhttp_method_name(c->x->req.method);
 	size_t		 len, mlen = strlen(method);
 
 	FUZZ_ASSERT((out = evbuffer_new()) != NULL);
-	http_build_request(out, &c->head, method, &fwd);
+	http_build_request(out, &c->x->head, method, &fwd);
 	len = evbuffer_get_length(out);
 	buf = (const char *)evbuffer_pullup(out, -1);
 	FUZZ_ASSERT(reparse_head(HTTP_REQUEST, buf, len, &p, &r) == 0);
-	FUZZ_ASSERT(p.method == c->req.method);
+	FUZZ_ASSERT(p.method == c->x->req.method);
 	FUZZ_ASSERT(p.http_major == 1 && p.http_minor == 1);
 	/* The request target is forwarded byte for byte. */
-	FUZZ_ASSERT(len > mlen + 1 + c->head.url_len);
-	FUZZ_ASSERT(memcmp(buf + mlen + 1, c->head.buf + c->head.url_off,
-	    c->head.url_len) == 0);
-	FUZZ_ASSERT(buf[mlen + 1 + c->head.url_len] == ' ');
+	FUZZ_ASSERT(len > mlen + 1 + c->x->head.url_len);
+	FUZZ_ASSERT(memcmp(buf + mlen + 1, c->x->head.buf + c->x->head.url_off,
+	    c->x->head.url_len) == 0);
+	FUZZ_ASSERT(buf[mlen + 1 + c->x->head.url_len] == ' ');
 	/* Framing: the next hop sees the body the proxy sees. */
-	FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->req.flags & F_CHUNKED));
-	FUZZ_ASSERT(p.content_length == c->req.content_length);
+	FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->x->req.flags & F_CHUNKED));
+	FUZZ_ASSERT(p.content_length == c->x->req.content_length);
 	FUZZ_ASSERT(r.n_cl <= 1);
 	FUZZ_ASSERT(!(r.n_cl && r.n_te));
-	FUZZ_ASSERT(r.n_host == 1 || (c->http10 && r.n_host == 0));
+	FUZZ_ASSERT(r.n_host == 1 || (c->x->http10 && r.n_host == 0));
 	FUZZ_ASSERT(r.hop == 0);
 	FUZZ_ASSERT(r.n_conn == 0);
 	evbuffer_free(out);
@@ -67,6 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int	 inited;
 	struct client	 c;
+	struct exchange	 x;
 	const char	*d = (const char *)data, *why;
 	size_t		 step, pos = 0;
 	int		 in_body = 0;
@@ -83,45 +85,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 
 	memset(&c, 0, sizeof(c));
+	memset(&x, 0, sizeof(x));
+	c.x = &x;
 	/* HEAD, not IDLE: message_begin then needs no timer or worker. */
 	c.state = CS_HEAD;
 	snprintf(c.addr, sizeof(c.addr), "fuzz");
-	http_head_init(&c.head, FUZZ_MAX_HEAD);
-	llhttp_init(&c.req, HTTP_REQUEST, &req_settings);
-	c.req.data = &c;
+	http_head_init(&c.x->head, FUZZ_MAX_HEAD);
+	llhttp_init(&c.x->req, HTTP_REQUEST, &req_settings);
+	c.x->req.data = &c;
 
 	while (pos < size) {
 		size_t		 n = size - pos < step ? size - pos : step;
 		size_t		 used;
 		llhttp_errno_t	 e;
 
-		c.req_paused = 0;
-		e = llhttp_execute(&c.req, d + pos, n);
+		c.x->req_paused = 0;
+		e = llhttp_execute(&c.x->req, d + pos, n);
 		if (e == HPE_OK)
 			used = n;
 		else if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
-			used = (size_t)(llhttp_get_error_pos(&c.req) - (d + pos));
+			used = (size_t)(llhttp_get_error_pos(&c.x->req) - (d + pos));
 		else
 			break;		/* the proxy answers 4xx and closes */
 		FUZZ_ASSERT(used <= n);
-		if (!in_body && !client_head_lines_ok(&c.scan_prev, d + pos, used))
+		if (!in_body && !client_head_lines_ok(&c.x->scan_prev, d + pos, used))
 			break;		/* bare LF or obs-fold: 400 */
-		if (in_body && (c.req.flags & F_CHUNKED) && used > 0 &&
-		    http_chunked_scan(&c.req_ck, d + pos, used, &why) == -1)
+		if (in_body && (c.x->req.flags & F_CHUNKED) && used > 0 &&
+		    http_chunked_scan(&c.x->req_ck, d + pos, used, &why) == -1)
 			break;		/* malformed framing: 400 */
 		pos += used;
 		if (e == HPE_OK)
 			continue;
 		if (e == HPE_PAUSED_UPGRADE) {
-			llhttp_resume_after_upgrade(&c.req);
+			llhttp_resume_after_upgrade(&c.x->req);
 			continue;
 		}
-		llhttp_resume(&c.req);
+		llhttp_resume(&c.x->req);
 		if (in_body) {
-			if (c.req_paused) {
+			if (c.x->req_paused) {
 				/* Both readings agree on where the body ends. */
-				FUZZ_ASSERT(!(c.req.flags & F_CHUNKED) ||
-				    http_chunked_done(&c.req_ck));
+				FUZZ_ASSERT(!(c.x->req.flags & F_CHUNKED) ||
+				    http_chunked_done(&c.x->req_ck));
 				in_body = 0;	/* message complete */
 			}
 			continue;
@@ -130,14 +134,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{
 			int status;
 
-			c.http10 = c.req.http_major == 1 && c.req.http_minor == 0;
-			if (client_head_refused(&c.req, &c.head, &status) != NULL)
+			c.x->http10 = c.x->req.http_major == 1 && c.x->req.http_minor == 0;
+			if (client_head_refused(&c.x->req, &c.x->head, &status) != NULL)
 				break;
 		}
 		check_forwarded(&c);
-		http_chunked_init(&c.req_ck);
+		http_chunked_init(&c.x->req_ck);
 		in_body = 1;
 	}
-	http_head_free(&c.head);
+	http_head_free(&c.x->head);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_response: upstream bytes -> the response parser with the proxy's
- * own llhttp settings and callbacks (client.c is included) ->
+ * own llhttp settings and callbacks (client.c and exchange.c included) ->
  * client_send_head, the code that writes the head a client receives.
  *
  * Input: byte 0 picks the read size (1..255, 0 = one read); byte 1 the
@@ -21,6 +21,7 @@
  *    ends where llhttp says it ends.
  */
 #include "../../src/client.c"
+#include "../../src/exchange.c"
 
 #include "fuzz.h"
 
@@ -30,18 +31,18 @@
 static void
 check_sent(struct client *c, int interim)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = conn_output(c->conn);
 	struct reparse	 r;
 	llhttp_t	 p;
 	size_t		 len = evbuffer_get_length(out);
 	const char	*buf = (const char *)evbuffer_pullup(out, -1);
 
-	if (interim && c->http10) {
+	if (interim && c->x->http10) {
 		FUZZ_ASSERT(len == 0);	/* a 1.0 client never sees a 1xx */
 		return;
 	}
 	FUZZ_ASSERT(reparse_head(HTTP_RESPONSE, buf, len, &p, &r) == 0);
-	FUZZ_ASSERT(p.status_code == c->resp.status_code);
+	FUZZ_ASSERT(p.status_code == c->x->resp.status_code);
 	/* The status line holds no control byte but its CRLF. */
 	for (size_t i = 0; i < len && buf[i] != '\r'; i++)
 		FUZZ_ASSERT((unsigned char)buf[i] >= 0x20 || buf[i] == '\t');
@@ -49,14 +50,14 @@ check_sent(struct client *c, int interim)
 	FUZZ_ASSERT(r.n_conn <= 1);
 	FUZZ_ASSERT(r.n_cl <= 1);
 	FUZZ_ASSERT(!(r.n_cl && r.n_te));
-	if (interim || c->status == 204) {
+	if (interim || c->x->status == 204) {
 		FUZZ_ASSERT(r.n_cl == 0 && r.n_te == 0);
-	} else if (c->dechunk) {
+	} else if (c->x->dechunk) {
 		FUZZ_ASSERT(r.n_te == 0);
 		FUZZ_ASSERT(r.n_conn == 1 && !llhttp_should_keep_alive(&p));
 	} else if (!interim) {
-		FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->resp.flags & F_CHUNKED));
-		FUZZ_ASSERT(p.content_length == c->resp.content_length);
+		FUZZ_ASSERT((p.flags & F_CHUNKED) == (c->x->resp.flags & F_CHUNKED));
+		FUZZ_ASSERT(p.content_length == c->x->resp.content_length);
 	}
 	evbuffer_drain(out, len);
 }
@@ -69,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct event_base	*base;
 	static struct wgen		 gen;
 	struct client			 c;
+	struct exchange			 x;
 	const char			*d = (const char *)data, *why;
 	size_t				 step, pos = 0;
 	int				 kick = 0, unreadable;
@@ -85,32 +87,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	step = data[0] ? data[0] : size;
 
 	memset(&c, 0, sizeof(c));
+	memset(&x, 0, sizeof(x));
+	c.x = &x;
 	c.state = CS_PROXY;
 	snprintf(c.addr, sizeof(c.addr), "fuzz");
-	c.is_head = data[1] & 1;
-	c.http10 = (data[1] >> 1) & 1;
-	c.keepalive = (data[1] >> 2) & 1;
-	c.req_done = (data[1] >> 3) & 1;
-	c.gen = &gen;
+	c.x->is_head = data[1] & 1;
+	c.x->http10 = (data[1] >> 1) & 1;
+	c.x->keepalive = (data[1] >> 2) & 1;
+	c.x->req_done = (data[1] >> 3) & 1;
+	c.x->gen = &gen;
 	/* The request it answers: a scroll search (its id is read from the
 	 * body, the affinity path) or a plain GET. */
-	c.req.method = HTTP_GET;
-	http_head_init(&c.head, FUZZ_MAX_HEAD);
-	FUZZ_ASSERT(http_head_url(&c.head, (data[1] & 16) ?
+	c.x->req.method = HTTP_GET;
+	http_head_init(&c.x->head, FUZZ_MAX_HEAD);
+	FUZZ_ASSERT(http_head_url(&c.x->head, (data[1] & 16) ?
 	    "/i/_search?scroll=1m" : "/", (data[1] & 16) ? 20 : 1) == 0);
 	d += 2;
 	size -= 2;
-	/*
-	 * A socket bufferevent with no socket: its output just collects.
-	 * libevent freezes the drain side until a socket is set; thaw it so
-	 * check_sent can take each head away.
-	 */
-	FUZZ_ASSERT((c.bev = bufferevent_socket_new(base, -1, 0)) != NULL);
-	bufferevent_disable(c.bev, EV_READ | EV_WRITE);
-	evbuffer_unfreeze(bufferevent_get_output(c.bev), 1);
-	http_head_init(&c.rhead, FUZZ_MAX_HEAD);
-	llhttp_init(&c.resp, HTTP_RESPONSE, &resp_settings);
-	c.resp.data = &c;
+	/* A plain conn with no socket, never flushed: its output collects. */
+	FUZZ_ASSERT((c.conn = conn_plain(base, -1)) != NULL);
+	http_head_init(&c.x->rhead, FUZZ_MAX_HEAD);
+	llhttp_init(&c.x->resp, HTTP_RESPONSE, &resp_settings);
+	c.x->resp.data = &c;
 
 	while (pos < size || kick) {
 		size_t		 n = size - pos < step ? size - pos : step;
@@ -118,49 +116,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		llhttp_errno_t	 e;
 
 		kick = 0;
-		e = llhttp_execute(&c.resp, d + pos, n);
+		e = llhttp_execute(&c.x->resp, d + pos, n);
 		if (e == HPE_OK)
 			used = n;
 		else if (e == HPE_PAUSED)
-			used = (size_t)(llhttp_get_error_pos(&c.resp) - (d + pos));
+			used = (size_t)(llhttp_get_error_pos(&c.x->resp) - (d + pos));
 		else
 			break;		/* the proxy answers 502 */
 		FUZZ_ASSERT(used <= n);
-		if (!c.resp_head_sent &&
-		    !client_head_lines_ok(&c.rscan_prev, d + pos, used))
+		if (!c.x->resp_head_sent &&
+		    !client_head_lines_ok(&c.x->rscan_prev, d + pos, used))
 			break;		/* bare LF or obs-fold: 502 */
-		if (c.resp_ck_on && used > 0 &&
-		    http_chunked_scan(&c.resp_ck, d + pos, used, &why) == -1)
+		if (c.x->resp_ck_on && used > 0 &&
+		    http_chunked_scan(&c.x->resp_ck, d + pos, used, &why) == -1)
 			break;		/* the answer is cut there */
 		pos += used;
-		if (c.resp_head_ready && !c.resp_head_sent) {
+		if (c.x->resp_head_ready && !c.x->resp_head_sent) {
 			client_send_head(&c);
 			check_sent(&c, 0);
 		}
 		if (e != HPE_PAUSED)
 			continue;
-		llhttp_resume(&c.resp);
-		if (!c.resp_msg_end) {
+		llhttp_resume(&c.x->resp);
+		if (!c.x->resp_msg_end) {
 			kick = 1;	/* paused at headers-complete */
 			continue;
 		}
-		c.resp_msg_end = 0;
-		if (c.resp_head_ready) {
+		c.x->resp_msg_end = 0;
+		if (c.x->resp_head_ready) {
 			/* Both readings agree on where the body ends. */
-			FUZZ_ASSERT(!c.resp_ck_on || http_chunked_done(&c.resp_ck));
+			FUZZ_ASSERT(!c.x->resp_ck_on || http_chunked_done(&c.x->resp_ck));
 			break;		/* the exchange is done */
 		}
 		/* An interim (1xx) answer ended; 101 is refused with a 502. */
-		if (c.status == 101)
+		if (c.x->status == 101)
 			break;
 		client_send_interim(&c);
 		check_sent(&c, 1);
 	}
-	affinity_response_end(c.aff, -1, 0, NULL, &unreadable);
-	bufferevent_free(c.bev);
-	/* libevent finishes freeing a bufferevent from its loop: run it. */
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	http_head_free(&c.rhead);
-	http_head_free(&c.head);
+	affinity_response_end(c.x->aff, -1, 0, NULL, &unreadable);
+	conn_free(c.conn);
+	http_head_free(&c.x->rhead);
+	http_head_free(&c.x->head);
 	return 0;
 }
