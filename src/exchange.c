@@ -682,12 +682,15 @@ static int
 client_pick_backend(struct client *c)
 {
 	const struct sw_config *cfg = c->w->gen->cfg;
-	const char *mn = llhttp_method_name(c->x->req.method);
-	int ri, rs;
+	struct opclass oc;
+	int method = (int)c->x->req.method, ri, rs;
 
 	c->x->gen = wgen_ref(c->w->gen);
-	ri = route_match(cfg, mn, strlen(mn),
-	    c->x->head.buf + c->x->head.url_off, c->x->head.url_len);
+	/* Classified once: the route and the resend rule both ask. */
+	opclass_classify(method, c->x->head.buf != NULL ? c->x->head.buf +
+	    c->x->head.url_off : "", c->x->head.url_len, &oc);
+	c->x->idempotent = method == HTTP_OPTIONS || oc.op == OPCLASS_READ;
+	ri = route_match_class(cfg, &oc);
 	rs = c->x->route_slot = route_slot(cfg, ri);
 	/* A reload to another policy releases pinned connections. */
 	if ((c->x->be = wgen_route(c->x->gen, ri, c->x->aff_slot >= 0 ?
@@ -742,8 +745,7 @@ client_connect(struct client *c)
 		return client_error(c, 503, "service_unavailable_exception",
 		    "cannot build the request head: out of memory", -1);
 	if (c->x->up->reused && c->x->head.buf != NULL &&
-	    !opclass_idempotent((int)p->method, c->x->head.buf +
-	    c->x->head.url_off, c->x->head.url_len)) {
+	    !c->x->idempotent) {
 		c->x->retry_move = 1;	/* no copy (client_resend_ok) */
 		c->x->queued = evbuffer_get_length(out);
 	} else if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
@@ -1054,8 +1056,7 @@ client_resend_ok(struct client *c)
 
 	if (unsent >= queued)
 		return 1;
-	return opclass_idempotent((int)c->x->req.method, c->x->head.buf != NULL ?
-	    c->x->head.buf + c->x->head.url_off : "", c->x->head.url_len);
+	return c->x->idempotent;
 }
 
 /*

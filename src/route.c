@@ -150,11 +150,21 @@ route_match(const struct sw_config *c, const char *method, size_t mlen,
     const char *path, size_t plen)
 {
 	struct opclass	oc;
-	int		all;
 
 	if (c->nroutes == 0)
 		return -1;
 	opclass_classify(method_num(method, mlen), path, plen, &oc);
+	return route_match_class(c, &oc);
+}
+
+int
+route_match_class(const struct sw_config *c, const struct opclass *cl)
+{
+	const struct opclass	oc = *cl;
+	int			all;
+
+	if (c->nroutes == 0)
+		return -1;
 	all = oc.index == NULL || indices_all(oc.index, oc.index_len);
 	for (size_t i = 0; i < c->nroutes; i++) {
 		const struct sw_route *r = &c->routes[i];

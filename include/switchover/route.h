@@ -32,6 +32,9 @@
  * for the default route.  method is the request's method name ("GET"),
  * path its target as received.  No allocation, no regex.
  */
+struct opclass;
+/* The same, for a request already classified (opclass_classify). */
+int	route_match_class(const struct sw_config *, const struct opclass *);
 int	route_match(const struct sw_config *, const char *method, size_t mlen,
 	    const char *path, size_t plen);
 /* The metric slot of a route index (-1: the default route, slot 0). */
