@@ -869,6 +869,17 @@ h_fallback(struct evhttp_request *req, const char *who)
 	all_to(req, who, "source", 1);
 }
 
+/* The /stats document: stats' counters and the ramp's state. */
+static json_t *
+stats_doc(void)
+{
+	json_t *doc = stats_json(rt.cfg);
+
+	if (doc != NULL)
+		json_object_set_new(doc, "ramp", ramp_json());
+	return doc;
+}
+
 /*
  * GET /stats: counters, latency, connections and split as JSON.  With
  * ?history=N (0-300) also the last N seconds, second by second, and the
@@ -888,7 +899,7 @@ h_stats(struct evhttp_request *req, const char *who)
 	TAILQ_INIT(&args);
 	if (q == NULL || evhttp_parse_query_str(q, &args) == -1 ||
 	    (h = evhttp_find_header(&args, "history")) == NULL) {
-		reply_json(req, 200, stats_json(rt.cfg));
+		reply_json(req, 200, stats_doc());
 		goto done;
 	}
 	n = strtol(h, &end, 10);
@@ -897,7 +908,7 @@ h_stats(struct evhttp_request *req, const char *who)
 		    "is a number of seconds, 0-300");
 		goto done;
 	}
-	doc = stats_json(rt.cfg);
+	doc = stats_doc();
 	if (stats_add_history(doc, rt.cfg, (int)n) == -1) {
 		json_decref(doc);
 		doc = NULL;
@@ -962,6 +973,7 @@ h_metrics(struct evhttp_request *req, const char *who)
 		return;
 	}
 	stats_prometheus(b, rt.cfg);
+	ramp_prometheus(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -27,7 +27,6 @@
 #include "switchover/emf.h"
 #include "switchover/log.h"
 #include "switchover/metrics.h"
-#include "switchover/ramp.h"
 #include "switchover/route.h"
 #include "switchover/runtime.h"
 #include "switchover/stats.h"
@@ -533,8 +532,6 @@ view_json(const struct view *v)
 	/* Only with [aws]: switchoverctl learns from it that AWS is on. */
 	if (doc != NULL && aws_enabled())
 		json_object_set_new(doc, "aws", aws_status_json());
-	if (doc != NULL)
-		json_object_set_new(doc, "ramp", ramp_json());
 	/* Only with [route] sections: otherwise the default is everything. */
 	if (doc != NULL && c->nroutes > 0)
 		json_object_set_new(doc, "routes", routes_json(v));
@@ -957,7 +954,6 @@ view_prometheus(struct evbuffer *out, const struct view *v)
 	evbuffer_add_printf(out, "switchover_emf_lines_total{result=\"written\"}"
 	    " %llu\nswitchover_emf_lines_total{result=\"dropped\"} %llu\n",
 	    (unsigned long long)emf_written, (unsigned long long)emf_dropped);
-	ramp_prometheus(out);
 	prom_family(out, "uptime_seconds", "gauge",
 	    "Seconds since the proxy started.");
 	evbuffer_add_printf(out, "switchover_uptime_seconds %.3f\n", v->uptime);

@@ -29,7 +29,11 @@ struct worker_metrics;
  * secs old (the oldest when none is): a window of the returned length.
  */
 double	 stats_window(double secs, struct worker_metrics *out);
-/* /stats for config c: a new JSON reference, or NULL (out of memory). */
+/*
+ * /stats for config c: a new JSON reference, or NULL (out of memory).
+ * The ramp's part (ramp_json, ramp_prometheus) is added by the caller:
+ * the ramp reads stats_window(), so stats does not call back into it.
+ */
 json_t	*stats_json(const struct sw_config *c);
 /*
  * Add to a /stats document the last secs seconds (at most 300) of the
