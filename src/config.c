@@ -20,9 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "switchover/config.h"
 #include "switchover/route.h"
-#include "switchover/tls.h"
 
 #define MAX_CONFIG_SIZE	(1024 * 1024)
 
@@ -1379,7 +1380,7 @@ tls_conf_dup(struct sw_tls *t, const struct sw_tls *src, int *fail)
 	t->ciphers = dup_or_null(src->ciphers, fail);
 	t->ciphersuites = dup_or_null(src->ciphersuites, fail);
 	if (t->ctx != NULL)
-		tls_ctx_ref(t->ctx);
+		SSL_CTX_up_ref(t->ctx);
 }
 
 /* Free TLS settings and drop their context reference. */
@@ -1392,7 +1393,7 @@ tls_conf_free(struct sw_tls *t)
 	free(t->server_name);
 	free(t->ciphers);
 	free(t->ciphersuites);
-	tls_ctx_unref(t->ctx);
+	SSL_CTX_free(t->ctx);	/* NULL is fine */
 	t->ctx = NULL;
 }
 

@@ -262,18 +262,6 @@ tls_config_load(struct sw_config *c, struct config_errors *errs)
 	return rc;
 }
 
-void
-tls_ctx_ref(struct ssl_ctx_st *ctx)
-{
-	SSL_CTX_up_ref(ctx);
-}
-
-void
-tls_ctx_unref(struct ssl_ctx_st *ctx)
-{
-	SSL_CTX_free(ctx);	/* NULL is fine */
-}
-
 struct bufferevent *
 tls_accept(struct event_base *base, int fd, struct ssl_ctx_st *ctx)
 {

@@ -30,8 +30,6 @@ struct sw_tls;
  * loudly when a backend does not verify its servers.
  */
 int	tls_config_load(struct sw_config *cfg, struct config_errors *errs);
-void	tls_ctx_ref(struct ssl_ctx_st *);
-void	tls_ctx_unref(struct ssl_ctx_st *);
 
 /*
  * tls_accept and tls_connect return NULL with errno ENOMEM when the
