@@ -33,11 +33,11 @@
 #include <zlib.h>
 
 #include "switchover/affinity.h"
+#include "switchover/clock.h"
 #include "switchover/config.h"
 #include "switchover/http.h"
 #include "switchover/log.h"
 #include "switchover/router.h"
-#include "switchover/worker.h"
 
 #define AFF_WAYS	4
 #define ID_MAX		8192	/* longer ids are not tracked */

@@ -34,7 +34,8 @@
 #include "switchover/tls.h"
 #include "switchover/router.h"
 #include "switchover/upstream.h"
-#include "switchover/worker.h"
+#include "switchover/wctx.h"
+#include "switchover/wgen.h"
 
 #include "client_impl.h"
 
@@ -423,7 +424,7 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	c->conn = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
-	worker_client_gone(w, c);
+	w->nclients--;
 	worker_reap_schedule(w);
 }
 

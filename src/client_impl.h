@@ -20,7 +20,8 @@
 #include "switchover/conn.h"
 #include "switchover/http.h"
 #include "switchover/route.h"
-#include "switchover/worker.h"
+#include "switchover/wctx.h"
+#include "switchover/wgen.h"
 
 /* Output above this stops reading from the other side. */
 #define OUT_HIGH	(256 * 1024)

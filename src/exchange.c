@@ -48,7 +48,8 @@
 #include "switchover/route.h"
 #include "switchover/tls.h"
 #include "switchover/upstream.h"
-#include "switchover/worker.h"
+#include "switchover/wctx.h"
+#include "switchover/wgen.h"
 
 #include "client_impl.h"
 

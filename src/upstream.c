@@ -23,7 +23,8 @@
 #include "switchover/log.h"
 #include "switchover/tls.h"
 #include "switchover/upstream.h"
-#include "switchover/worker.h"
+#include "switchover/wctx.h"
+#include "switchover/wgen.h"
 
 static void	pool_readcb(struct conn *, void *);
 static void	pool_eventcb(struct conn *, short, void *);

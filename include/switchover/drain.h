@@ -23,7 +23,7 @@
  * closed only by a drain by hand or of the default route.
  *
  * drain_backend(), drain_init() and drain_stats() run on the control
- * thread; drain_worker_*() on the worker's own thread.
+ * thread; drain_worker.h is the worker thread's half.
  */
 #ifndef SWITCHOVER_DRAIN_H
 #define SWITCHOVER_DRAIN_H
@@ -33,8 +33,6 @@
 
 #include "switchover/config.h"
 
-struct worker;
-struct drain_worker;
 
 /* What /stats shows of bindings, drains and affinity (control thread). */
 struct drain_stats {
@@ -60,14 +58,5 @@ int	drain_init(void);
 int	drain_backend(const char *name, char *err, size_t errlen);
 /* Fill st from the workers' counters. */
 void	drain_stats(struct drain_stats *st);
-
-struct drain_worker	*drain_worker_new(struct worker *);
-void			 drain_worker_free(struct drain_worker *);
-/*
- * Worker thread: mark and schedule the clients bound to slots on route
- * slot rs (-1: on any route).
- */
-void			 drain_worker_start(struct worker *, int rs,
-			    uint32_t slots, int spread_ms, int nworkers);
 
 #endif

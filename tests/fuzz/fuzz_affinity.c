@@ -21,8 +21,8 @@
 #include <string.h>
 
 #include "switchover/affinity.h"
+#include "switchover/clock.h"
 #include "switchover/http.h"
-#include "switchover/worker.h"
 
 #include "fuzz.h"
 

@@ -17,7 +17,7 @@
 #include <event2/event.h>
 
 /*
- * drain.c is driven here through stand-ins for the client list and the
+ * drain.c and drain_worker.c are driven here through stand-ins for the client list and the
  * clock: its calls to these names land on the fakes below, so the test
  * calls drain_worker_start() and drain_tick() themselves and sees which
  * clients were marked, when, and which were closed.
@@ -31,6 +31,7 @@
 #define upstream_pool_flush	fake_upstream_pool_flush
 #define now_ms			fake_now_ms
 #include "../../src/drain.c"
+#include "../../src/drain_worker.c"
 #undef client_next
 #undef client_slot
 #undef client_route_bound

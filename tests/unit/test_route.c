@@ -17,7 +17,7 @@
 #include "switchover/http.h"
 #include "switchover/route.h"
 #include "switchover/runtime.h"
-#include "switchover/worker.h"
+#include "switchover/wgen.h"
 
 #define BACKENDS							\
 	"[listener]\naddress = 127.0.0.1:1\n"				\
