@@ -23,7 +23,6 @@
 #include <openssl/ssl.h>
 
 #include "switchover/config.h"
-#include "switchover/route.h"
 
 #define MAX_CONFIG_SIZE	(1024 * 1024)
 
@@ -867,7 +866,7 @@ parse_kv(struct parse_ctx *p, const char *key, const char *val)
 
 		if (strcmp(key, "weights") == 0)
 			p->route->weights_line = p->line;
-		if (route_config_key(p->route, key, val, err, sizeof(err)) == -1)
+		if (config_route_key(p->route, key, val, err, sizeof(err)) == -1)
 			cerr(p, "%s", err);
 		return;
 	}
@@ -1198,7 +1197,7 @@ config_check(struct parse_ctx *p)
 		struct sw_route	*r = &c->routes[i];
 		char		 err[384];
 
-		if (route_config_resolve(c, r, err, sizeof(err)) == -1)
+		if (config_route_resolve(c, r, err, sizeof(err)) == -1)
 			config_error(p->errs, p->file, r->weights_line ?
 			    r->weights_line : r->line, "%s", err);
 	}
@@ -1456,7 +1455,7 @@ config_clone(const struct sw_config *src)
 		}
 	}
 	for (size_t i = 0; i < c->nroutes; i++)
-		fail |= route_conf_copy(&c->routes[i], &src->routes[i]) == -1;
+		fail |= config_route_copy(&c->routes[i], &src->routes[i]) == -1;
 	if (fail) {
 		config_unref(c);
 		return NULL;
@@ -1486,7 +1485,7 @@ config_unref(struct sw_config *c)
 		tls_conf_free(&c->backends[i].tls);
 	}
 	for (size_t i = 0; i < c->nroutes; i++)
-		route_conf_free(&c->routes[i]);
+		config_route_free(&c->routes[i]);
 	for (size_t i = 0; i < c->nlisteners; i++)
 		config_listener_free(&c->listeners[i]);
 	free(c->path);

@@ -15,12 +15,12 @@ done
 
 # Every key: KEY("sec", "k"), the durations and [aws] string tables, and
 # the keys compared by hand (backend, tls_*, [cloudwatch], listener), and
-# [route NAME]'s in route.c.
+# [route NAME]'s in config_route.c.
 src="$TOP_SRCDIR/src/config.c"
 keys=$( { grep -oE 'KEY\("[a-z]+", "[a-z_]+"\)' "$src" | sed -E 's/.*, "([a-z_]+)"\)/\1/'
 	grep -oE '\{ "[a-z]+", "[a-z_]+", offsetof' "$src" | sed -E 's/.*, "([a-z_]+)", offsetof/\1/'
 	grep -oE '\{ "[a-z_]+", offsetof' "$src" | sed -E 's/\{ "([a-z_]+)", offsetof/\1/'
-	grep -oE 'strcmp\(key, "[a-z_]+"\)' "$src" "$TOP_SRCDIR/src/route.c" | sed -E 's/.*"([a-z_]+)"\)/\1/'; } | sort -u)
+	grep -oE 'strcmp\(key, "[a-z_]+"\)' "$src" "$TOP_SRCDIR/src/config_route.c" | sed -E 's/.*"([a-z_]+)"\)/\1/'; } | sort -u)
 n=0
 missing=""
 for k in $keys; do

@@ -51,32 +51,6 @@ void	route_weights(const struct sw_config *, int ri, int *w);
  */
 int	route_glob(const char *pat, size_t plen, const char *name,
 	    size_t nlen);
-/* Is s a glob a route may hold?  0, or -1 with why in err. */
-int	route_glob_valid(const char *s, char *err, size_t errlen);
-
-/*
- * Config parsing of one key of a [route NAME] (operation, indices,
- * weights).  0, or -1 with the message in err (the caller adds
- * FILE:LINE).  weights is kept as written until route_config_resolve().
- */
-int	route_config_key(struct sw_route *, const char *key, const char *val,
-	    char *err, size_t errlen);
-/*
- * After the whole file is read: turn r's weights into numbers by
- * backend.  0, or -1 with the message in err.
- */
-int	route_config_resolve(const struct sw_config *, struct sw_route *,
-	    char *err, size_t errlen);
-/*
- * Make dst (a byte copy of src) own copies of src's strings: 0, or -1
- * when out of memory (dst is then still safe to route_conf_free()).
- */
-int	route_conf_copy(struct sw_route *dst, const struct sw_route *src);
-/* Free what a route owns (not the struct: it lives in the config). */
-void	route_conf_free(struct sw_route *);
-/* The name of a route op ("read", "write", "any"). */
-const char *route_op_name(enum sw_route_op);
-
 /*
  * The stable metric slot (1..SW_MAX_ROUTES) of a route name, assigned
  * on first sight and kept for the process's life so a route keeps its
