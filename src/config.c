@@ -1367,6 +1367,39 @@ dup_or_null(const char *s, int *fail)
 	return d;
 }
 
+/*
+ * Make dst (a byte copy of src) own copies of src's strings: 0, or -1
+ * when out of memory (dst is then still safe to route_conf_free()).
+ */
+static int
+route_conf_copy(struct sw_route *r, const struct sw_route *src)
+{
+	int fail = 0;
+
+	r->name = dup_or_null(src->name, &fail);
+	r->weights_spec = dup_or_null(src->weights_spec, &fail);
+	r->indices = NULL;
+	if (src->nindices > 0 && (r->indices = calloc(src->nindices,
+	    sizeof(*r->indices))) == NULL) {
+		r->nindices = 0;
+		return -1;
+	}
+	for (size_t j = 0; j < r->nindices; j++)
+		r->indices[j] = dup_or_null(src->indices[j], &fail);
+	return fail ? -1 : 0;
+}
+
+/* Free what a route owns (not the struct: it lives in the config). */
+static void
+route_conf_free(struct sw_route *r)
+{
+	for (size_t j = 0; j < r->nindices; j++)
+		free(r->indices[j]);
+	free(r->indices);
+	free(r->name);
+	free(r->weights_spec);
+}
+
 /* Copy TLS settings; the clone shares the built context (a reference). */
 static void
 tls_conf_dup(struct sw_tls *t, const struct sw_tls *src, int *fail)
@@ -1455,7 +1488,7 @@ config_clone(const struct sw_config *src)
 		}
 	}
 	for (size_t i = 0; i < c->nroutes; i++)
-		fail |= config_route_copy(&c->routes[i], &src->routes[i]) == -1;
+		fail |= route_conf_copy(&c->routes[i], &src->routes[i]) == -1;
 	if (fail) {
 		config_unref(c);
 		return NULL;
@@ -1485,7 +1518,7 @@ config_unref(struct sw_config *c)
 		tls_conf_free(&c->backends[i].tls);
 	}
 	for (size_t i = 0; i < c->nroutes; i++)
-		config_route_free(&c->routes[i]);
+		route_conf_free(&c->routes[i]);
 	for (size_t i = 0; i < c->nlisteners; i++)
 		config_listener_free(&c->listeners[i]);
 	free(c->path);

@@ -1,9 +1,9 @@
 /*
  * config_route: the [route NAME] sections of the config file (see
  * route.h for what a route does): their keys, the check of their index
- * globs, their weights resolved once every backend is known, and the
- * copy and free of a route's strings.  Part of the config module, so
- * that the config does not depend on the request path that reads it.
+ * globs, and their weights resolved once every backend is known.  Part
+ * of the config module (config.c clones and frees routes with the rest),
+ * so that the config does not depend on the request path that reads it.
  *
  * Control thread only (config loading).
  */
@@ -45,47 +45,6 @@ glob_valid(const char *s, char *err, size_t errlen)
 		}
 	}
 	return 0;
-}
-
-/* strdup that keeps NULL as NULL; sets *fail when out of memory. */
-static char *
-dup_or_null(const char *s, int *fail)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		*fail = 1;
-	return d;
-}
-
-int
-config_route_copy(struct sw_route *r, const struct sw_route *src)
-{
-	int fail = 0;
-
-	r->name = dup_or_null(src->name, &fail);
-	r->weights_spec = dup_or_null(src->weights_spec, &fail);
-	r->indices = NULL;
-	if (src->nindices > 0 && (r->indices = calloc(src->nindices,
-	    sizeof(*r->indices))) == NULL) {
-		r->nindices = 0;
-		return -1;
-	}
-	for (size_t j = 0; j < r->nindices; j++)
-		r->indices[j] = dup_or_null(src->indices[j], &fail);
-	return fail ? -1 : 0;
-}
-
-void
-config_route_free(struct sw_route *r)
-{
-	for (size_t j = 0; j < r->nindices; j++)
-		free(r->indices[j]);
-	free(r->indices);
-	free(r->name);
-	free(r->weights_spec);
 }
 
 /* Split "a, b,c" into r->indices; -1 with err on a bad glob. */

@@ -283,13 +283,6 @@ int	 config_route_key(struct sw_route *, const char *key, const char *val,
 	    char *err, size_t errlen);
 int	 config_route_resolve(const struct sw_config *, struct sw_route *,
 	    char *err, size_t errlen);
-/*
- * Make dst (a byte copy of src) own copies of src's strings: 0, or -1
- * when out of memory (dst is then still safe to config_route_free()).
- * Free what a route owns (not the struct: it lives in the config).
- */
-int	 config_route_copy(struct sw_route *dst, const struct sw_route *src);
-void	 config_route_free(struct sw_route *);
 /* Helpers shared with the admin API and state file. */
 int	 config_parse_duration_ms(const char *s, int *out);
 int	 config_parse_size(const char *s, size_t *out);
