@@ -191,7 +191,6 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	struct client		*c;
 	const struct sw_config	*cfg = w->gen->cfg;
 	struct ssl_ctx_st	*tls = cfg->listeners[wl->idx].tls.ctx;
-	int			 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
@@ -219,7 +218,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		    c->addr, sizeof(c->addr));
 	else
 		snprintf(c->addr, sizeof(c->addr), "local");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY: set already (worker.c's accept_nodelay). */
 	/* A TLS handshake runs under the header timeout set below. */
 	if (tls != NULL) {
 		struct bufferevent *bev = tls_accept(w->base, fd, tls);

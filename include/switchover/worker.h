@@ -27,7 +27,6 @@
 
 struct event;
 struct event_base;
-struct evconnlistener;
 struct client;
 struct upstream;
 
@@ -75,7 +74,8 @@ struct wlistener {
 	struct worker		*w;
 	size_t			 idx;		/* into cfg->listeners */
 	int			 fd;
-	struct evconnlistener	*l;
+	struct event		*ev;		/* readable: accept_cb */
+	enum { NODELAY_UNKNOWN, NODELAY_INHERITED, NODELAY_SET } nodelay;
 	char			 port[8];	/* for X-Forwarded-Port */
 };
 
