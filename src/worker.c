@@ -35,6 +35,8 @@
 #include "switchover/worker.h"
 
 #define ACCEPT_PAUSE_MS	100
+/* Connections accepted per wakeup at most: others' events wait meanwhile. */
+#define ACCEPT_BATCH	32
 
 /*
  * A route whose weights (and backends, in order) did not change keeps
@@ -383,11 +385,12 @@ accept_nodelay(struct wlistener *wl, int fd)
 }
 
 /*
- * The listening socket is readable: accept one connection.  One per
- * wakeup, as nginx does by default: a loop to EAGAIN costs a failing
- * accept4 at every wakeup, while a backlog left behind keeps the
- * socket readable (level-triggered), so the next loop round, which
- * also serves every other ready socket, takes the next one.
+ * The listening socket is readable: accept what waits, up to
+ * ACCEPT_BATCH connections, until accept4 finds the backlog empty.
+ * One per wakeup (nginx's default) saves that last, failing accept4
+ * when connections come one at a time, but under load it costs a loop
+ * round, an epoll_wait, per connection: bench/profile -C counted 1.00
+ * epoll_wait per request that way against 0.2 in batches.
  */
 static void
 accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -395,37 +398,40 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct wlistener	*wl = arg;
 	struct worker		*w = wl->w;
 	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof(ss);
+	socklen_t		 sslen;
 	int			 fd, err;
 
-	fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
-		    err == ECONNABORTED)
-			return;	/* another worker's, or gone already */
-		if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-		    err == ENOMEM) {
-			/* Spinning on accept would burn the CPU others need. */
-			log_warn("worker %d: accept: %s: pausing %d ms", w->id,
-			    strerror(err), ACCEPT_PAUSE_MS);
-			accept_pause(w, ACCEPT_PAUSE_MS);
+	for (int n = 0; n < ACCEPT_BATCH && !w->accept_paused; n++) {
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			err = errno;
+			if (err == EAGAIN || err == EWOULDBLOCK ||
+			    err == ECONNABORTED || err == EINTR)
+				return;	/* all taken, or gone already */
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+			    err == ENOMEM) {
+				/* Spinning on accept would burn the CPU others need. */
+				log_warn("worker %d: accept: %s: pausing %d ms",
+				    w->id, strerror(err), ACCEPT_PAUSE_MS);
+				accept_pause(w, ACCEPT_PAUSE_MS);
+				return;
+			}
+			log_warn("worker %d: accept: %s", w->id, strerror(err));
 			return;
 		}
-		log_warn("worker %d: accept: %s", w->id, strerror(err));
-		return;
-	}
-	if (w->shutting_down) {
-		close(fd);
-		return;
-	}
-	accept_nodelay(wl, fd);
-	client_new(w, wl, fd, (struct sockaddr *)&ss, (int)sslen);
-	if (w->nclients >= w->max_clients) {
-		log_warn("worker %d: %d client connections: not accepting until "
-		    "one closes", w->id, w->nclients);
-		accept_pause(w, 0);
+		if (w->shutting_down) {
+			close(fd);
+			return;
+		}
+		accept_nodelay(wl, fd);
+		client_new(w, wl, fd, (struct sockaddr *)&ss, (int)sslen);
+		if (w->nclients >= w->max_clients) {
+			log_warn("worker %d: %d client connections: not accepting "
+			    "until one closes", w->id, w->nclients);
+			accept_pause(w, 0);
+		}
 	}
 }
 
