@@ -242,13 +242,21 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	 */
 	if (!c->tls)
 		conn_set_read_high(c->conn, client_in_high(c));
-	/* TLS writes through its bufferevent; plain conns write on flush. */
-	conn_enable(c->conn, c->tls ? EV_READ | EV_WRITE : EV_READ);
-	/* The first request must arrive within the header timeout. */
-	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
 	w->nclients++;
 	M_INC(w->m->l.conns_accepted);
+	/*
+	 * TLS writes through its bufferevent; plain conns write on flush,
+	 * and try their first read at once: the request is often here
+	 * already, and may be served, even closed, before this returns.
+	 */
+	if (c->tls)
+		conn_enable(c->conn, EV_READ | EV_WRITE);
+	else
+		conn_enable_read_first(c->conn);
+	/* The first request must arrive within the header timeout. */
+	if (c->state == CS_IDLE)
+		client_timer(c, cfg->header_timeout_ms);
 	return 0;
 fail:
 	log_warn("client: cannot set up a new connection: out of memory");
