@@ -52,6 +52,38 @@ static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_flushed(struct client *);
 
+/*
+ * Client structs given back by client_reap, kept for this thread's next
+ * connections (a new connection per request would otherwise cost a
+ * calloc and a free each); client_cache_free empties the list.
+ */
+#define CFREE_MAX	256
+static __thread struct client	*cfree[CFREE_MAX];
+static __thread int		 ncfree;
+
+/* A zeroed client struct, from the free list if it has one. */
+static struct client *
+client_get(void)
+{
+	struct client *c;
+
+	if (ncfree == 0)
+		return calloc(1, sizeof(struct client));
+	c = cfree[--ncfree];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/* Keep a reaped client struct for the next connection, or free it. */
+static void
+client_put(struct client *c)
+{
+	if (ncfree < CFREE_MAX)
+		cfree[ncfree++] = c;
+	else
+		free(c);
+}
+
 /* Timer events given back (client_timer), kept for this worker thread. */
 #define TFREE_MAX	256
 static __thread struct event	*tfree[TFREE_MAX];
@@ -129,12 +161,14 @@ client_timer(struct client *c, int ms)
 	evtimer_add(c->timer, &tv);
 }
 
-/* Free the cached timer events (the worker thread, before its base). */
+/* Free the cached timer events and client structs (before the base). */
 void
 client_timer_cache_free(void)
 {
 	while (ntfree > 0)
 		event_free(tfree[--ntfree]);
+	while (ncfree > 0)
+		free(cfree[--ncfree]);
 }
 
 /*
@@ -192,7 +226,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	const struct sw_config	*cfg = w->gen->cfg;
 	struct ssl_ctx_st	*tls = cfg->listeners[wl->idx].tls.ctx;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = client_get()) == NULL)
 		goto fail;
 	c->w = w;
 	c->l = wl;
@@ -263,7 +297,7 @@ fail:
 	if (c != NULL) {
 		if (c->conn != NULL)
 			conn_free(c->conn);
-		free(c);
+		client_put(c);
 	}
 	if (fd != -1)
 		close(fd);
@@ -441,13 +475,17 @@ client_reap(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
 		TAILQ_REMOVE(&w->reap_clients, c, entry);
-		/* Not into the free list: reaping may run on another thread. */
-		if (c->x != NULL) {
-			http_head_free(&c->x->head);
-			http_head_free(&c->x->rhead);
-			free(c->x);
-		}
-		free(c);
+		/*
+		 * Into this thread's free lists, as an exchange that ends
+		 * on a kept-alive connection: a connection closed after
+		 * one request (get-close) would otherwise free and make
+		 * again its exchange and both heads' memory each time.
+		 * Reaping on main (worker_free) fills main's lists, which
+		 * worker_free empties.
+		 */
+		exchange_put(c->x);
+		c->x = NULL;
+		client_put(c);
 	}
 }
 

@@ -100,7 +100,14 @@ conn_tv(int ms, struct timeval *tv)
 	return tv;
 }
 
-/* Free what a plain conn holds (the socket is closed already). */
+static void	conn_buf_put(struct evbuffer *);
+
+/*
+ * Free what a plain conn holds (the socket is closed already).  Its
+ * queues, emptied, go to this thread's cache, as an idle conn's do
+ * (conn_shrink): a connection that lives for one request would
+ * otherwise make two evbuffers and free them again.
+ */
 static void
 conn_destroy(struct conn *c)
 {
@@ -108,10 +115,16 @@ conn_destroy(struct conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
-	if (c->in != NULL)
-		evbuffer_free(c->in);	/* frees in_cb too */
-	if (c->out != NULL)
-		evbuffer_free(c->out);
+	if (c->in != NULL) {
+		if (c->in_cb != NULL)
+			evbuffer_remove_cb_entry(c->in, c->in_cb);
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		conn_buf_put(c->in);
+	}
+	if (c->out != NULL) {
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		conn_buf_put(c->out);
+	}
 	free(c);
 }
 

@@ -94,7 +94,7 @@ exchange_get(struct client *c)
 }
 
 /* Give an exchange back (its upstream and generation dropped already). */
-static void
+void
 exchange_put(struct exchange *x)
 {
 	if (x == NULL)

@@ -675,6 +675,11 @@ worker_free(struct worker *w)
 		w->gen = NULL;
 		if (w->reap_ev != NULL)
 			reap_cb(-1, 0, w);
+		/* What closing and reaping here (on main) put in main's
+		 * caches; timer events among them, before their base. */
+		client_cache_free();
+		conn_cache_free();
+		http_head_cache_free();
 	}
 	for (size_t i = 0; i < w->nlisteners; i++) {
 		if (w->listeners[i].ev != NULL)
