@@ -53,6 +53,38 @@ static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_flushed(struct client *);
 
+/*
+ * Client structs given back by client_reap, kept for this thread's next
+ * connections (a new connection per request would otherwise cost a
+ * calloc and a free each); client_cache_free empties the list.
+ */
+#define CFREE_MAX	256
+static __thread struct client	*cfree[CFREE_MAX];
+static __thread int		 ncfree;
+
+/* A zeroed client struct, from the free list if it has one. */
+static struct client *
+client_get(void)
+{
+	struct client *c;
+
+	if (ncfree == 0)
+		return calloc(1, sizeof(struct client));
+	c = cfree[--ncfree];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/* Keep a reaped client struct for the next connection, or free it. */
+static void
+client_put(struct client *c)
+{
+	if (ncfree < CFREE_MAX)
+		cfree[ncfree++] = c;
+	else
+		free(c);
+}
+
 /* Timer events given back (client_timer), kept for this worker thread. */
 #define TFREE_MAX	256
 static __thread struct event	*tfree[TFREE_MAX];
@@ -130,12 +162,14 @@ client_timer(struct client *c, int ms)
 	evtimer_add(c->timer, &tv);
 }
 
-/* Free the cached timer events (the worker thread, before its base). */
+/* Free the cached timer events and client structs (before the base). */
 void
 client_timer_cache_free(void)
 {
 	while (ntfree > 0)
 		event_free(tfree[--ntfree]);
+	while (ncfree > 0)
+		free(cfree[--ncfree]);
 }
 
 /*
@@ -192,9 +226,8 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	struct client		*c;
 	const struct sw_config	*cfg = w->gen->cfg;
 	struct ssl_ctx_st	*tls = cfg->listeners[wl->idx].tls.ctx;
-	int			 one = 1;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = client_get()) == NULL)
 		goto fail;
 	c->w = w;
 	c->l = wl;
@@ -220,7 +253,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		    c->addr, sizeof(c->addr));
 	else
 		snprintf(c->addr, sizeof(c->addr), "local");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY: set already (worker.c's accept_nodelay). */
 	/* A TLS handshake runs under the header timeout set below. */
 	if (tls != NULL) {
 		struct bufferevent *bev = tls_accept(w->base, fd, tls);
@@ -244,20 +277,28 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	 */
 	if (!c->tls)
 		conn_set_read_high(c->conn, client_in_high(c));
-	/* TLS writes through its bufferevent; plain conns write on flush. */
-	conn_enable(c->conn, c->tls ? EV_READ | EV_WRITE : EV_READ);
-	/* The first request must arrive within the header timeout. */
-	client_timer(c, cfg->header_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
 	w->nclients++;
 	M_INC(w->m->l.conns_accepted);
+	/*
+	 * TLS writes through its bufferevent; plain conns write on flush,
+	 * and try their first read at once: the request is often here
+	 * already, and may be served, even closed, before this returns.
+	 */
+	if (c->tls)
+		conn_enable(c->conn, EV_READ | EV_WRITE);
+	else
+		conn_enable_read_first(c->conn);
+	/* The first request must arrive within the header timeout. */
+	if (c->state == CS_IDLE)
+		client_timer(c, cfg->header_timeout_ms);
 	return 0;
 fail:
 	log_warn("client: cannot set up a new connection: out of memory");
 	if (c != NULL) {
 		if (c->conn != NULL)
 			conn_free(c->conn);
-		free(c);
+		client_put(c);
 	}
 	if (fd != -1)
 		close(fd);
@@ -435,14 +476,43 @@ client_reap(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->reap_clients)) != NULL) {
 		TAILQ_REMOVE(&w->reap_clients, c, entry);
-		/* Not into the free list: reaping may run on another thread. */
-		if (c->x != NULL) {
-			http_head_free(&c->x->head);
-			http_head_free(&c->x->rhead);
-			free(c->x);
-		}
-		free(c);
+		/*
+		 * Into this thread's free lists, as an exchange that ends
+		 * on a kept-alive connection: a connection closed after
+		 * one request (get-close) would otherwise free and make
+		 * again its exchange and both heads' memory each time.
+		 * Reaping on main (worker_free) fills main's lists, which
+		 * worker_free empties.
+		 */
+		exchange_put(c->x);
+		c->x = NULL;
+		client_put(c);
 	}
+}
+
+/*
+ * May a connection whose last answer went to the kernel close without
+ * lingering?  Only if the client itself said Connection: close (or
+ * spoke HTTP/1.0 without keep-alive) on a request we read whole and
+ * answered from an upstream (a proxy-made error may have left a body
+ * unread), nothing of its waits unread, and the kernel's send queue is
+ * empty: the client acknowledged every byte of the answer, which is
+ * then in its receive buffer, where a reset for bytes it might still
+ * send does not reach it (Linux keeps received data readable after an
+ * RST).  A client that asked for the close sends nothing more, so
+ * there is no race to linger for; the linger stays for every close we
+ * decide ourselves.  Costs one ioctl instead of shutdown, a loop round,
+ * a read and a timer.  TLS keeps its close_notify path.
+ */
+static int
+client_close_at_once_ok(struct client *c)
+{
+	int unsent = 0;
+
+	return !c->tls && c->why == CLOSE_CONN_CLOSE && c->x != NULL &&
+	    !c->x->keepalive && c->x->req_done && c->x->up_byte &&
+	    conn_input_len(c->conn) == 0 &&
+	    ioctl(conn_fd(c->conn), TIOCOUTQ, &unsent) == 0 && unsent == 0;
 }
 
 /*
@@ -457,7 +527,8 @@ client_flushed(struct client *c)
 {
 	if (c->lingering)
 		return;
-	if (c->peer_eof || c->why == CLOSE_CLIENT) {
+	if (c->peer_eof || c->why == CLOSE_CLIENT ||
+	    client_close_at_once_ok(c)) {
 		client_close(c, c->why, NULL);
 		return;
 	}

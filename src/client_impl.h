@@ -148,6 +148,8 @@ void	client_close(struct client *, enum close_reason, const char *);
 void	client_linger(struct client *, enum close_reason);
 
 /* exchange.c: the request in, the upstream, the answer out. */
+/* To this thread's free list (client_cache_free empties it). */
+void	exchange_put(struct exchange *);
 void	client_process(struct client *);
 void	client_end_exchange(struct client *, int reusable);
 int	client_error(struct client *, int status, const char *type,

@@ -12,7 +12,8 @@
  *
  * Invariants:
  *  - rd_armed: the read event is added, iff reading is on, the conn is
- *    not connecting, and the input is below rd_high (when set).  While
+ *    not connecting, and the input is below rd_high (when set); but
+ *    not while conn_enable_read_first runs the callbacks of its read.  While
  *    reading is held back by rd_high only, an evbuffer callback on the
  *    input re-arms it once the input drains.
  *  - wr_armed: the write event is added, iff connecting or output waits
@@ -61,6 +62,7 @@ struct conn {
 	unsigned		 kick:1;	/* conn_trigger_read pending */
 	unsigned		 full:1;	/* last read filled its space */
 	unsigned		 wfail:1;	/* no write event could be made */
+	unsigned		 defer:1;	/* conn_enable_read_first: arm after */
 	int			 busy;		/* callbacks under way */
 	int			 conn_err;	/* connect() refused at once */
 	int			 rd_ms, wr_ms;
@@ -84,6 +86,7 @@ static __thread struct evbuffer	*buf_cache[BUF_CACHE_MAX];
 static __thread int		 nbuf_cache;
 
 static void	conn_readev(evutil_socket_t, short, void *);
+static void	conn_read_ready(struct conn *);
 static void	conn_writeev(evutil_socket_t, short, void *);
 
 /* ms to a timeval pointer, NULL for 0 (no timeout). */
@@ -97,7 +100,14 @@ conn_tv(int ms, struct timeval *tv)
 	return tv;
 }
 
-/* Free what a plain conn holds (the socket is closed already). */
+static void	conn_buf_put(struct evbuffer *);
+
+/*
+ * Free what a plain conn holds (the socket is closed already).  Its
+ * queues, emptied, go to this thread's cache, as an idle conn's do
+ * (conn_shrink): a connection that lives for one request would
+ * otherwise make two evbuffers and free them again.
+ */
 static void
 conn_destroy(struct conn *c)
 {
@@ -105,10 +115,16 @@ conn_destroy(struct conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
-	if (c->in != NULL)
-		evbuffer_free(c->in);	/* frees in_cb too */
-	if (c->out != NULL)
-		evbuffer_free(c->out);
+	if (c->in != NULL) {
+		if (c->in_cb != NULL)
+			evbuffer_remove_cb_entry(c->in, c->in_cb);
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		conn_buf_put(c->in);
+	}
+	if (c->out != NULL) {
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		conn_buf_put(c->out);
+	}
 	free(c);
 }
 
@@ -149,7 +165,7 @@ conn_rd_update(struct conn *c)
 
 	held = c->rd_high > 0 && c->in != NULL &&
 	    evbuffer_get_length(c->in) >= c->rd_high;
-	want = c->reading && !c->dead && !c->connecting && !held;
+	want = c->reading && !c->dead && !c->connecting && !held && !c->defer;
 	if (want && !c->rd_armed) {
 		if (event_add(c->rev, conn_tv(c->rd_ms, &tv)) == 0)
 			c->rd_armed = 1;
@@ -618,7 +634,6 @@ static void
 conn_readev(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	ssize_t		 n;
 
 	(void)fd;
 	c->busy++;
@@ -645,6 +660,20 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		conn_rd_update(c);
 		goto out;
 	}
+	conn_read_ready(c);
+out:
+	conn_release(c);
+}
+
+/*
+ * The socket is readable (or may be): read, and hand the bytes to the
+ * read callback, or an EOF or error to the event callback.
+ */
+static void
+conn_read_ready(struct conn *c)
+{
+	ssize_t n;
+
 	n = conn_read(c);
 	/*
 	 * A read that filled its space (a 16 KiB _bulk behind its head) may
@@ -671,7 +700,27 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		conn_event(c, CONN_EV_READING |
 		    (n == 0 ? CONN_EV_EOF : CONN_EV_ERROR));
 	}
-out:
+}
+
+void
+conn_enable_read_first(struct conn *c)
+{
+	if (c->tls || c->dead || c->connecting || c->rd_armed) {
+		conn_enable(c, EV_READ);
+		return;
+	}
+	/*
+	 * Reading is on but its event not armed while the callbacks run:
+	 * if they leave reading on, conn_rd_update arms it afterwards, and
+	 * if they turn it off, no event was ever added or removed.
+	 */
+	c->reading = 1;
+	c->defer = 1;
+	c->busy++;
+	conn_read_ready(c);
+	c->defer = 0;
+	if (!c->dead)
+		conn_rd_update(c);
 	conn_release(c);
 }
 

@@ -95,7 +95,7 @@ exchange_get(struct client *c)
 }
 
 /* Give an exchange back (its upstream and generation dropped already). */
-static void
+void
 exchange_put(struct exchange *x)
 {
 	if (x == NULL)
@@ -979,6 +979,15 @@ client_process_in(struct client *c)
 				    c->x->gen->cfg->first_byte_timeout_ms,
 				    c->x->gen->cfg->io_timeout_ms);
 			client_timeouts(c, 0, c->x->gen->cfg->client_timeout_ms);
+			/*
+			 * The client said close and sent it all: nothing more
+			 * is read before that close (client_flushed), so a
+			 * connection whose request came with it is never
+			 * polled for reading (conn_enable_read_first).
+			 */
+			if (!c->x->keepalive && !c->tls &&
+			    conn_input_len(c->conn) == 0)
+				conn_disable(c->conn, EV_READ);
 			if (c->x->resp_done)
 				client_finish(c);
 			return;

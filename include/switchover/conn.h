@@ -80,6 +80,16 @@ int		 conn_is_tls(const struct conn *);
  * follows the output); on TLS, EV_WRITE goes to the bufferevent.
  */
 void		 conn_enable(struct conn *, short what);
+/*
+ * Reading on, after one read tried at once (plain conns; else as
+ * conn_enable): a client's first request often arrives with its
+ * connection, so an accept finds it there.  The callbacks run from
+ * here as from the loop; the read event is armed only if reading is
+ * still on when they return, so a connection that reads its one
+ * request and turns reading off never touches the event set (no
+ * epoll_ctl to add, none to remove).
+ */
+void		 conn_enable_read_first(struct conn *);
 void		 conn_disable(struct conn *, short what);
 /* Stop reading while the input holds high bytes or more (0: no cap). */
 void		 conn_set_read_high(struct conn *, size_t high);

@@ -33,7 +33,6 @@
 
 struct client;
 struct drain_worker;
-struct evconnlistener;
 struct upstream;
 struct wgen;
 
@@ -46,7 +45,8 @@ struct wlistener {
 	struct worker		*w;
 	size_t			 idx;		/* into cfg->listeners */
 	int			 fd;
-	struct evconnlistener	*l;
+	struct event		*ev;		/* readable: accept_cb */
+	enum { NODELAY_UNKNOWN, NODELAY_INHERITED, NODELAY_SET } nodelay;
 	char			 port[8];	/* for X-Forwarded-Port */
 };
 

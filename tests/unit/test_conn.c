@@ -25,6 +25,9 @@ struct seen {
 	short		 what;		/* last event */
 	size_t		 drain;		/* readcb drains this much (0: none) */
 	int		 free_in_read;	/* readcb frees the conn */
+	int		 off_in_read;	/* readcb turns reading off */
+	struct event_base *base;	/* if set: events added, seen by readcb */
+	int		 added_at_read;
 	struct conn	*c;
 };
 
@@ -34,8 +37,13 @@ on_read(struct conn *c, void *arg)
 	struct seen *s = arg;
 
 	s->reads++;
+	if (s->base != NULL)
+		s->added_at_read = event_base_get_num_events(s->base,
+		    EVENT_BASE_COUNT_ADDED);
 	if (s->drain > 0)
 		evbuffer_drain(conn_input(c), s->drain);
+	if (s->off_in_read)
+		conn_disable(c, EV_READ);
 	if (s->free_in_read) {
 		conn_free(c);
 		s->c = NULL;
@@ -286,6 +294,105 @@ test_free_in_callback(void **state)
 	event_base_free(base);
 }
 
+/* Events added to base (the conn's read event, when armed). */
+static int
+nadded(struct event_base *base)
+{
+	return event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED);
+}
+
+/*
+ * conn_enable_read_first: bytes already there are read and handed over
+ * before it returns; the read event is added only if reading is still
+ * on afterwards, so a conn that reads its one request and stops never
+ * touches the event set.
+ */
+static void
+test_read_first(void **state)
+{
+	struct seen		 s = { .off_in_read = 1 };
+	struct event_base	*base;
+	struct conn		*c;
+	int			 sv[2];
+
+	(void)state;
+	/* Bytes there, callback turns reading off: nothing ever added. */
+	base = new_pair(sv);
+	s.base = base;
+	s.added_at_read = -1;
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, NULL, on_event, &s);
+	assert_int_equal(write(sv[1], "GET / HTTP/1.1\r\n\r\n", 18), 18);
+	conn_enable_read_first(c);
+	assert_int_equal(s.reads, 1);
+	assert_int_equal(s.added_at_read, 0);	/* not even for a while */
+	assert_int_equal(evbuffer_get_length(conn_input(c)), 18);
+	assert_int_equal(nadded(base), 0);
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+
+	/* Bytes there, reading left on: the event is added afterwards. */
+	memset(&s, 0, sizeof(s));
+	base = new_pair(sv);
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, NULL, on_event, &s);
+	assert_int_equal(write(sv[1], "abc", 3), 3);
+	conn_enable_read_first(c);
+	assert_int_equal(s.reads, 1);
+	assert_int_equal(nadded(base), 1);
+	assert_int_equal(write(sv[1], "d", 1), 1);
+	SPIN(base, 100, s.reads > 1);
+	assert_int_equal(s.reads, 2);
+	assert_int_equal(evbuffer_get_length(conn_input(c)), 4);
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+
+	/* Nothing there yet: armed, and the bytes come through the loop. */
+	memset(&s, 0, sizeof(s));
+	base = new_pair(sv);
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, NULL, on_event, &s);
+	conn_enable_read_first(c);
+	assert_int_equal(s.reads, 0);
+	assert_int_equal(s.events, 0);
+	assert_int_equal(nadded(base), 1);
+	assert_int_equal(write(sv[1], "abc", 3), 3);
+	SPIN(base, 100, s.reads > 0);
+	assert_int_equal(s.reads, 1);
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+
+	/* EOF at once: the event callback, reading off, nothing added. */
+	memset(&s, 0, sizeof(s));
+	base = new_pair(sv);
+	assert_non_null(c = conn_plain(base, sv[0]));
+	conn_setcb(c, on_read, NULL, on_event, &s);
+	close(sv[1]);
+	conn_enable_read_first(c);
+	assert_int_equal(s.events, 1);
+	assert_int_equal(s.what, CONN_EV_READING | CONN_EV_EOF);
+	assert_int_equal(nadded(base), 0);
+	conn_free(c);
+	event_base_free(base);
+
+	/* Freed by its read callback inside: no use after free (ASan). */
+	memset(&s, 0, sizeof(s));
+	s.free_in_read = 1;
+	base = new_pair(sv);
+	assert_non_null(s.c = conn_plain(base, sv[0]));
+	conn_setcb(s.c, on_read, NULL, on_event, &s);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	conn_enable_read_first(s.c);
+	assert_int_equal(s.reads, 1);
+	assert_null(s.c);
+	assert_int_equal(nadded(base), 0);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 /* A pipelined request already in the input: the trigger hands it over. */
 static void
 test_trigger(void **state)
@@ -393,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_trigger),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_shrink),
+		cmocka_unit_test(test_read_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
