@@ -638,6 +638,8 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		c->kick = 0;
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
+		if (c->ssl != NULL && !c->dead)
+			conn_tls_more(c);	/* one activation served both */
 		goto out;
 	}
 	if (what & EV_TIMEOUT) {
