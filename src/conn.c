@@ -96,14 +96,22 @@ struct conn {
 	struct event		*rev, *wev;
 	struct evbuffer		*in, *out;
 	struct evbuffer_cb_entry *in_cb;	/* re-arm below rd_high */
-	SSL			*ssl;		/* TLS only */
-	unsigned long		 ssl_err;	/* OpenSSL's reason of a failure */
-	int			 wr_len;	/* SSL_write to call again */
-	int			 end_errno;	/* with rd_end: the error */
-	int			 wr_errno;	/* a failed flush, to report */
+	struct conn_tls		*t;		/* TLS only: just past the conn */
 	conn_data_cb		 readcb, writecb;
 	conn_event_cb		 eventcb;
 	void			*arg;
+};
+
+/*
+ * What only a TLS conn needs, allocated with it: a plain conn stays as
+ * small as it was.
+ */
+struct conn_tls {
+	SSL			*ssl;
+	unsigned long		 err;		/* OpenSSL's reason of a failure */
+	int			 wr_len;	/* SSL_write to call again */
+	int			 end_errno;	/* with rd_end: the error */
+	int			 wr_errno;	/* a failed flush, to report */
 };
 
 /*
@@ -146,7 +154,8 @@ conn_destroy(struct conn *c)
 		evbuffer_free(c->in);	/* frees in_cb too */
 	if (c->out != NULL)
 		evbuffer_free(c->out);
-	SSL_free(c->ssl);	/* NULL is fine */
+	if (c->t != NULL)
+		SSL_free(c->t->ssl);	/* NULL is fine */
 	free(c);
 }
 
@@ -196,7 +205,7 @@ conn_rd_update(struct conn *c)
 	held = conn_held(c);
 	want = c->reading && !c->dead && !c->connecting && !held;
 	/* TLS: what the handshake or a waiting SSL_write needs comes first. */
-	if (c->ssl != NULL && !c->dead)
+	if (c->t != NULL && !c->dead)
 		want = c->hs ? !c->hs_ww : !c->rd_ww && (want || c->wr_wr);
 	if (want && !c->rd_armed) {
 		if (event_add(c->rev, conn_tv(c->rd_ms, &tv)) == 0)
@@ -214,7 +223,7 @@ conn_rd_update(struct conn *c)
 			    EVBUFFER_CB_ENABLED);
 	} else if (c->in_cb != NULL)
 		evbuffer_cb_clear_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
-	if (c->ssl != NULL && c->rd_armed)
+	if (c->t != NULL && c->rd_armed)
 		conn_tls_more(c);
 }
 
@@ -293,12 +302,13 @@ conn_wr_disarm(struct conn *c)
 	}
 }
 
-struct conn *
-conn_plain(struct event_base *base, int fd)
+/* A conn on fd, with extra zeroed bytes after it.  NULL: no memory. */
+static struct conn *
+conn_new(struct event_base *base, int fd, size_t extra)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c) + extra)) == NULL)
 		return NULL;
 	c->fd = fd;
 	c->base = base;
@@ -308,6 +318,12 @@ conn_plain(struct event_base *base, int fd)
 		return NULL;
 	}
 	return c;
+}
+
+struct conn *
+conn_plain(struct event_base *base, int fd)
+{
+	return conn_new(base, fd, 0);
 }
 
 /*
@@ -320,7 +336,8 @@ conn_tls(struct event_base *base, int fd, struct ssl_st *ssl)
 {
 	struct conn *c;
 
-	if ((c = conn_plain(base, fd)) == NULL || conn_wev(c) == -1 ||
+	if ((c = conn_new(base, fd, sizeof(struct conn_tls))) == NULL ||
+	    conn_wev(c) == -1 ||
 	    SSL_set_fd(ssl, fd) != 1) {
 		ERR_clear_error();
 		if (c != NULL)
@@ -336,7 +353,8 @@ conn_tls(struct event_base *base, int fd, struct ssl_st *ssl)
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	c->ssl = ssl;
+	c->t = (struct conn_tls *)(c + 1);
+	c->t->ssl = ssl;
 	c->tls = 1;
 	c->hs = 1;
 	c->hs_ww = !SSL_is_server(ssl);	/* a client speaks first */
@@ -450,13 +468,13 @@ conn_fd(struct conn *c)
 struct ssl_st *
 conn_ssl(struct conn *c)
 {
-	return c->ssl;
+	return c->t != NULL ? c->t->ssl : NULL;
 }
 
 unsigned long
 conn_ssl_error(struct conn *c)
 {
-	return c->ssl_err;
+	return c->t != NULL ? c->t->err : 0;
 }
 
 int
@@ -543,7 +561,7 @@ conn_write(struct conn *c)
 void
 conn_flush(struct conn *c)
 {
-	if (c->ssl != NULL) {
+	if (c->t != NULL) {
 		conn_tls_flush(c);
 		return;
 	}
@@ -638,7 +656,7 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		c->kick = 0;
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
-		if (c->ssl != NULL && !c->dead)
+		if (c->t != NULL && !c->dead)
 			conn_tls_more(c);	/* one activation served both */
 		goto out;
 	}
@@ -648,7 +666,7 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		conn_event(c, CONN_EV_READING | CONN_EV_TIMEOUT);
 		goto out;
 	}
-	if (c->ssl != NULL) {
+	if (c->t != NULL) {
 		conn_tls_readable(c);
 		goto out;
 	}
@@ -701,7 +719,7 @@ conn_writeev(evutil_socket_t fd, short what, void *arg)
 		conn_event(c, CONN_EV_WRITING | CONN_EV_TIMEOUT);
 		goto out;
 	}
-	if (c->ssl != NULL) {
+	if (c->t != NULL) {
 		conn_tls_writable(c);
 		goto out;
 	}
@@ -761,7 +779,7 @@ conn_tls_fail(struct conn *c, int ret, int err, int *want_w)
 	int		rc;
 
 	*want_w = 0;
-	switch (SSL_get_error(c->ssl, ret)) {
+	switch (SSL_get_error(c->t->ssl, ret)) {
 	case SSL_ERROR_WANT_WRITE:
 		*want_w = 1;
 		/* FALLTHROUGH */
@@ -784,8 +802,8 @@ conn_tls_fail(struct conn *c, int ret, int err, int *want_w)
 	}
 	/* The oldest queued error is the cause; bare codes name none. */
 	while ((e = ERR_get_error()) != 0)
-		if (c->ssl_err == 0 && ERR_GET_LIB(e) != 0)
-			c->ssl_err = e;
+		if (c->t->err == 0 && ERR_GET_LIB(e) != 0)
+			c->t->err = e;
 	return rc;
 }
 
@@ -796,7 +814,7 @@ conn_tls_wr_update(struct conn *c)
 	int want;
 
 	want = !c->dead && (c->hs ? c->hs_ww :
-	    c->rd_ww || (!c->wr_wr && c->wr_len > 0));
+	    c->rd_ww || (!c->wr_wr && c->t->wr_len > 0));
 	if (want)
 		conn_wr_arm(c);
 	else
@@ -825,13 +843,13 @@ conn_tls_handshake(struct conn *c)
 {
 	int n, err, ww, rc;
 
-	n = SSL_do_handshake(c->ssl);
+	n = SSL_do_handshake(c->t->ssl);
 	err = errno;
 	if (n == 1) {
 		c->hs = 0;
 		c->hs_ww = 0;
 		/* The first request may have come with the handshake's end. */
-		c->tls_more = SSL_has_pending(c->ssl) != 0;
+		c->tls_more = SSL_has_pending(c->t->ssl) != 0;
 		conn_rd_update(c);
 		conn_tls_wr_update(c);
 		conn_event(c, CONN_EV_CONNECTED);
@@ -880,7 +898,7 @@ conn_tls_read(struct conn *c)
 	if (c->rd_end) {
 		rc = c->rd_end;
 		c->rd_end = 0;
-		errno = c->end_errno;
+		errno = c->t->end_errno;
 		return rc == END_EOF ? 0 : -1;
 	}
 	if (conn_buffers(c) == -1) {
@@ -909,7 +927,7 @@ conn_tls_read(struct conn *c)
 	c->tls_more = 0;
 	while (i < nv) {
 		len = v[i].iov_len - off;
-		n = SSL_read(c->ssl, (char *)v[i].iov_base + off,
+		n = SSL_read(c->t->ssl, (char *)v[i].iov_base + off,
 		    len > INT_MAX ? INT_MAX : (int)len);
 		err = errno;
 		if (n <= 0) {
@@ -924,7 +942,7 @@ conn_tls_read(struct conn *c)
 			i++;
 			off = 0;
 		}
-		if (!SSL_has_pending(c->ssl))
+		if (!SSL_has_pending(c->t->ssl))
 			break;
 		/* Room ran out with bytes left in OpenSSL: read them later. */
 		if (i == nv)
@@ -940,7 +958,7 @@ conn_tls_read(struct conn *c)
 	evbuffer_commit_space(c->in, v, got > 0 ? nv : 0);
 	if (got > 0) {
 		c->rd_end = rc;
-		c->end_errno = err;
+		c->t->end_errno = err;
 		return (ssize_t)got;
 	}
 	errno = rc == 0 ? EAGAIN : err;
@@ -964,8 +982,8 @@ conn_tls_write(struct conn *c)
 
 	while (c->out != NULL && (len = evbuffer_get_length(c->out)) > 0) {
 		/* A retry asks again for what was asked (OpenSSL's rule). */
-		if (c->wr_len > 0 && (size_t)c->wr_len <= len)
-			len = (size_t)c->wr_len;
+		if (c->t->wr_len > 0 && (size_t)c->t->wr_len <= len)
+			len = (size_t)c->t->wr_len;
 		else if (len > TLS_RECORD)
 			len = TLS_RECORD;
 		if (evbuffer_peek(c->out, (ev_ssize_t)len, NULL, &v, 1) >= 1 &&
@@ -975,20 +993,20 @@ conn_tls_write(struct conn *c)
 			evbuffer_copyout(c->out, gather, len);
 			p = gather;
 		}
-		n = SSL_write(c->ssl, p, (int)len);
+		n = SSL_write(c->t->ssl, p, (int)len);
 		err = errno;
 		if (n > 0) {
 			evbuffer_drain(c->out, (size_t)n);
-			c->wr_len = 0;
+			c->t->wr_len = 0;
 			total += n;
 			continue;
 		}
 		if (conn_tls_fail(c, n, err, &ww) == -1) {
-			c->wr_len = (int)len;
+			c->t->wr_len = (int)len;
 			c->wr_wr = !ww;
 			return total;
 		}
-		c->wr_len = 0;
+		c->t->wr_len = 0;
 		if (errno == 0)
 			errno = EPIPE;
 		return -1;
@@ -1000,11 +1018,11 @@ conn_tls_write(struct conn *c)
 static void
 conn_tls_flush(struct conn *c)
 {
-	if (c->dead || c->hs || c->wr_len > 0 || c->wr_errno != 0 ||
+	if (c->dead || c->hs || c->t->wr_len > 0 || c->t->wr_errno != 0 ||
 	    c->out == NULL || evbuffer_get_length(c->out) == 0)
 		return;
 	if (conn_tls_write(c) < 0) {
-		c->wr_errno = errno;
+		c->t->wr_errno = errno;
 		event_active(c->wev, EV_WRITE, 1);
 		return;
 	}
@@ -1062,9 +1080,9 @@ conn_tls_writable(struct conn *c)
 {
 	int n;
 
-	if (c->wr_errno != 0) {
-		errno = c->wr_errno;
-		c->wr_errno = 0;
+	if (c->t->wr_errno != 0) {
+		errno = c->t->wr_errno;
+		c->t->wr_errno = 0;
 		conn_wr_disarm(c);
 		conn_event(c, CONN_EV_WRITING | CONN_EV_ERROR);
 		return;
