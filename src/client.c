@@ -256,13 +256,11 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	/* TCP_NODELAY: set already (worker.c's accept_nodelay). */
 	/* A TLS handshake runs under the header timeout set below. */
 	if (tls != NULL) {
-		struct bufferevent *bev = tls_accept(w->base, fd, tls);
+		struct ssl_st *ssl = tls_accept(tls);
 
-		if (bev == NULL)
+		if (ssl == NULL || (c->conn = conn_tls(w->base, fd, ssl)) == NULL)
 			goto fail;
-		fd = -1;	/* the bufferevent's, freed with it */
-		if ((c->conn = conn_tls(bev)) == NULL)
-			goto fail;
+		fd = -1;
 	} else {
 		if ((c->conn = conn_plain(w->base, fd)) == NULL)
 			goto fail;
@@ -270,23 +268,17 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	}
 	c->idle_at = now_ms();
 	conn_setcb(c->conn, client_readcb, client_writecb, client_eventcb, c);
-	/*
-	 * libevent 2.1's TLS bufferevent strands bytes OpenSSL has already
-	 * decrypted when a read watermark lifts (it waits for the socket),
-	 * so a TLS client is held to in_high by client_readcb instead.
-	 */
-	if (!c->tls)
-		conn_set_read_high(c->conn, client_in_high(c));
+	conn_set_read_high(c->conn, client_in_high(c));
 	TAILQ_INSERT_TAIL(&w->clients, c, entry);
 	w->nclients++;
 	M_INC(w->m->l.conns_accepted);
 	/*
-	 * TLS writes through its bufferevent; plain conns write on flush,
-	 * and try their first read at once: the request is often here
-	 * already, and may be served, even closed, before this returns.
+	 * A plain conn tries its first read at once: the request is often
+	 * here already, and may be served, even closed, before this
+	 * returns.  A TLS conn waits on its event for the ClientHello.
 	 */
 	if (c->tls)
-		conn_enable(c->conn, EV_READ | EV_WRITE);
+		conn_enable(c->conn, EV_READ);
 	else
 		conn_enable_read_first(c->conn);
 	/* The first request must arrive within the header timeout. */
@@ -435,7 +427,7 @@ client_tls_end(struct client *c)
 	    (c->state == CS_CLOSING && c->why != CLOSE_UPSTREAM_ERROR)) &&
 	    conn_output_len(c->conn) == 0) {
 		c->notified = 1;
-		tls_close_notify(conn_bev(c->conn));
+		tls_close_notify(conn_ssl(c->conn));
 	}
 }
 
@@ -606,12 +598,6 @@ client_readcb(struct conn *cn, void *arg)
 		return;
 	}
 	client_process(c);
-	/* TLS: the read watermark by hand (see client_new). */
-	if (c->tls && !c->in_paused && c->state == CS_PROXY &&
-	    conn_input_len(cn) >= client_in_high(c)) {
-		c->in_paused = 1;
-		conn_disable(cn, EV_READ);
-	}
 }
 
 static void
@@ -650,9 +636,10 @@ client_eventcb(struct conn *cn, short what, void *arg)
 		return;
 	}
 	if ((what & CONN_EV_ERROR) && c->tls &&
-	    !tls_handshake_done(conn_bev(cn))) {
+	    !tls_handshake_done(conn_ssl(cn))) {
 		M_INC(c->w->m->l.tls_handshake_failures);
-		if (!tls_failure(conn_bev(cn), reason, sizeof(reason)))
+		if (!tls_failure(conn_ssl(cn), conn_ssl_error(cn), reason,
+		    sizeof(reason)))
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",

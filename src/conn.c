@@ -24,18 +24,38 @@
  *    write event is made the first time a write waits, and the two
  *    evbuffers when bytes first arrive (conn_shrink gives them back).
  *
- * A TLS conn wraps a bufferevent_openssl and passes every call through.
+ * A TLS conn is a plain conn with an SSL object on the same socket
+ * (OpenSSL's socket BIO, read-ahead on: one read() takes every record
+ * the kernel holds).  SSL_read goes into space reserved at the input's
+ * end; SSL_write takes at most 16 KiB of the output at a time, gathered
+ * into one record, so a head and a small body leave in one write().
+ * TLS adds these invariants:
+ *  - hs: the handshake runs; reads and writes wait for it, and the
+ *    events follow what it wants (hs_ww: writable, else readable).  Its
+ *    end is reported as CONN_EV_CONNECTED on both sides.
+ *  - wr_len: an SSL_write of that many bytes wanted to be called again
+ *    (OpenSSL's rule: the same bytes, at least as many); the output
+ *    keeps them until it succeeds.
+ *  - rd_ww: an SSL_read wants the socket writable; wr_wr: an SSL_write
+ *    wants it readable.  While either waits, the other direction's event
+ *    is off, so a level-triggered readiness it cannot use never spins.
+ *  - Bytes OpenSSL holds decrypted or read ahead get no readiness from
+ *    the kernel: whenever reading is on and SSL_has_pending() says so,
+ *    the read event is made active by hand (conn_tls_more).
  * Worker thread only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "switchover/conn.h"
 
@@ -49,6 +69,8 @@
 #define READ_BIG	(65536 - 128)
 /* When memory is short, try this before giving up. */
 #define READ_MIN	4096
+/* The most one SSL_write takes: one full TLS record. */
+#define TLS_RECORD	16384
 
 struct conn {
 	int			 fd;
@@ -63,6 +85,12 @@ struct conn {
 	unsigned		 full:1;	/* last read filled its space */
 	unsigned		 wfail:1;	/* no write event could be made */
 	unsigned		 defer:1;	/* conn_enable_read_first: arm after */
+	unsigned		 hs:1;		/* TLS handshake under way */
+	unsigned		 hs_ww:1;	/* ...and it waits to write */
+	unsigned		 rd_ww:1;	/* SSL_read waits to write */
+	unsigned		 wr_wr:1;	/* SSL_write waits to read */
+	unsigned		 tls_more:1;	/* OpenSSL may hold more input */
+	unsigned		 rd_end:2;	/* TLS EOF/error seen behind data */
 	int			 busy;		/* callbacks under way */
 	int			 conn_err;	/* connect() refused at once */
 	int			 rd_ms, wr_ms;
@@ -70,10 +98,22 @@ struct conn {
 	struct event		*rev, *wev;
 	struct evbuffer		*in, *out;
 	struct evbuffer_cb_entry *in_cb;	/* re-arm below rd_high */
-	struct bufferevent	*bev;		/* TLS only */
+	struct conn_tls		*t;		/* TLS only: just past the conn */
 	conn_data_cb		 readcb, writecb;
 	conn_event_cb		 eventcb;
 	void			*arg;
+};
+
+/*
+ * What only a TLS conn needs, allocated with it: a plain conn stays as
+ * small as it was.
+ */
+struct conn_tls {
+	SSL			*ssl;
+	unsigned long		 err;		/* OpenSSL's reason of a failure */
+	int			 wr_len;	/* SSL_write to call again */
+	int			 end_errno;	/* with rd_end: the error */
+	int			 wr_errno;	/* a failed flush, to report */
 };
 
 /*
@@ -88,6 +128,11 @@ static __thread int		 nbuf_cache;
 static void	conn_readev(evutil_socket_t, short, void *);
 static void	conn_read_ready(struct conn *);
 static void	conn_writeev(evutil_socket_t, short, void *);
+static void	conn_tls_more(struct conn *);
+static void	conn_tls_wr_update(struct conn *);
+static void	conn_tls_flush(struct conn *);
+static void	conn_tls_readable(struct conn *);
+static void	conn_tls_writable(struct conn *);
 
 /* ms to a timeval pointer, NULL for 0 (no timeout). */
 static const struct timeval *
@@ -125,6 +170,8 @@ conn_destroy(struct conn *c)
 		evbuffer_drain(c->out, evbuffer_get_length(c->out));
 		conn_buf_put(c->out);
 	}
+	if (c->t != NULL)
+		SSL_free(c->t->ssl);	/* NULL is fine */
 	free(c);
 }
 
@@ -156,6 +203,14 @@ conn_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		conn_rd_update(arg);
 }
 
+/* Is reading held back by rd_high? */
+static int
+conn_held(const struct conn *c)
+{
+	return c->rd_high > 0 && c->in != NULL &&
+	    evbuffer_get_length(c->in) >= c->rd_high;
+}
+
 /* Add or remove the read event so that it matches the invariant. */
 static void
 conn_rd_update(struct conn *c)
@@ -163,9 +218,11 @@ conn_rd_update(struct conn *c)
 	struct timeval	tv;
 	int		want, held;
 
-	held = c->rd_high > 0 && c->in != NULL &&
-	    evbuffer_get_length(c->in) >= c->rd_high;
+	held = conn_held(c);
 	want = c->reading && !c->dead && !c->connecting && !held && !c->defer;
+	/* TLS: what the handshake or a waiting SSL_write needs comes first. */
+	if (c->t != NULL && !c->dead)
+		want = c->hs ? !c->hs_ww : !c->rd_ww && (want || c->wr_wr);
 	if (want && !c->rd_armed) {
 		if (event_add(c->rev, conn_tv(c->rd_ms, &tv)) == 0)
 			c->rd_armed = 1;
@@ -182,6 +239,8 @@ conn_rd_update(struct conn *c)
 			    EVBUFFER_CB_ENABLED);
 	} else if (c->in_cb != NULL)
 		evbuffer_cb_clear_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
+	if (c->t != NULL && c->rd_armed)
+		conn_tls_more(c);
 }
 
 /* Make the write event if not made yet.  0, or -1 (out of memory). */
@@ -259,12 +318,13 @@ conn_wr_disarm(struct conn *c)
 	}
 }
 
-struct conn *
-conn_plain(struct event_base *base, int fd)
+/* A conn on fd, with extra zeroed bytes after it.  NULL: no memory. */
+static struct conn *
+conn_new(struct event_base *base, int fd, size_t extra)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c) + extra)) == NULL)
 		return NULL;
 	c->fd = fd;
 	c->base = base;
@@ -276,49 +336,46 @@ conn_plain(struct event_base *base, int fd)
 	return c;
 }
 
-/* TLS: the bufferevent's callbacks, passed on. */
-static void
-conn_tls_readcb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->readcb != NULL)
-		c->readcb(c, c->arg);
-}
-
-static void
-conn_tls_writecb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->writecb != NULL)
-		c->writecb(c, c->arg);
-}
-
-static void
-conn_tls_eventcb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->eventcb != NULL)
-		c->eventcb(c, what, c->arg);
-}
-
 struct conn *
-conn_tls(struct bufferevent *bev)
+conn_plain(struct event_base *base, int fd)
+{
+	return conn_new(base, fd, 0);
+}
+
+/*
+ * TLS on socket fd: ssl (tls_accept/tls_connect) becomes the conn's.
+ * The handshake starts at once: a server waits for the client's hello,
+ * a client sends its own once the socket is writable (connected).
+ */
+struct conn *
+conn_tls(struct event_base *base, int fd, struct ssl_st *ssl)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		bufferevent_free(bev);
+	if ((c = conn_new(base, fd, sizeof(struct conn_tls))) == NULL ||
+	    conn_wev(c) == -1 ||
+	    SSL_set_fd(ssl, fd) != 1) {
+		ERR_clear_error();
+		if (c != NULL)
+			conn_destroy(c);
+		SSL_free(ssl);
 		return NULL;
 	}
+	/*
+	 * Read-ahead: one read() takes what the kernel holds, not a record
+	 * header and then its body.  A write retried after WANT_WRITE may
+	 * come from another address (the output's chains move).
+	 */
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	c->t = (struct conn_tls *)(c + 1);
+	c->t->ssl = ssl;
 	c->tls = 1;
-	c->fd = -1;
-	c->bev = bev;
+	c->hs = 1;
+	c->hs_ww = !SSL_is_server(ssl);	/* a client speaks first */
+	conn_rd_update(c);
+	conn_tls_wr_update(c);
 	return c;
 }
 
@@ -327,12 +384,6 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->tls) {
-		/* libevent keeps the bufferevent until its callbacks end. */
-		bufferevent_free(c->bev);
-		free(c);
-		return;
-	}
 	if (c->dead)
 		return;
 	c->dead = 1;
@@ -382,17 +433,11 @@ conn_setcb(struct conn *c, conn_data_cb readcb, conn_data_cb writecb,
 	c->writecb = writecb;
 	c->eventcb = eventcb;
 	c->arg = arg;
-	if (c->tls)
-		bufferevent_setcb(c->bev, readcb ? conn_tls_readcb : NULL,
-		    writecb ? conn_tls_writecb : NULL,
-		    eventcb ? conn_tls_eventcb : NULL, c);
 }
 
 struct evbuffer *
 conn_input(struct conn *c)
 {
-	if (c->tls)
-		return bufferevent_get_input(c->bev);
 	(void)conn_buffers(c);	/* made at the first read, normally */
 	return c->in;
 }
@@ -400,8 +445,6 @@ conn_input(struct conn *c)
 struct evbuffer *
 conn_output(struct conn *c)
 {
-	if (c->tls)
-		return bufferevent_get_output(c->bev);
 	(void)conn_buffers(c);
 	return c->out;
 }
@@ -409,23 +452,19 @@ conn_output(struct conn *c)
 size_t
 conn_input_len(struct conn *c)
 {
-	if (c->tls)
-		return evbuffer_get_length(bufferevent_get_input(c->bev));
 	return c->in != NULL ? evbuffer_get_length(c->in) : 0;
 }
 
 size_t
 conn_output_len(struct conn *c)
 {
-	if (c->tls)
-		return evbuffer_get_length(bufferevent_get_output(c->bev));
 	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
 }
 
 void
 conn_shrink(struct conn *c)
 {
-	if (c->tls || c->dead || c->in == NULL || c->out == NULL ||
+	if (c->dead || c->in == NULL || c->out == NULL ||
 	    evbuffer_get_length(c->in) > 0 || evbuffer_get_length(c->out) > 0)
 		return;
 	if (c->in_cb != NULL)
@@ -439,13 +478,19 @@ conn_shrink(struct conn *c)
 int
 conn_fd(struct conn *c)
 {
-	return c->tls ? bufferevent_getfd(c->bev) : c->fd;
+	return c->fd;
 }
 
-struct bufferevent *
-conn_bev(struct conn *c)
+struct ssl_st *
+conn_ssl(struct conn *c)
 {
-	return c->tls ? c->bev : NULL;
+	return c->t != NULL ? c->t->ssl : NULL;
+}
+
+unsigned long
+conn_ssl_error(struct conn *c)
+{
+	return c->t != NULL ? c->t->err : 0;
 }
 
 int
@@ -457,10 +502,6 @@ conn_is_tls(const struct conn *c)
 void
 conn_enable(struct conn *c, short what)
 {
-	if (c->tls) {
-		bufferevent_enable(c->bev, what);
-		return;
-	}
 	if (what & EV_READ) {
 		c->reading = 1;
 		conn_rd_update(c);
@@ -470,10 +511,6 @@ conn_enable(struct conn *c, short what)
 void
 conn_disable(struct conn *c, short what)
 {
-	if (c->tls) {
-		bufferevent_disable(c->bev, what);
-		return;
-	}
 	if (what & EV_READ) {
 		c->reading = 0;
 		conn_rd_update(c);
@@ -483,10 +520,6 @@ conn_disable(struct conn *c, short what)
 void
 conn_set_read_high(struct conn *c, size_t high)
 {
-	if (c->tls) {
-		bufferevent_setwatermark(c->bev, EV_READ, 0, high);
-		return;
-	}
 	c->rd_high = high;
 	conn_rd_update(c);
 }
@@ -494,10 +527,7 @@ conn_set_read_high(struct conn *c, size_t high)
 void
 conn_set_write_low(struct conn *c, size_t low)
 {
-	if (c->tls)
-		bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
-	else
-		c->wr_low = low;
+	c->wr_low = low;
 }
 
 void
@@ -505,11 +535,6 @@ conn_set_timeouts(struct conn *c, int read_ms, int write_ms)
 {
 	struct timeval r, w;
 
-	if (c->tls) {
-		bufferevent_set_timeouts(c->bev, conn_tv(read_ms, &r),
-		    conn_tv(write_ms, &w));
-		return;
-	}
 	/*
 	 * Re-add: the new timeout counts now.  An event_add() without a
 	 * timeout leaves a pending one's old timeout armed, so none is
@@ -552,7 +577,11 @@ conn_write(struct conn *c)
 void
 conn_flush(struct conn *c)
 {
-	if (c->tls || c->dead || c->connecting || c->wr_armed ||
+	if (c->t != NULL) {
+		conn_tls_flush(c);
+		return;
+	}
+	if (c->dead || c->connecting || c->wr_armed ||
 	    c->out == NULL || evbuffer_get_length(c->out) == 0)
 		return;
 	/* A failed write is tried again from the loop, which reports it. */
@@ -564,11 +593,6 @@ conn_flush(struct conn *c)
 void
 conn_trigger_read(struct conn *c)
 {
-	if (c->tls) {
-		bufferevent_trigger(c->bev, EV_READ,
-		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-		return;
-	}
 	if (c->dead)
 		return;
 	c->kick = 1;
@@ -647,12 +671,18 @@ conn_readev(evutil_socket_t fd, short what, void *arg)
 		c->kick = 0;
 		if (c->readcb != NULL)
 			c->readcb(c, c->arg);
+		if (c->t != NULL && !c->dead)
+			conn_tls_more(c);	/* one activation served both */
 		goto out;
 	}
 	if (what & EV_TIMEOUT) {
 		c->reading = 0;
 		conn_rd_update(c);
 		conn_event(c, CONN_EV_READING | CONN_EV_TIMEOUT);
+		goto out;
+	}
+	if (c->t != NULL) {
+		conn_tls_readable(c);
 		goto out;
 	}
 	if (c->rd_high > 0 && c->in != NULL &&
@@ -738,6 +768,10 @@ conn_writeev(evutil_socket_t fd, short what, void *arg)
 		conn_event(c, CONN_EV_WRITING | CONN_EV_TIMEOUT);
 		goto out;
 	}
+	if (c->t != NULL) {
+		conn_tls_writable(c);
+		goto out;
+	}
 	if (c->connecting) {
 		if ((err = c->conn_err) == 0 &&
 		    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
@@ -773,4 +807,352 @@ conn_writeev(evutil_socket_t fd, short what, void *arg)
 		c->writecb(c, c->arg);
 out:
 	conn_release(c);
+}
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+#define END_EOF		1
+#define END_ERROR	2
+
+/*
+ * Classify a failed SSL call (ret its return value, err the errno right
+ * after it): -1 with errno EAGAIN when it waits for the socket (rd/wr
+ * say which way), else END_EOF or END_ERROR with errno set and
+ * OpenSSL's reason kept in ssl_err.  Leaves the error queue empty, as
+ * the next SSL call needs it.
+ */
+static int
+conn_tls_fail(struct conn *c, int ret, int err, int *want_w)
+{
+	unsigned long	e;
+	int		rc;
+
+	*want_w = 0;
+	switch (SSL_get_error(c->t->ssl, ret)) {
+	case SSL_ERROR_WANT_WRITE:
+		*want_w = 1;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		ERR_clear_error();
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:	/* close_notify, or a bare EOF */
+		rc = END_EOF;
+		break;
+	case SSL_ERROR_SYSCALL:
+		/* OpenSSL 1.1 says a bare EOF this way, errno 0. */
+		rc = err == 0 ? END_EOF : END_ERROR;
+		errno = err;
+		break;
+	default:
+		rc = END_ERROR;
+		errno = EPROTO;
+		break;
+	}
+	/* The oldest queued error is the cause; bare codes name none. */
+	while ((e = ERR_get_error()) != 0)
+		if (c->t->err == 0 && ERR_GET_LIB(e) != 0)
+			c->t->err = e;
+	return rc;
+}
+
+/* Arm or disarm the write event as the TLS invariants say. */
+static void
+conn_tls_wr_update(struct conn *c)
+{
+	int want;
+
+	want = !c->dead && (c->hs ? c->hs_ww :
+	    c->rd_ww || (!c->wr_wr && c->t->wr_len > 0));
+	if (want)
+		conn_wr_arm(c);
+	else
+		conn_wr_disarm(c);
+}
+
+/*
+ * Bytes OpenSSL holds get no readiness from the kernel: while reading
+ * is on and may use them, run the read event by hand.
+ */
+static void
+conn_tls_more(struct conn *c)
+{
+	if ((c->tls_more || c->rd_end) && c->rd_armed && c->reading &&
+	    !c->hs && !c->rd_ww && !conn_held(c))
+		event_active(c->rev, EV_READ, 1);
+}
+
+/*
+ * One step of the handshake.  At its end: CONNECTED, then what was
+ * queued meanwhile (an upstream's request) goes out.  A failure is
+ * reported as an error (an EOF, if the peer just went away).
+ */
+static void
+conn_tls_handshake(struct conn *c)
+{
+	int n, err, ww, rc;
+
+	n = SSL_do_handshake(c->t->ssl);
+	err = errno;
+	if (n == 1) {
+		c->hs = 0;
+		c->hs_ww = 0;
+		/* The first request may have come with the handshake's end. */
+		c->tls_more = SSL_has_pending(c->t->ssl) != 0;
+		conn_rd_update(c);
+		conn_tls_wr_update(c);
+		conn_event(c, CONN_EV_CONNECTED);
+		if (c->dead)
+			return;
+		if (conn_output_len(c) > 0)
+			conn_tls_flush(c);
+		if (!c->dead && c->writecb != NULL &&
+		    conn_output_len(c) <= c->wr_low)
+			c->writecb(c, c->arg);
+		return;
+	}
+	if ((rc = conn_tls_fail(c, n, err, &ww)) == -1) {
+		c->hs_ww = ww;
+		conn_rd_update(c);
+		conn_tls_wr_update(c);
+		return;
+	}
+	/* Nothing more to do on this conn: both events off. */
+	c->hs = 0;
+	c->hs_ww = 0;
+	c->reading = 0;
+	err = errno;
+	conn_rd_update(c);
+	conn_tls_wr_update(c);
+	errno = err;
+	conn_event(c, rc == END_EOF ? CONN_EV_READING | CONN_EV_EOF :
+	    CONN_EV_ERROR);
+}
+
+/*
+ * SSL_read into space reserved at the input's end, record after record
+ * while OpenSSL holds more and room is left.  Returns the bytes read;
+ * or 0 at EOF, -1 with errno on an error (EAGAIN: waits for the
+ * socket).  An EOF or error behind bytes read is kept in rd_end and
+ * returned by the next call.
+ */
+static ssize_t
+conn_tls_read(struct conn *c)
+{
+	struct evbuffer_iovec	v[2];
+	size_t			room = c->full ? READ_BIG : READ_SMALL, len;
+	size_t			got = 0, off = 0, total;
+	int			nv, i = 0, n, err, ww, rc = 0;
+
+	if (c->rd_end) {
+		rc = c->rd_end;
+		c->rd_end = 0;
+		errno = c->t->end_errno;
+		return rc == END_EOF ? 0 : -1;
+	}
+	if (conn_buffers(c) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (c->rd_high > 0) {
+		len = evbuffer_get_length(c->in);
+		if (room > c->rd_high - len)
+			room = c->rd_high - len;
+	}
+	if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v, 2)) < 1) {
+		room = room < READ_MIN ? room : READ_MIN;
+		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v,
+		    2)) < 1) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	if (v[0].iov_len >= room) {
+		v[0].iov_len = room;
+		nv = 1;
+	} else if (nv == 2 && v[0].iov_len + v[1].iov_len > room)
+		v[1].iov_len = room - v[0].iov_len;
+	total = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
+	c->tls_more = 0;
+	while (i < nv) {
+		len = v[i].iov_len - off;
+		n = SSL_read(c->t->ssl, (char *)v[i].iov_base + off,
+		    len > INT_MAX ? INT_MAX : (int)len);
+		err = errno;
+		if (n <= 0) {
+			if ((rc = conn_tls_fail(c, n, err, &ww)) == -1) {
+				c->rd_ww = ww;
+				rc = 0;
+			}
+			break;
+		}
+		got += (size_t)n;
+		if ((off += (size_t)n) == v[i].iov_len) {
+			i++;
+			off = 0;
+		}
+		if (!SSL_has_pending(c->t->ssl))
+			break;
+		/* Room ran out with bytes left in OpenSSL: read them later. */
+		if (i == nv)
+			c->tls_more = 1;
+	}
+	err = errno;
+	c->full = got == total;
+	if (got <= v[0].iov_len) {
+		v[0].iov_len = got;
+		nv = 1;
+	} else
+		v[1].iov_len = got - v[0].iov_len;
+	evbuffer_commit_space(c->in, v, got > 0 ? nv : 0);
+	if (got > 0) {
+		c->rd_end = rc;
+		c->t->end_errno = err;
+		return (ssize_t)got;
+	}
+	errno = rc == 0 ? EAGAIN : err;
+	return rc == END_EOF ? 0 : -1;
+}
+
+/*
+ * SSL_write from the output, at most a record at a time, until it is
+ * empty or OpenSSL waits for the socket.  Bytes that span chains are
+ * gathered first, so a head and its body leave as one record.  Returns
+ * the bytes written, or -1 with errno on an error.
+ */
+static int
+conn_tls_write(struct conn *c)
+{
+	static __thread unsigned char	 gather[TLS_RECORD];
+	struct evbuffer_iovec		 v;
+	size_t				 len;
+	const void			*p;
+	int				 n, err, ww, total = 0;
+
+	while (c->out != NULL && (len = evbuffer_get_length(c->out)) > 0) {
+		/* A retry asks again for what was asked (OpenSSL's rule). */
+		if (c->t->wr_len > 0 && (size_t)c->t->wr_len <= len)
+			len = (size_t)c->t->wr_len;
+		else if (len > TLS_RECORD)
+			len = TLS_RECORD;
+		if (evbuffer_peek(c->out, (ev_ssize_t)len, NULL, &v, 1) >= 1 &&
+		    v.iov_len >= len)
+			p = v.iov_base;
+		else {
+			evbuffer_copyout(c->out, gather, len);
+			p = gather;
+		}
+		n = SSL_write(c->t->ssl, p, (int)len);
+		err = errno;
+		if (n > 0) {
+			evbuffer_drain(c->out, (size_t)n);
+			c->t->wr_len = 0;
+			total += n;
+			continue;
+		}
+		if (conn_tls_fail(c, n, err, &ww) == -1) {
+			c->t->wr_len = (int)len;
+			c->wr_wr = !ww;
+			return total;
+		}
+		c->t->wr_len = 0;
+		if (errno == 0)
+			errno = EPIPE;
+		return -1;
+	}
+	return total;
+}
+
+/* conn_flush on TLS: write now; a failure is reported from the loop. */
+static void
+conn_tls_flush(struct conn *c)
+{
+	if (c->dead || c->hs || c->t->wr_len > 0 || c->t->wr_errno != 0 ||
+	    c->out == NULL || evbuffer_get_length(c->out) == 0)
+		return;
+	if (conn_tls_write(c) < 0) {
+		c->t->wr_errno = errno;
+		event_active(c->wev, EV_WRITE, 1);
+		return;
+	}
+	conn_tls_wr_update(c);
+	if (c->wr_wr)
+		conn_rd_update(c);
+}
+
+/* The socket is readable: the handshake, a waiting write, or a read. */
+static void
+conn_tls_readable(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->hs) {
+		conn_tls_handshake(c);
+		return;
+	}
+	if (c->wr_wr) {
+		c->wr_wr = 0;
+		conn_tls_writable(c);
+		if (c->dead)
+			return;
+	}
+	if (!c->reading || conn_held(c) || c->rd_ww) {
+		conn_rd_update(c);
+		return;
+	}
+	n = conn_tls_read(c);
+	if (n > 0) {
+		conn_rd_update(c);	/* at rd_high: hold reading */
+		if (c->readcb != NULL)
+			c->readcb(c, c->arg);
+	} else if (n == 0 || errno != EAGAIN) {
+		int err = errno;
+
+		c->reading = 0;
+		conn_rd_update(c);
+		errno = err;
+		conn_event(c, CONN_EV_READING |
+		    (n == 0 ? CONN_EV_EOF : CONN_EV_ERROR));
+		return;
+	} else {
+		/* Waiting: for more bytes, or (rd_ww) to write first. */
+		conn_rd_update(c);
+		conn_tls_wr_update(c);
+	}
+	if (!c->dead)
+		conn_tls_more(c);
+}
+
+/* The socket is writable: the handshake, a waiting read, or a write. */
+static void
+conn_tls_writable(struct conn *c)
+{
+	int n;
+
+	if (c->t->wr_errno != 0) {
+		errno = c->t->wr_errno;
+		c->t->wr_errno = 0;
+		conn_wr_disarm(c);
+		conn_event(c, CONN_EV_WRITING | CONN_EV_ERROR);
+		return;
+	}
+	if (c->hs) {
+		conn_tls_handshake(c);
+		return;
+	}
+	if (c->rd_ww) {
+		/* The read goes again from the loop. */
+		c->rd_ww = 0;
+		c->tls_more = 1;
+		conn_rd_update(c);
+	}
+	if ((n = conn_tls_write(c)) < 0) {
+		conn_wr_disarm(c);
+		conn_event(c, CONN_EV_WRITING | CONN_EV_ERROR);
+		return;
+	}
+	conn_tls_wr_update(c);
+	conn_rd_update(c);	/* a write that waits to read */
+	if (n > 0 && conn_output_len(c) <= c->wr_low && c->writecb != NULL)
+		c->writecb(c, c->arg);
 }

@@ -1296,7 +1296,8 @@ client_upstream_tls_error(struct client *c, struct conn *cn,
 {
 	char tls_reason[160], reason[256];
 
-	if (!tls_failure(conn_bev(cn), tls_reason, sizeof(tls_reason)))
+	if (!tls_failure(conn_ssl(cn), conn_ssl_error(cn), tls_reason,
+	    sizeof(tls_reason)))
 		return 0;
 	M_INC(c->x->be->m->tls_failures);
 	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",

@@ -1,6 +1,6 @@
 /*
- * tls: building OpenSSL contexts from the config, and the bufferevents
- * (libevent's bufferevent_openssl) that carry TLS on both sides.
+ * tls: building OpenSSL contexts from the config, and the SSL objects
+ * that carry TLS on both sides (conn.c runs them on its sockets).
  *
  * Control thread: tls_config_load(), tls_ctx_*().  Worker threads:
  * tls_accept(), tls_connect() and the helpers that read a connection's
@@ -27,10 +27,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -262,42 +258,28 @@ tls_config_load(struct sw_config *c, struct config_errors *errs)
 	return rc;
 }
 
-struct bufferevent *
-tls_accept(struct event_base *base, int fd, struct ssl_ctx_st *ctx)
+struct ssl_st *
+tls_accept(struct ssl_ctx_st *ctx)
 {
-	struct bufferevent	*bev;
-	SSL			*ssl;
+	SSL *ssl;
 
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		ERR_clear_error();
 		errno = ENOMEM;
 		return NULL;
 	}
-	/*
-	 * On failure, libevent 2.1 has freed ssl already (CLOSE_ON_FREE:
-	 * every error path of bufferevent_openssl_socket_new does), but
-	 * not fd, which stays the caller's.
-	 */
-	bev = bufferevent_openssl_socket_new(base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		ERR_clear_error();
-		errno = ENOMEM;
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	SSL_set_accept_state(ssl);
+	return ssl;
 }
 
-struct bufferevent *
-tls_connect(struct event_base *base, int fd, const struct sw_tls *t,
-    const char *host, struct ssl_session_st *sess)
+struct ssl_st *
+tls_connect(const struct sw_tls *t, const char *host,
+    struct ssl_session_st *sess)
 {
-	struct bufferevent	*bev;
-	SSL			*ssl;
-	const char		*name = t->server_name ? t->server_name : host;
-	unsigned char		 ip[16];
-	int			 is_ip;
+	SSL		*ssl;
+	const char	*name = t->server_name ? t->server_name : host;
+	unsigned char	 ip[16];
+	int		 is_ip;
 
 	if ((ssl = SSL_new(t->ctx)) == NULL)
 		goto fail;
@@ -314,14 +296,8 @@ tls_connect(struct event_base *base, int fd, const struct sw_tls *t,
 	}
 	if (sess != NULL)
 		SSL_set_session(ssl, sess);
-	bev = bufferevent_openssl_socket_new(base, fd, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		ssl = NULL;	/* freed by libevent, as in tls_accept */
-		goto fail;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	SSL_set_connect_state(ssl);
+	return ssl;
 fail:
 	/* Our own shortage, never the server's fault (client_connect_failed). */
 	ERR_clear_error();
@@ -331,44 +307,29 @@ fail:
 }
 
 void
-tls_close_notify(struct bufferevent *bev)
+tls_close_notify(struct ssl_st *ssl)
 {
-	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
-
 	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_shutdown(ssl) < 0)
 		ERR_clear_error();
 }
 
 int
-tls_handshake_done(struct bufferevent *bev)
+tls_handshake_done(struct ssl_st *ssl)
 {
-	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
-
 	return ssl == NULL || SSL_is_init_finished(ssl);
 }
 
 int
-tls_failure(struct bufferevent *bev, char *buf, size_t len)
+tls_failure(struct ssl_st *ssl, unsigned long err, char *buf, size_t len)
 {
-	SSL		*ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) :
-		    NULL;
-	unsigned long	 e, first = 0;
 	long		 v;
 	const char	*r = NULL;
 	char		 tmp[256];
 
 	if (ssl == NULL)
 		return 0;
-	/*
-	 * libevent queues OpenSSL's errors per bufferevent and hands them
-	 * back newest first: keep the oldest, the cause.  It also queues
-	 * bare SSL_get_error() codes (library 0), which name no reason.
-	 */
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		if (ERR_GET_LIB(e) != 0)
-			first = e;
-	if (first != 0 && (r = ERR_reason_error_string(first)) == NULL) {
-		ERR_error_string_n(first, tmp, sizeof(tmp));
+	if (err != 0 && (r = ERR_reason_error_string(err)) == NULL) {
+		ERR_error_string_n(err, tmp, sizeof(tmp));
 		r = tmp;
 	}
 	v = SSL_get_verify_result(ssl);
@@ -383,11 +344,9 @@ tls_failure(struct bufferevent *bev, char *buf, size_t len)
 }
 
 void
-tls_session_keep(struct bufferevent *bev, struct ssl_session_st **slot)
+tls_session_keep(struct ssl_st *ssl, struct ssl_session_st **slot)
 {
-	SSL		*ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) :
-		    NULL;
-	SSL_SESSION	*s;
+	SSL_SESSION *s;
 
 	if (ssl == NULL || (s = SSL_get1_session(ssl)) == NULL)
 		return;

@@ -2,7 +2,7 @@
  * upstream: connecting, pooling and closing server connections.  Runs on
  * the worker thread that owns the connection.
  *
- * A backend with tls = on gets TLS bufferevents: the TCP connect is
+ * A backend with tls = on gets TLS conns: the TCP connect is
  * issued here and the handshake runs under the connect timeout; the
  * client module sees CONN_EV_CONNECTED only once the server's
  * certificate has been checked.  Each server keeps the last resumable
@@ -62,8 +62,8 @@ upstream_acquire(struct worker *w, struct wserver *srv,
 		    arg);
 		upstream_timeouts(u, cfg->first_byte_timeout_ms,
 		    cfg->io_timeout_ms);
-		/* Plain: the client module writes, EV_WRITE only when full. */
-		conn_enable(u->conn, u->tls ? EV_READ | EV_WRITE : EV_READ);
+		/* The client module writes, EV_WRITE only when full. */
+		conn_enable(u->conn, EV_READ);
 		return u;
 	}
 	if (!srv->conf->resolved) {
@@ -87,16 +87,16 @@ upstream_acquire(struct worker *w, struct wserver *srv,
 			    srv->conf->name, strerror(errno));
 			goto fail;
 		}
-		struct bufferevent *bev = tls_connect(w->base, fd, tls,
-		    srv->conf->host, srv->tls_session);
+		struct ssl_st *ssl = tls_connect(tls, srv->conf->host,
+		    srv->tls_session);
 
-		if (bev == NULL)
+		if (ssl == NULL)
 			goto fail;
-		fd = -1;	/* the bufferevent's, freed with it */
-		if ((u->conn = conn_tls(bev)) == NULL) {
+		if ((u->conn = conn_tls(w->base, fd, ssl)) == NULL) {
 			errno = ENOMEM;
 			goto fail;
 		}
+		fd = -1;	/* the conn's */
 		u->tls = 1;
 	} else {
 		if ((u->conn = conn_plain(w->base, fd)) == NULL) {
@@ -189,12 +189,11 @@ upstream_release(struct upstream *u, int reusable)
 		upstream_close(u);
 		return;
 	}
-	tls_session_keep(conn_bev(u->conn), &srv->tls_session);
+	tls_session_keep(conn_ssl(u->conn), &srv->tls_session);
 	u->state = US_IDLE;
 	u->reused = 0;
 	conn_setcb(u->conn, pool_readcb, NULL, pool_eventcb, u);
 	upstream_timeouts(u, cfg->pool_idle_timeout_ms, 0);
-	conn_disable(u->conn, EV_WRITE);
 	conn_enable(u->conn, EV_READ);
 	TAILQ_INSERT_HEAD(&srv->idle, u, entry);	/* LIFO: warmest first */
 	srv->nidle++;

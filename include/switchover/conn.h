@@ -7,8 +7,10 @@
  * Plain TCP runs on bare events and our own system calls: one readv into
  * space reserved at the input's end (no FIONREAD first), writes straight
  * from the output's chains (writev), and EV_WRITE armed only while the
- * kernel would not take everything.  TLS keeps libevent's
- * bufferevent_openssl, reached through the same calls.
+ * kernel would not take everything.  TLS runs on the same events with
+ * an SSL object on the socket: SSL_read into the input, SSL_write from
+ * the output (a head and a small body in one record), the handshake
+ * ended by CONN_EV_CONNECTED on both sides.
  *
  * Callbacks mirror a bufferevent's: read (bytes arrived), write (output
  * drained to its low watermark after a write), event (CONN_EV_* flags,
@@ -23,12 +25,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct bufferevent;
 struct conn;
 struct event_base;
 struct evbuffer;
+struct ssl_st;
 
-/* The same bits as BEV_EVENT_*, so TLS events pass through unchanged. */
+/* The same bits as libevent's BEV_EVENT_*. */
 #define CONN_EV_READING		0x01
 #define CONN_EV_WRITING		0x02
 #define CONN_EV_EOF		0x10
@@ -42,10 +44,12 @@ typedef void	(*conn_event_cb)(struct conn *, short what, void *arg);
 /* A plain conn on socket fd (non-blocking); fd is the conn's from here. */
 struct conn	*conn_plain(struct event_base *, int fd);
 /*
- * A TLS conn around bev (made by tls_accept/tls_connect), now the
- * conn's: freed with it, or at once if the conn cannot be made.
+ * A TLS conn on socket fd (for a client side, connect() issued) with
+ * ssl from tls_accept/tls_connect; the handshake starts here.  ssl is
+ * the conn's from here (freed at once if the conn cannot be made: NULL,
+ * and fd stays the caller's); fd is the conn's once made.
  */
-struct conn	*conn_tls(struct bufferevent *bev);
+struct conn	*conn_tls(struct event_base *, int fd, struct ssl_st *ssl);
 /* Close the socket and free the conn (later, if inside its callbacks). */
 void		 conn_free(struct conn *);
 
@@ -71,14 +75,13 @@ void		 conn_shrink(struct conn *);
 /* Worker thread, on exit: free the queues kept for reuse. */
 void		 conn_cache_free(void);
 int		 conn_fd(struct conn *);
-/* The TLS bufferevent (for tls.c's questions), or NULL on a plain conn. */
-struct bufferevent *conn_bev(struct conn *);
+/* The SSL object (for tls.c's questions), or NULL on a plain conn. */
+struct ssl_st	*conn_ssl(struct conn *);
+/* OpenSSL's reason of the conn's first TLS failure (0: none). */
+unsigned long	 conn_ssl_error(struct conn *);
 int		 conn_is_tls(const struct conn *);
 
-/*
- * Reading on or off.  Writing needs no switch on a plain conn (it
- * follows the output); on TLS, EV_WRITE goes to the bufferevent.
- */
+/* Reading on or off.  Writing needs no switch: it follows the output. */
 void		 conn_enable(struct conn *, short what);
 /*
  * Reading on, after one read tried at once (plain conns; else as
@@ -99,7 +102,7 @@ void		 conn_set_write_low(struct conn *, size_t low);
 void		 conn_set_timeouts(struct conn *, int read_ms, int write_ms);
 /*
  * Send what the output holds now; what the kernel does not take goes
- * out when the socket is writable.  TLS writes on its own: no-op.
+ * out when the socket is writable.  During a TLS handshake, at its end.
  */
 void		 conn_flush(struct conn *);
 /* Run the read callback from the loop, on the bytes already in input. */

@@ -1,6 +1,6 @@
 /*
  * tls: OpenSSL contexts for listeners (server side) and backends (client
- * side), and the TLS bufferevents made from them.
+ * side), and the SSL objects made from them for conn_tls().
  *
  * Contexts are built on the control thread by tls_config_load() whenever
  * a file is loaded (start, SIGHUP, -t) and hang off the config
@@ -15,11 +15,10 @@
 
 #include <stddef.h>
 
-struct bufferevent;
 struct config_errors;
-struct event_base;
 struct ssl_ctx_st;
 struct ssl_session_st;
+struct ssl_st;
 struct sw_config;
 struct sw_tls;
 
@@ -32,40 +31,42 @@ struct sw_tls;
 int	tls_config_load(struct sw_config *cfg, struct config_errors *errs);
 
 /*
- * tls_accept and tls_connect return NULL with errno ENOMEM when the
- * bufferevent cannot be made; fd then stays open, the caller's to close.
+ * tls_accept and tls_connect return NULL with errno ENOMEM when the SSL
+ * object cannot be made; conn_tls() puts it on a socket.
  */
-/* A bufferevent that runs the server handshake on accepted socket fd. */
-struct bufferevent *tls_accept(struct event_base *, int fd,
-	    struct ssl_ctx_st *);
+/* An SSL object for the server side of an accepted connection. */
+struct ssl_st	*tls_accept(struct ssl_ctx_st *);
 /*
- * A bufferevent that runs the client handshake on fd (connect() already
- * issued) with SNI and the certificate name check for host, or for
- * t->server_name when set; sess (may be NULL) is offered for resumption.
+ * An SSL object for the client side, with SNI and the certificate name
+ * check for host, or for t->server_name when set; sess (may be NULL) is
+ * offered for resumption.
  */
-struct bufferevent *tls_connect(struct event_base *, int fd,
-	    const struct sw_tls *t, const char *host,
-	    struct ssl_session_st *sess);
+struct ssl_st	*tls_connect(const struct sw_tls *t, const char *host,
+		    struct ssl_session_st *sess);
 
 /*
- * Send close_notify on bev (TLS, handshake done; else nothing): it tells
- * the peer the stream ended whole, so only a clean end may say it.  One
- * non-blocking try, just before the bufferevent is freed.
+ * The questions below take conn_ssl() of a conn: NULL for a plain one.
+ *
+ * Send close_notify (handshake done; else nothing): it tells the peer
+ * the stream ended whole, so only a clean end may say it.  One
+ * non-blocking try, just before the conn is freed.
  */
-void	tls_close_notify(struct bufferevent *);
-/* Did the TLS handshake of bev complete?  (1 for plain ones, or NULL.) */
-int	tls_handshake_done(struct bufferevent *);
+void	tls_close_notify(struct ssl_st *);
+/* Did the TLS handshake complete?  (1 for plain ones, NULL.) */
+int	tls_handshake_done(struct ssl_st *);
 /*
- * Why a TLS bufferevent failed, from OpenSSL's error queue and the
- * certificate verification result, into buf.  Returns 1 if there was a
- * TLS reason, 0 if none (a plain socket error, or not TLS at all).
+ * Why a TLS conn failed, from err (conn_ssl_error(): OpenSSL's reason
+ * when it failed) and the certificate verification result, into buf.
+ * Returns 1 if there was a TLS reason, 0 if none (a plain socket error,
+ * or not TLS at all).
  */
-int	tls_failure(struct bufferevent *, char *buf, size_t len);
+int	tls_failure(struct ssl_st *, unsigned long err, char *buf,
+	    size_t len);
 /*
- * Keep bev's session for resuming the next connection: replaces *slot
- * when bev has a resumable session.
+ * Keep the session for resuming the next connection: replaces *slot
+ * when it is resumable.
  */
-void	tls_session_keep(struct bufferevent *, struct ssl_session_st **slot);
+void	tls_session_keep(struct ssl_st *, struct ssl_session_st **slot);
 void	tls_session_free(struct ssl_session_st *);
 
 /*

@@ -7,7 +7,7 @@
 #    as a request of its own);
 #  - a response head that cannot be built is answered 502, never a body
 #    without its head;
-#  - a TLS bufferevent that cannot be made (libevent has already freed
+#  - a TLS conn that cannot be made (SSL_set_fd fails; conn_tls frees
 #    the SSL) fails that connection, on either side, without a double
 #    free; everyone after is served.
 set -euo pipefail
@@ -102,11 +102,11 @@ check_match "the next request is served" '"ok":true' "$(curl -s "$U/")"
 kill -0 "$SW_PID" && ok "proxy alive after failed heads" || fail "proxy died on a failed head"
 kill "$SW_PID"; wait_exit "$SW_PID" 10 || true
 
-# ---- TLS bufferevents that cannot be made ------------------------------------
+# ---- TLS conns that cannot be made -------------------------------------------
 P=$(free_port); T=$(free_port)
 start_backend "$T" tlsbe -C "$TMP/server.crt" -K "$TMP/server.key"
 # No pool: every request makes a TLS connection upstream too.  Every
-# third TLS bufferevent fails, on whichever side it is made.
+# third TLS conn fails, on whichever side it is made.
 LISTENER_EXTRA="$TLS_LISTENER" UPSTREAM_EXTRA="pool_max_idle = 0
 max_fails = 0" proxy_conf "$TMP/tls.conf" "$P" "127.0.0.1:$T" 1 "127.0.0.1:$T" 0 "tls = on
 tls_ca_file = $TMP/ca.crt"
@@ -133,5 +133,5 @@ check_match "the client side failure is logged as ours" 'cannot set up a new con
     "$(cat "$TMP/switchover.log")"
 check_match "the upstream side failure says no memory, not the server's fault" \
     'cannot connect to upstream .*: Cannot allocate memory' "$(cat "$TMP/switchover.log")"
-kill -0 "$SW_PID" && ok "proxy alive after failed TLS bufferevents" || fail "proxy died (double free?)"
+kill -0 "$SW_PID" && ok "proxy alive after failed TLS conns" || fail "proxy died (double free?)"
 sw_finish
