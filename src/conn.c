@@ -22,11 +22,14 @@
  *  - What an idle keep-alive conn does not need, it does not hold: the
  *    write event is made the first time a write waits, and the two
  *    evbuffers when bytes first arrive (conn_shrink gives them back).
+ *    What it does need is one allocation: the struct and, behind it,
+ *    its read event (event_assign; the event_base is found from it).
  *
  * A TLS conn wraps a bufferevent_openssl and passes every call through.
  * Worker thread only.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -51,7 +54,6 @@
 
 struct conn {
 	int			 fd;
-	struct event_base	*base;
 	unsigned		 tls:1;
 	unsigned		 reading:1;	/* EV_READ enabled by the user */
 	unsigned		 rd_armed:1;
@@ -64,14 +66,22 @@ struct conn {
 	int			 busy;		/* callbacks under way */
 	int			 conn_err;	/* connect() refused at once */
 	int			 rd_ms, wr_ms;
-	size_t			 rd_high, wr_low;
-	struct event		*rev, *wev;
+	/* Watermarks: a few hundred KiB at most (conn_set_read_high). */
+	uint32_t		 rd_high, wr_low;
+	struct event		*rev;		/* plain: in this allocation */
+	struct event		*wev;
 	struct evbuffer		*in, *out;
 	struct evbuffer_cb_entry *in_cb;	/* re-arm below rd_high */
 	struct bufferevent	*bev;		/* TLS only */
 	conn_data_cb		 readcb, writecb;
 	conn_event_cb		 eventcb;
 	void			*arg;
+	/*
+	 * A plain conn's read event follows here, in the same allocation
+	 * (event_get_struct_event_size() bytes: event_assign), since every
+	 * plain conn, idle ones first, holds one: one malloc header less
+	 * per connection.  Its event_base is the conn's.
+	 */
 };
 
 /*
@@ -101,8 +111,10 @@ conn_tv(int ms, struct timeval *tv)
 static void
 conn_destroy(struct conn *c)
 {
-	if (c->rev != NULL)
-		event_free(c->rev);
+	if (c->rev != NULL) {
+		event_del(c->rev);
+		event_debug_unassign(c->rev);	/* memory goes with c */
+	}
 	if (c->wev != NULL)
 		event_free(c->wev);
 	if (c->in != NULL)
@@ -172,8 +184,8 @@ conn_rd_update(struct conn *c)
 static int
 conn_wev(struct conn *c)
 {
-	if (c->wev == NULL && (c->wev = event_new(c->base, c->fd,
-	    EV_WRITE | EV_PERSIST, conn_writeev, c)) == NULL)
+	if (c->wev == NULL && (c->wev = event_new(event_get_base(c->rev),
+	    c->fd, EV_WRITE | EV_PERSIST, conn_writeev, c)) == NULL)
 		return -1;
 	return 0;
 }
@@ -248,15 +260,16 @@ conn_plain(struct event_base *base, int fd)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c) + event_get_struct_event_size())) ==
+	    NULL)
 		return NULL;
 	c->fd = fd;
-	c->base = base;
-	if ((c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_readev,
-	    c)) == NULL) {
-		conn_destroy(c);
+	if (event_assign((struct event *)(c + 1), base, fd, EV_READ |
+	    EV_PERSIST, conn_readev, c) == -1) {
+		free(c);
 		return NULL;
 	}
+	c->rev = (struct event *)(c + 1);
 	return c;
 }
 
@@ -471,7 +484,7 @@ conn_set_read_high(struct conn *c, size_t high)
 		bufferevent_setwatermark(c->bev, EV_READ, 0, high);
 		return;
 	}
-	c->rd_high = high;
+	c->rd_high = high < UINT32_MAX ? (uint32_t)high : UINT32_MAX;
 	conn_rd_update(c);
 }
 
@@ -481,7 +494,7 @@ conn_set_write_low(struct conn *c, size_t low)
 	if (c->tls)
 		bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
 	else
-		c->wr_low = low;
+		c->wr_low = low < UINT32_MAX ? (uint32_t)low : UINT32_MAX;
 }
 
 void
