@@ -111,14 +111,16 @@ client_set_state(struct client *c, enum client_state s)
 		/* CLOSING */ { 0, 0, 0, 0, 1 },
 		/* DEAD */  { 0, 0, 0, 0, 0 },
 	};
+	char ab[ADDR_STRLEN];
 
 	if (!legal[c->state][s]) {
-		log_err("client %s: illegal state move %s -> %s", c->addr,
-		    state_names[c->state], state_names[s]);
+		log_err("client %s: illegal state move %s -> %s",
+		    addr_format(&c->addr, ab), state_names[c->state],
+		    state_names[s]);
 		abort();
 	}
-	log_debug("client %s: %s -> %s", c->addr, state_names[c->state],
-	    state_names[s]);
+	log_debug("client %s: %s -> %s", addr_format(&c->addr, ab),
+	    state_names[c->state], state_names[s]);
 	c->state = s;
 }
 
@@ -133,6 +135,7 @@ void
 client_timer(struct client *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	char ab[ADDR_STRLEN];
 
 	if (ms <= 0) {
 		if (c->timer == NULL)
@@ -154,7 +157,8 @@ client_timer(struct client *c, int ms)
 		} else if ((c->timer = evtimer_new(c->w->base, client_timercb,
 		    c)) == NULL) {
 			/* No timer: a read timeout still ends a silent client. */
-			log_warn("client %s: no timer: out of memory", c->addr);
+			log_warn("client %s: no timer: out of memory",
+			    addr_format(&c->addr, ab));
 			client_timeouts(c, ms, c->to_write);
 			return;
 		}
@@ -245,14 +249,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 		c->expire_at = t / 1000 + age - router_hash(&t, sizeof(t)) %
 		    (age / 10 + 1);
 	}
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    c->addr, sizeof(c->addr));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    c->addr, sizeof(c->addr));
-	else
-		snprintf(c->addr, sizeof(c->addr), "local");
+	addr_set(&c->addr, sa);
 	/* TCP_NODELAY: set already (worker.c's accept_nodelay). */
 	/* A TLS handshake runs under the header timeout set below. */
 	if (tls != NULL) {
@@ -436,11 +433,12 @@ void
 client_close(struct client *c, enum close_reason why, const char *detail)
 {
 	struct worker *w = c->w;
+	char ab[ADDR_STRLEN];
 
 	if (c->state == CS_DEAD)
 		return;
-	log_debug("client %s: close: %s%s%s", c->addr, close_names[why],
-	    detail ? ": " : "", detail ? detail : "");
+	log_debug("client %s: close: %s%s%s", addr_format(&c->addr, ab),
+	    close_names[why], detail ? ": " : "", detail ? detail : "");
 	client_tls_end(c);
 	client_end_exchange(c, 0);
 	client_bind(c, -1);
@@ -627,7 +625,7 @@ static void
 client_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client	*c = arg;
-	char		 reason[200];
+	char		 reason[200], ab[ADDR_STRLEN];
 
 	if (what & CONN_EV_CONNECTED)
 		return;		/* TLS handshake done: the request follows */
@@ -643,7 +641,7 @@ client_eventcb(struct conn *cn, short what, void *arg)
 			snprintf(reason, sizeof(reason), "%s",
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		tls_log_limited("client %s: TLS handshake failed on port %s: %s",
-		    c->addr, c->l->port, reason);
+		    addr_format(&c->addr, ab), c->l->port, reason);
 		client_close(c, CLOSE_CLIENT, reason);
 		return;
 	}

@@ -16,6 +16,7 @@
 
 #include <llhttp.h>
 
+#include "switchover/addr.h"
 #include "switchover/client.h"
 #include "switchover/conn.h"
 #include "switchover/http.h"
@@ -102,23 +103,28 @@ struct exchange {
 	uint64_t		 req_bytes, resp_bytes;
 };
 
-/* A downstream connection: what it needs to notice its next request. */
+/*
+ * A downstream connection: what it needs to notice its next request.
+ * Every connection holds one all its life, idle ones too, so it is kept
+ * small (one 160-byte heap chunk): the address in binary, the states and
+ * reasons in a byte each.
+ */
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct worker		*w;
 	struct wlistener	*l;		/* accepted on */
 	struct conn		*conn;
 	struct exchange		*x;		/* the exchange, or NULL: idle */
-	enum client_state	 state;
 	struct event		*timer;		/* header, drain, linger; or NULL */
 	uint64_t		 nreq;		/* requests begun on this conn */
 	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
 	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
 	uint64_t		 idle_at;	/* ms: became idle (or connected) */
 	int			 slot;		/* bound backend's metric slot, -1 */
-	enum close_reason	 ask_why;	/* why close_asked */
-	enum close_reason	 why;		/* reason for a CLOSING close */
 	int			 to_read, to_write;	/* conn timeouts set, ms */
+	enum client_state	 state:8;
+	enum close_reason	 ask_why:8;	/* why close_asked */
+	enum close_reason	 why:8;		/* reason for a CLOSING close */
 	unsigned		 close_asked:1;	/* close at the next safe point */
 	unsigned		 lingering:1;	/* FIN sent, discarding input */
 	unsigned		 notified:1;	/* TLS close_notify sent */
@@ -129,8 +135,10 @@ struct client {
 	 * policy connection, those in rpinned are fixed. */
 	uint32_t		 rpinned;
 	int8_t			 rbound[SW_ROUTE_SLOTS];
-	char			 addr[INET6_ADDRSTRLEN];
+	struct sw_addr		 addr;		/* the peer (addr_format) */
 };
+/* The byte-wide fields above hold every value. */
+_Static_assert(CS_DEAD < 256 && CLOSE_MAX < 256, "client: enum too wide");
 
 /* client.c: the connection's state, timers and close paths. */
 void	client_set_state(struct client *, enum client_state);

@@ -23,6 +23,8 @@
  *  - What an idle keep-alive conn does not need, it does not hold: the
  *    write event is made the first time a write waits, and the two
  *    evbuffers when bytes first arrive (conn_shrink gives them back).
+ *    What it does need is one allocation: the struct and, behind it,
+ *    its read event (event_assign; the event_base is found from it).
  *
  * A TLS conn is a plain conn with an SSL object on the same socket
  * (OpenSSL's socket BIO, read-ahead on: one read() takes every record
@@ -46,6 +48,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -74,7 +77,6 @@
 
 struct conn {
 	int			 fd;
-	struct event_base	*base;
 	unsigned		 tls:1;
 	unsigned		 reading:1;	/* EV_READ enabled by the user */
 	unsigned		 rd_armed:1;
@@ -94,14 +96,23 @@ struct conn {
 	int			 busy;		/* callbacks under way */
 	int			 conn_err;	/* connect() refused at once */
 	int			 rd_ms, wr_ms;
-	size_t			 rd_high, wr_low;
-	struct event		*rev, *wev;
+	/* Watermarks: a few hundred KiB at most (conn_set_read_high). */
+	uint32_t		 rd_high, wr_low;
+	struct event		*rev;		/* in this allocation */
+	struct event		*wev;
 	struct evbuffer		*in, *out;
 	struct evbuffer_cb_entry *in_cb;	/* re-arm below rd_high */
-	struct conn_tls		*t;		/* TLS only: just past the conn */
+	struct conn_tls		*t;		/* TLS only: past the read event */
 	conn_data_cb		 readcb, writecb;
 	conn_event_cb		 eventcb;
 	void			*arg;
+	/*
+	 * The read event follows here, in the same allocation
+	 * (event_get_struct_event_size() bytes: event_assign), since every
+	 * conn, idle ones first, holds one: one malloc header less per
+	 * connection.  Its event_base is the conn's.  A TLS conn's struct
+	 * conn_tls comes after it.
+	 */
 };
 
 /*
@@ -156,8 +167,10 @@ static void	conn_buf_put(struct evbuffer *);
 static void
 conn_destroy(struct conn *c)
 {
-	if (c->rev != NULL)
-		event_free(c->rev);
+	if (c->rev != NULL) {
+		event_del(c->rev);
+		event_debug_unassign(c->rev);	/* memory goes with c */
+	}
 	if (c->wev != NULL)
 		event_free(c->wev);
 	if (c->in != NULL) {
@@ -247,8 +260,8 @@ conn_rd_update(struct conn *c)
 static int
 conn_wev(struct conn *c)
 {
-	if (c->wev == NULL && (c->wev = event_new(c->base, c->fd,
-	    EV_WRITE | EV_PERSIST, conn_writeev, c)) == NULL)
+	if (c->wev == NULL && (c->wev = event_new(event_get_base(c->rev),
+	    c->fd, EV_WRITE | EV_PERSIST, conn_writeev, c)) == NULL)
 		return -1;
 	return 0;
 }
@@ -324,15 +337,16 @@ conn_new(struct event_base *base, int fd, size_t extra)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c) + extra)) == NULL)
+	if ((c = calloc(1, sizeof(*c) + event_get_struct_event_size() +
+	    extra)) == NULL)
 		return NULL;
 	c->fd = fd;
-	c->base = base;
-	if ((c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_readev,
-	    c)) == NULL) {
-		conn_destroy(c);
+	if (event_assign((struct event *)(c + 1), base, fd, EV_READ |
+	    EV_PERSIST, conn_readev, c) == -1) {
+		free(c);
 		return NULL;
 	}
+	c->rev = (struct event *)(c + 1);
 	return c;
 }
 
@@ -369,7 +383,9 @@ conn_tls(struct event_base *base, int fd, struct ssl_st *ssl)
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	c->t = (struct conn_tls *)(c + 1);
+	/* After the read event, in the same allocation (conn_new). */
+	c->t = (struct conn_tls *)((char *)(c + 1) +
+	    event_get_struct_event_size());
 	c->t->ssl = ssl;
 	c->tls = 1;
 	c->hs = 1;
@@ -520,14 +536,14 @@ conn_disable(struct conn *c, short what)
 void
 conn_set_read_high(struct conn *c, size_t high)
 {
-	c->rd_high = high;
+	c->rd_high = high < UINT32_MAX ? (uint32_t)high : UINT32_MAX;
 	conn_rd_update(c);
 }
 
 void
 conn_set_write_low(struct conn *c, size_t low)
 {
-	c->wr_low = low;
+	c->wr_low = low < UINT32_MAX ? (uint32_t)low : UINT32_MAX;
 }
 
 void

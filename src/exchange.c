@@ -387,7 +387,7 @@ client_end_exchange(struct client *c, int reusable)
 static void
 client_access_log(struct client *c, int status, uint64_t dur_us)
 {
-	char		line[2048], ts[32];
+	char		line[2048], ts[32], ab[ADDR_STRLEN];
 	struct timespec	now;
 	struct tm	tm;
 	int		n;
@@ -399,7 +399,7 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s %.*s %s %s %d "
 	    "%" PRIu64 " %" PRIu64 " %.3f\n", ts, now.tv_nsec / 1000000,
-	    c->addr, llhttp_method_name(c->x->req.method),
+	    addr_format(&c->addr, ab), llhttp_method_name(c->x->req.method),
 	    (int)(c->x->head.url_len > 1000 ? 1000 : c->x->head.url_len),
 	    c->x->head.buf ? c->x->head.buf + c->x->head.url_off : "-",
 	    c->x->be ? c->x->be->conf->name : "-",
@@ -505,13 +505,15 @@ client_error(struct client *c, int status, const char *type,
 {
 	struct worker	*w = c->w;
 	int		 flags = 0;
+	char		 ab[ADDR_STRLEN];
 
 	if (c->x->be != NULL && perr >= 0)
 		M_INC(c->x->be->m->errors[perr]);
 	if (c->x->resp_head_sent) {
 		/* Deliver what did arrive; the short body tells the client. */
 		log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %s "
-		    "after the response began: closing", c->addr, reason);
+		    "after the response began: closing",
+		    addr_format(&c->addr, ab), reason);
 		client_linger(c, CLOSE_UPSTREAM_ERROR);
 		return -1;
 	}
@@ -546,13 +548,13 @@ client_error(struct client *c, int status, const char *type,
 	    reason, flags) == -1) {
 		/* Not even our own answer: a close is all the client gets. */
 		log_warn("client %s: cannot answer %d (%s): out of memory",
-		    c->addr, status, reason);
+		    addr_format(&c->addr, ab), status, reason);
 		client_close(c, CLOSE_ERROR, "out of memory");
 		return -1;
 	}
 	client_out(c);
 	log_limited(&client_err_limit, LOG_LVL_INFO, "client %s: %d %s",
-	    c->addr, status, reason);
+	    addr_format(&c->addr, ab), status, reason);
 	c->x->status = status;
 	c->x->up_byte = 0;
 	c->x->resp_head_sent = 1;
@@ -685,6 +687,7 @@ client_pick_backend(struct client *c)
 	const struct sw_config *cfg = c->w->gen->cfg;
 	struct opclass oc;
 	int method = (int)c->x->req.method, ri, rs;
+	char ab[ADDR_STRLEN];
 
 	c->x->gen = wgen_ref(c->w->gen);
 	/* Classified once: the route and the resend rule both ask. */
@@ -693,11 +696,15 @@ client_pick_backend(struct client *c)
 	c->x->idempotent = method == HTTP_OPTIONS || oc.op == OPCLASS_READ;
 	ri = route_match_class(cfg, &oc);
 	rs = c->x->route_slot = route_slot(cfg, ri);
-	/* A reload to another policy releases pinned connections. */
+	/*
+	 * A reload to another policy releases pinned connections.  Only
+	 * policy sticky reads the address (the key without its header).
+	 */
 	if ((c->x->be = wgen_route(c->x->gen, ri, c->x->aff_slot >= 0 ?
 	    c->x->aff_slot : (c->rpinned & 1u << rs) &&
 	    cfg->policy == POLICY_CONNECTION ? c->rbound[rs] : -1,
-	    &c->x->head, c->addr)) == NULL)
+	    &c->x->head, cfg->policy == POLICY_STICKY ?
+	    addr_format(&c->addr, ab) : "")) == NULL)
 		return client_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
 	c->x->aff_routed = c->x->aff_slot >= 0 &&
@@ -727,6 +734,7 @@ client_connect(struct client *c)
 	struct evbuffer		*out;
 	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->x->req;
+	char			 ab[ADDR_STRLEN];
 
 	if (client_pick_backend(c) == -1)
 		return -1;
@@ -734,7 +742,7 @@ client_connect(struct client *c)
 	    0)) == NULL)
 		return client_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
-		fwd.client_addr = c->addr;
+		fwd.client_addr = addr_format(&c->addr, ab);
 	if (cfg->x_forwarded_proto) {
 		fwd.proto = c->tls ? "https" : "http";
 		fwd.port = c->l->port;
@@ -1014,6 +1022,7 @@ client_retry(struct client *c)
 {
 	struct upstream	*u;
 	struct evbuffer	*saved = c->x->retry;
+	char		 ab[ADDR_STRLEN];
 
 	c->x->retry = NULL;
 	/* A write: all of it is still queued on the old connection. */
@@ -1027,8 +1036,8 @@ client_retry(struct client *c)
 	c->x->up = NULL;
 	c->x->retried = 1;
 	M_INC(c->x->be->m->retries);
-	log_debug("client %s: retrying on a fresh connection to %s", c->addr,
-	    c->x->srv->conf->name);
+	log_debug("client %s: retrying on a fresh connection to %s",
+	    addr_format(&c->addr, ab), c->x->srv->conf->name);
 	if ((u = upstream_acquire(c->w, c->x->srv, &client_up_cbs, c,
 	    1)) == NULL) {
 		int err = errno;
@@ -1294,7 +1303,7 @@ static int
 client_upstream_tls_error(struct client *c, struct conn *cn,
     const char *what)
 {
-	char tls_reason[160], reason[256];
+	char tls_reason[160], reason[256], ab[ADDR_STRLEN];
 
 	if (!tls_failure(conn_ssl(cn), conn_ssl_error(cn), tls_reason,
 	    sizeof(tls_reason)))
@@ -1302,7 +1311,7 @@ client_upstream_tls_error(struct client *c, struct conn *cn,
 	M_INC(c->x->be->m->tls_failures);
 	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
 	    what, c->x->srv->conf->name, tls_reason);
-	tls_log_limited("client %s: %s", c->addr, reason);
+	tls_log_limited("client %s: %s", addr_format(&c->addr, ab), reason);
 	client_error(c, 502, "tls_exception", reason, PERR_TLS);
 	return 1;
 }

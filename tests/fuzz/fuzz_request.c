@@ -89,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.x = &x;
 	/* HEAD, not IDLE: message_begin then needs no timer or worker. */
 	c.state = CS_HEAD;
-	snprintf(c.addr, sizeof(c.addr), "fuzz");
+	c.addr.af = AF_UNSPEC;	/* logged as "local" */
 	http_head_init(&c.x->head, FUZZ_MAX_HEAD);
 	llhttp_init(&c.x->req, HTTP_REQUEST, &req_settings);
 	c.x->req.data = &c;

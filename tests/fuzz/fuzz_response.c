@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&x, 0, sizeof(x));
 	c.x = &x;
 	c.state = CS_PROXY;
-	snprintf(c.addr, sizeof(c.addr), "fuzz");
+	c.addr.af = AF_UNSPEC;	/* logged as "local" */
 	c.x->is_head = data[1] & 1;
 	c.x->http10 = (data[1] >> 1) & 1;
 	c.x->keepalive = (data[1] >> 2) & 1;
