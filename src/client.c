@@ -440,7 +440,7 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	log_debug("client %s: close: %s%s%s", addr_format(&c->addr, ab),
 	    close_names[why], detail ? ": " : "", detail ? detail : "");
 	client_tls_end(c);
-	client_end_exchange(c, 0);
+	exchange_end(c, 0);
 	client_bind(c, -1);
 	client_drain_mark(c, 0);
 	client_set_state(c, CS_DEAD);
@@ -542,7 +542,7 @@ client_linger(struct client *c, enum close_reason why)
 {
 	if (c->state == CS_DEAD || c->state == CS_CLOSING)
 		return;
-	client_end_exchange(c, 0);
+	exchange_end(c, 0);
 	client_set_state(c, CS_CLOSING);
 	client_timer(c, 0);
 	c->why = why;
@@ -595,7 +595,7 @@ client_readcb(struct conn *cn, void *arg)
 		    conn_input_len(cn));
 		return;
 	}
-	client_process(c);
+	exchange_process(c);
 }
 
 static void
@@ -617,7 +617,7 @@ client_writecb(struct conn *cn, void *arg)
 	    conn_output_len(cn) <= OUT_LOW) {
 		c->x->up_paused = 0;
 		conn_enable(c->x->up->conn, EV_READ);
-		client_upstream_read(c);
+		exchange_upstream_read(c);
 	}
 }
 
@@ -676,11 +676,11 @@ client_eventcb(struct conn *cn, short what, void *arg)
 		/*
 		 * The FIN came after the last answer was queued but before it
 		 * was written, or behind pipelined requests not parsed yet:
-		 * answer those, flush, then close (client_process does).
+		 * answer those, flush, then close (exchange_process does).
 		 */
 		c->peer_eof = 1;
 		conn_disable(cn, EV_READ);
-		client_process(c);
+		exchange_process(c);
 		return;
 	}
 	if ((what & CONN_EV_EOF) && c->state == CS_HEAD) {
@@ -704,7 +704,7 @@ client_timercb(evutil_socket_t fd, short what, void *arg)
 		client_close(c, c->expire_at != 0 && now_ms() >= c->expire_at ?
 		    CLOSE_RECYCLE : CLOSE_KEEPALIVE_TIMEOUT, NULL);
 	else if (c->state == CS_HEAD)
-		client_error(c, 408, "timeout_exception",
+		exchange_error(c, 408, "timeout_exception",
 		    "request header not received in time", -1);
 	else if (c->lingering)
 		client_close(c, c->why, NULL);

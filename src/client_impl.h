@@ -158,10 +158,10 @@ void	client_linger(struct client *, enum close_reason);
 /* exchange.c: the request in, the upstream, the answer out. */
 /* To this thread's free list (client_cache_free empties it). */
 void	exchange_put(struct exchange *);
-void	client_process(struct client *);
-void	client_end_exchange(struct client *, int reusable);
-int	client_error(struct client *, int status, const char *type,
+void	exchange_process(struct client *);
+void	exchange_end(struct client *, int reusable);
+int	exchange_error(struct client *, int status, const char *type,
 	    const char *reason, int perr);
-void	client_upstream_read(struct client *);
+void	exchange_upstream_read(struct client *);
 
 #endif /* SWITCHOVER_CLIENT_IMPL_H */

@@ -12,7 +12,7 @@
  * framing, so a body passes byte for byte (chunk framing included).
  * The one copy kept is x->retry: what was sent on a reused pooled
  * connection, while it is small enough to send again (which happens only
- * under client_resend_ok's rule: never a write the server may have read).
+ * under exchange_resend_ok's rule: never a write the server may have read).
  * Only an idempotent request needs it: a write goes again only if none
  * of it left, and then all of it is still in the old upstream's output,
  * moved from there (x->retry_move), never copied.
@@ -64,14 +64,14 @@ static const char empty[1];
 static __thread struct exchange	*xfree;
 static __thread int		 nxfree;
 
-static int	client_connect(struct client *);
-static void	client_upstream_readcb(struct conn *, void *);
-static void	client_upstream_writecb(struct conn *, void *);
-static void	client_upstream_eventcb(struct conn *, short, void *);
+static int	exchange_connect(struct client *);
+static void	exchange_upstream_readcb(struct conn *, void *);
+static void	exchange_upstream_writecb(struct conn *, void *);
+static void	exchange_upstream_eventcb(struct conn *, short, void *);
 
 /* A busy upstream's events come here (upstream.c knows no clients). */
 static const struct upstream_cbs client_up_cbs = {
-	client_upstream_readcb, client_upstream_writecb, client_upstream_eventcb
+	exchange_upstream_readcb, exchange_upstream_writecb, exchange_upstream_eventcb
 };
 
 /* A fresh exchange for c's next request, or NULL (out of memory). */
@@ -354,7 +354,7 @@ client_global_init(void)
 
 /* Drop the current exchange's upstream and generation references. */
 void
-client_end_exchange(struct client *c, int reusable)
+exchange_end(struct client *c, int reusable)
 {
 	int unreadable;
 
@@ -385,7 +385,7 @@ client_end_exchange(struct client *c, int reusable)
 
 /* One line per exchange: time client method url backend server status ... */
 static void
-client_access_log(struct client *c, int status, uint64_t dur_us)
+exchange_access_log(struct client *c, int status, uint64_t dur_us)
 {
 	char		line[2048], ts[32], ab[ADDR_STRLEN];
 	struct timespec	now;
@@ -418,7 +418,7 @@ client_access_log(struct client *c, int status, uint64_t dur_us)
  * The one place for what a finished response adds up to.
  */
 static void
-client_account(struct client *c, uint64_t dur)
+exchange_account(struct client *c, uint64_t dur)
 {
 	int unreadable;
 
@@ -438,7 +438,7 @@ client_account(struct client *c, uint64_t dur)
 	}
 	if (c->x->srv != NULL && c->x->up_byte)
 		wserver_succeeded(c->x->srv);
-	client_access_log(c, c->x->status, dur);
+	exchange_access_log(c, c->x->status, dur);
 	if (c->x->aff != NULL && c->x->be != NULL) {
 		M_ADD(c->w->m->l.affinity_learned, affinity_response_end(c->x->aff,
 		    c->x->be->conf->metric_slot, c->x->up_byte && c->x->resp_done,
@@ -450,16 +450,16 @@ client_account(struct client *c, uint64_t dur)
 
 /* Both directions are done: account, release, and go idle or close. */
 static void
-client_finish(struct client *c)
+exchange_finish(struct client *c)
 {
 	int reusable;
 
 	client_out(c);
 	client_up_out(c);
-	client_account(c, now_us() - c->x->t_start);
+	exchange_account(c, now_us() - c->x->t_start);
 	reusable = c->x->up != NULL && c->x->req_done && !c->x->resp_eof &&
 	    llhttp_should_keep_alive(&c->x->resp);
-	client_end_exchange(c, reusable);
+	exchange_end(c, reusable);
 	if (c->in_paused) {
 		c->in_paused = 0;
 		conn_enable(c->conn, EV_READ);
@@ -500,7 +500,7 @@ static struct log_limit client_err_limit;
  * all we can do is close.  Returns -1: the caller must stop.
  */
 int
-client_error(struct client *c, int status, const char *type,
+exchange_error(struct client *c, int status, const char *type,
     const char *reason, int perr)
 {
 	struct worker	*w = c->w;
@@ -562,12 +562,12 @@ client_error(struct client *c, int status, const char *type,
 	c->x->req_done = 1;
 	if (c->state == CS_HEAD) {
 		/* No exchange began: nothing to finish but the connection. */
-		client_access_log(c, status, 0);
+		exchange_access_log(c, status, 0);
 		client_linger(c, status == 408 ? CLOSE_HEADER_TIMEOUT :
 		    CLOSE_BAD_REQUEST);
 		return -1;
 	}
-	client_finish(c);
+	exchange_finish(c);
 	return -1;
 }
 
@@ -577,7 +577,7 @@ client_error(struct client *c, int status, const char *type,
  * out of descriptors must not take every server out of rotation.
  */
 static int
-client_connect_failed(struct client *c, int err)
+exchange_connect_failed(struct client *c, int err)
 {
 	char reason[200];
 
@@ -585,7 +585,7 @@ client_connect_failed(struct client *c, int err)
 		wserver_failed(c->x->srv, now_ms());
 	snprintf(reason, sizeof(reason), "cannot connect to upstream %s: %s",
 	    c->x->srv->conf->name, strerror(err));
-	return client_error(c, 502, "connect_exception", reason, PERR_CONNECT);
+	return exchange_error(c, 502, "connect_exception", reason, PERR_CONNECT);
 }
 
 /*
@@ -594,7 +594,7 @@ client_connect_failed(struct client *c, int err)
  * apart from the exchange so the request fuzzer runs the same checks.
  */
 static const char *
-client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
+exchange_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
 {
 	int http10 = p->http_major == 1 && p->http_minor == 0;
 
@@ -619,14 +619,14 @@ client_head_refused(const llhttp_t *p, const struct http_head *h, int *status)
 
 /* Does the request head announce a body (chunked, or a length)? */
 static int
-client_has_body(const llhttp_t *p)
+exchange_has_body(const llhttp_t *p)
 {
 	return (p->flags & F_CHUNKED) || p->content_length > 0;
 }
 
 /* Validate a complete request head and start its exchange. 0 or -1. */
 static int
-client_start_request(struct client *c)
+exchange_start_request(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
@@ -650,8 +650,8 @@ client_start_request(struct client *c)
 	if (c->nreq > 1)
 		M_INC(w->m->l.requests_reused);
 
-	if ((reason = client_head_refused(p, &c->x->head, &status)) != NULL)
-		return client_error(c, status, "illegal_argument_exception",
+	if ((reason = exchange_head_refused(p, &c->x->head, &status)) != NULL)
+		return exchange_error(c, status, "illegal_argument_exception",
 		    reason, -1);
 
 	client_set_state(c, CS_PROXY);
@@ -660,7 +660,7 @@ client_start_request(struct client *c)
 	 * Mid-request, a silent client is an I/O timeout; a request with no
 	 * body is whole already, and gets the timeouts of that phase now.
 	 */
-	client_timeouts(c, client_has_body(p) ? cfg->client_timeout_ms : 0,
+	client_timeouts(c, exchange_has_body(p) ? cfg->client_timeout_ms : 0,
 	    cfg->client_timeout_ms);
 
 	if ((cfg->max_requests_per_conn > 0 &&
@@ -672,8 +672,8 @@ client_start_request(struct client *c)
 	    &unreadable);
 	M_ADD(w->m->l.affinity_unreadable, (uint64_t)unreadable);
 	if (c->x->aff_wait > 0)
-		return 0;	/* client_process routes once the body is in */
-	return client_connect(c);
+		return 0;	/* exchange_process routes once the body is in */
+	return exchange_connect(c);
 }
 
 /*
@@ -682,7 +682,7 @@ client_start_request(struct client *c)
  * Sets c->x->gen, c->x->be, c->x->srv.  0, or -1 (answered 503).
  */
 static int
-client_pick_backend(struct client *c)
+exchange_pick_backend(struct client *c)
 {
 	const struct sw_config *cfg = c->w->gen->cfg;
 	struct opclass oc;
@@ -705,7 +705,7 @@ client_pick_backend(struct client *c)
 	    cfg->policy == POLICY_CONNECTION ? c->rbound[rs] : -1,
 	    &c->x->head, cfg->policy == POLICY_STICKY ?
 	    addr_format(&c->addr, ab) : "")) == NULL)
-		return client_error(c, 503, "no_backend_exception",
+		return exchange_error(c, 503, "no_backend_exception",
 		    "no backend has weight", -1);
 	c->x->aff_routed = c->x->aff_slot >= 0 &&
 	    c->x->be->conf->metric_slot == c->x->aff_slot;
@@ -720,14 +720,14 @@ client_pick_backend(struct client *c)
 	}
 	M_INC(c->x->be->m->requests);
 	if ((c->x->srv = wbackend_pick_server(c->x->be, now_ms())) == NULL)
-		return client_error(c, 503, "no_server_exception",
+		return exchange_error(c, 503, "no_server_exception",
 		    "no server of the backend is available", PERR_NO_SERVER);
 	return 0;
 }
 
 /* Route the request and start sending it upstream.  0 or -1. */
 static int
-client_connect(struct client *c)
+exchange_connect(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
@@ -736,11 +736,11 @@ client_connect(struct client *c)
 	llhttp_t		*p = &c->x->req;
 	char			 ab[ADDR_STRLEN];
 
-	if (client_pick_backend(c) == -1)
+	if (exchange_pick_backend(c) == -1)
 		return -1;
 	if ((c->x->up = upstream_acquire(w, c->x->srv, &client_up_cbs, c,
 	    0)) == NULL)
-		return client_connect_failed(c, errno);
+		return exchange_connect_failed(c, errno);
 	if (cfg->x_forwarded_for)
 		fwd.client_addr = addr_format(&c->addr, ab);
 	if (cfg->x_forwarded_proto) {
@@ -751,11 +751,11 @@ client_connect(struct client *c)
 	/* Without its head, the body would be read upstream as a request. */
 	if (http_build_request(out, &c->x->head, llhttp_method_name(p->method),
 	    &fwd) == -1)
-		return client_error(c, 503, "service_unavailable_exception",
+		return exchange_error(c, 503, "service_unavailable_exception",
 		    "cannot build the request head: out of memory", -1);
 	if (c->x->up->reused && c->x->head.buf != NULL &&
 	    !c->x->idempotent) {
-		c->x->retry_move = 1;	/* no copy (client_resend_ok) */
+		c->x->retry_move = 1;	/* no copy (exchange_resend_ok) */
 		c->x->queued = evbuffer_get_length(out);
 	} else if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
 		evbuffer_add(c->x->retry, evbuffer_pullup(out, -1),
@@ -765,7 +765,7 @@ client_connect(struct client *c)
 	 * body, the request is whole and the clock starts now.
 	 */
 	if (c->x->up->state != US_CONNECTING)
-		upstream_timeouts(c->x->up, client_has_body(p) ? 0 :
+		upstream_timeouts(c->x->up, exchange_has_body(p) ? 0 :
 		    cfg->first_byte_timeout_ms, cfg->io_timeout_ms);
 	llhttp_init(&c->x->resp, HTTP_RESPONSE, &resp_settings);
 	c->x->resp.data = c;
@@ -776,7 +776,7 @@ client_connect(struct client *c)
 
 /* Run the request parser over the first contiguous input chunk. */
 static llhttp_errno_t
-client_feed(struct client *c, struct evbuffer *in, size_t *used,
+exchange_feed(struct client *c, struct evbuffer *in, size_t *used,
     const char **data)
 {
 	struct evbuffer_iovec	 v;
@@ -807,7 +807,7 @@ client_feed(struct client *c, struct evbuffer *in, size_t *used,
  * bytes d[0..n), *prev being the byte before them.  Both directions.
  */
 static int
-client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
+exchange_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)d[i];
@@ -823,11 +823,11 @@ client_head_lines_ok(unsigned char *prev, const char *d, size_t n)
 
 /*
  * Broken body framing: the exchange cannot go on.  The upstream
- * connection is closed, never pooled (client_error): what it was sent is
+ * connection is closed, never pooled (exchange_error): what it was sent is
  * part of a request no one will finish.
  */
 static void
-client_bad_body(struct client *c, const char *why)
+exchange_bad_body(struct client *c, const char *why)
 {
 	char reason[200];
 
@@ -835,12 +835,12 @@ client_bad_body(struct client *c, const char *why)
 	if (c->x->be != NULL)
 		M_INC(c->w->m->l.bad_requests);
 	snprintf(reason, sizeof(reason), "malformed request body: %s", why);
-	client_error(c, 400, "illegal_argument_exception", reason, -1);
+	exchange_error(c, 400, "illegal_argument_exception", reason, -1);
 }
 
 /* Parse and forward as much client input as the state allows. */
 static void
-client_process_in(struct client *c)
+exchange_process_in(struct client *c)
 {
 	struct evbuffer	*in;
 	llhttp_errno_t	 e;
@@ -862,13 +862,13 @@ client_process_in(struct client *c)
 				client_close(c, CLOSE_ERROR, "out of memory");
 				return;
 			}
-			e = client_feed(c, in, &used, &data);
+			e = exchange_feed(c, in, &used, &data);
 			if (e == HPE_OK || e == HPE_PAUSED) {
-				if (!client_head_lines_ok(&c->x->scan_prev, data,
+				if (!exchange_head_lines_ok(&c->x->scan_prev, data,
 				    used)) {
 					if (c->state == CS_IDLE)
 						client_set_state(c, CS_HEAD);
-					client_error(c, 400, "illegal_argument_exception",
+					exchange_error(c, 400, "illegal_argument_exception",
 					    "malformed request: bare LF or obs-fold "
 					    "in the head", -1);
 					return;
@@ -886,15 +886,15 @@ client_process_in(struct client *c)
 			}
 			if (e == HPE_PAUSED) {
 				llhttp_resume(&c->x->req);
-				if (client_start_request(c) == -1)
+				if (exchange_start_request(c) == -1)
 					return;
 				continue;
 			}
 			if (c->x->head.overflow && c->x->head.nhdrs == 0)
-				client_error(c, 414, "too_long_http_line_exception",
+				exchange_error(c, 414, "too_long_http_line_exception",
 				    "request line too long", -1);
 			else if (c->x->head.overflow)
-				client_error(c, 431, "too_long_http_header_exception",
+				exchange_error(c, 431, "too_long_http_header_exception",
 				    "request header fields too large", -1);
 			else {
 				char reason[256];
@@ -905,7 +905,7 @@ client_process_in(struct client *c)
 				    llhttp_errno_name(e));
 				if (c->state == CS_IDLE)
 					client_set_state(c, CS_HEAD);
-				client_error(c, 400, "illegal_argument_exception",
+				exchange_error(c, 400, "illegal_argument_exception",
 				    reason, -1);
 			}
 			return;
@@ -922,7 +922,7 @@ client_process_in(struct client *c)
 			M_ADD(c->w->m->l.affinity_unreadable,
 			    (uint64_t)unreadable);
 			c->x->aff_wait = 0;
-			if (client_connect(c) == -1)
+			if (exchange_connect(c) == -1)
 				return;
 			continue;
 		}
@@ -938,10 +938,10 @@ client_process_in(struct client *c)
 			}
 			return;
 		}
-		e = client_feed(c, in, &used, &data);
+		e = exchange_feed(c, in, &used, &data);
 		if (used > 0 && (c->x->req.flags & F_CHUNKED) &&
 		    http_chunked_scan(&c->x->req_ck, data, used, &why) == -1) {
-			client_bad_body(c, why);
+			exchange_bad_body(c, why);
 			return;
 		}
 		if (used > 0) {
@@ -977,7 +977,7 @@ client_process_in(struct client *c)
 			if ((c->x->req.flags & F_CHUNKED) &&
 			    !http_chunked_done(&c->x->req_ck)) {
 				/* llhttp saw an end where the strict scan did not. */
-				client_bad_body(c, "chunked body ended early");
+				exchange_bad_body(c, "chunked body ended early");
 				return;
 			}
 			c->x->req_done = 1;
@@ -997,10 +997,10 @@ client_process_in(struct client *c)
 			    conn_input_len(c->conn) == 0)
 				conn_disable(c->conn, EV_READ);
 			if (c->x->resp_done)
-				client_finish(c);
+				exchange_finish(c);
 			return;
 		}
-		client_bad_body(c, llhttp_get_error_reason(&c->x->req) ?
+		exchange_bad_body(c, llhttp_get_error_reason(&c->x->req) ?
 		    llhttp_get_error_reason(&c->x->req) : "malformed body");
 		return;
 	}
@@ -1008,9 +1008,9 @@ client_process_in(struct client *c)
 
 /* Parse and forward client input, then send what that queued upstream. */
 void
-client_process(struct client *c)
+exchange_process(struct client *c)
 {
-	client_process_in(c);
+	exchange_process_in(c);
 	client_up_out(c);
 }
 
@@ -1018,7 +1018,7 @@ client_process(struct client *c)
 
 /* Send the saved request again on a fresh connection.  0 or -1. */
 static int
-client_retry(struct client *c)
+exchange_retry(struct client *c)
 {
 	struct upstream	*u;
 	struct evbuffer	*saved = c->x->retry;
@@ -1031,7 +1031,7 @@ client_retry(struct client *c)
 		evbuffer_add_buffer(saved, conn_output(c->x->up->conn));
 	c->x->retry_move = 0;
 	if (saved == NULL)
-		return client_connect_failed(c, ENOMEM);
+		return exchange_connect_failed(c, ENOMEM);
 	upstream_close(c->x->up);
 	c->x->up = NULL;
 	c->x->retried = 1;
@@ -1043,7 +1043,7 @@ client_retry(struct client *c)
 		int err = errno;
 
 		evbuffer_free(saved);
-		return client_connect_failed(c, err);
+		return exchange_connect_failed(c, err);
 	}
 	c->x->up = u;
 	evbuffer_add_buffer(conn_output(u->conn), saved);
@@ -1067,7 +1067,7 @@ client_retry(struct client *c)
  * also refuse.
  */
 static int
-client_resend_ok(struct client *c)
+exchange_resend_ok(struct client *c)
 {
 	size_t queued = c->x->retry != NULL ?
 	    evbuffer_get_length(c->x->retry) : c->x->queued;
@@ -1083,7 +1083,7 @@ client_resend_ok(struct client *c)
  * 0, or -1 when the head cannot be built (answered 502, exchange ended).
  */
 static int
-client_send_head(struct client *c)
+exchange_send_head(struct client *c)
 {
 	int flags = 0;
 
@@ -1112,7 +1112,7 @@ client_send_head(struct client *c)
 	    c->x->status, flags) == -1) {
 		/* Never a body without its head: end the exchange. */
 		c->x->close_after = 1;
-		return client_error(c, 502, "bad_gateway_exception",
+		return exchange_error(c, 502, "bad_gateway_exception",
 		    "cannot build the response head: out of memory", -1);
 	}
 	c->x->resp_head_sent = 1;
@@ -1129,10 +1129,10 @@ client_send_head(struct client *c)
 
 /* Forward an interim (1xx) response to an HTTP/1.1 client. */
 static void
-client_send_interim(struct client *c)
+exchange_send_interim(struct client *c)
 {
 	if (c->x->status == 101) {
-		client_error(c, 502, "bad_gateway_exception",
+		exchange_error(c, 502, "bad_gateway_exception",
 		    "upstream switched protocols unasked", PERR_BAD_RESPONSE);
 		return;
 	}
@@ -1147,19 +1147,19 @@ client_send_interim(struct client *c)
  * (a 502, or a close if its head went out) and the connection dropped.
  */
 static void
-client_bad_response_body(struct client *c, const char *why)
+exchange_bad_response_body(struct client *c, const char *why)
 {
 	char reason[200];
 
 	snprintf(reason, sizeof(reason), "bad response from upstream %s: %s",
 	    c->x->srv->conf->name, why);
-	client_error(c, 502, "bad_gateway_exception", reason,
+	exchange_error(c, 502, "bad_gateway_exception", reason,
 	    PERR_BAD_RESPONSE);
 }
 
 /* Parse and forward as much upstream input as the client can take. */
 static void
-client_upstream_in(struct client *c)
+exchange_upstream_in(struct client *c)
 {
 	struct evbuffer		*in, *out;
 	struct evbuffer_iovec	 v;
@@ -1215,24 +1215,24 @@ client_upstream_in(struct client *c)
 			    llhttp_get_error_reason(&c->x->resp) ?
 			    llhttp_get_error_reason(&c->x->resp) :
 			    llhttp_errno_name(e));
-			client_error(c, 502, "bad_gateway_exception", reason,
+			exchange_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;
 		}
 		if (!c->x->resp_head_sent &&
-		    !client_head_lines_ok(&c->x->rscan_prev, v.iov_base, used)) {
+		    !exchange_head_lines_ok(&c->x->rscan_prev, v.iov_base, used)) {
 			char reason[200];
 
 			snprintf(reason, sizeof(reason), "bad response from "
 			    "upstream %s: bare LF or obs-fold in the head",
 			    c->x->srv->conf->name);
-			client_error(c, 502, "bad_gateway_exception", reason,
+			exchange_error(c, 502, "bad_gateway_exception", reason,
 			    PERR_BAD_RESPONSE);
 			return;
 		}
 		if (c->x->resp_ck_on && used > 0 && http_chunked_scan(&c->x->resp_ck,
 		    v.iov_base, used, &why) == -1) {
-			client_bad_response_body(c, why);
+			exchange_bad_response_body(c, why);
 			return;
 		}
 		c->x->resp_bytes += used;
@@ -1242,7 +1242,7 @@ client_upstream_in(struct client *c)
 		else
 			evbuffer_drain(in, used);
 		if (c->x->resp_head_ready && !c->x->resp_head_sent &&
-		    client_send_head(c) == -1)
+		    exchange_send_head(c) == -1)
 			return;
 		if (e != HPE_PAUSED)
 			continue;
@@ -1253,37 +1253,37 @@ client_upstream_in(struct client *c)
 		}
 		c->x->resp_msg_end = 0;
 		if (!c->x->resp_head_ready) {
-			client_send_interim(c);	/* a 1xx ended */
+			exchange_send_interim(c);	/* a 1xx ended */
 			continue;
 		}
 		if (c->x->resp_ck_on && !http_chunked_done(&c->x->resp_ck)) {
-			client_bad_response_body(c, "chunked body ended early");
+			exchange_bad_response_body(c, "chunked body ended early");
 			return;
 		}
 		c->x->resp_done = 1;
 		if (c->x->req_done)
-			client_finish(c);
+			exchange_finish(c);
 		return;
 	}
 }
 
 /* Forward upstream input, then send what that queued to the client. */
 void
-client_upstream_read(struct client *c)
+exchange_upstream_read(struct client *c)
 {
-	client_upstream_in(c);
+	exchange_upstream_in(c);
 	client_out(c);
 }
 
 static void
-client_upstream_readcb(struct conn *cn, void *arg)
+exchange_upstream_readcb(struct conn *cn, void *arg)
 {
 	(void)cn;
-	client_upstream_read(arg);
+	exchange_upstream_read(arg);
 }
 
 static void
-client_upstream_writecb(struct conn *cn, void *arg)
+exchange_upstream_writecb(struct conn *cn, void *arg)
 {
 	struct client *c = arg;
 
@@ -1291,7 +1291,7 @@ client_upstream_writecb(struct conn *cn, void *arg)
 	if (c->in_paused && c->state == CS_PROXY) {
 		c->in_paused = 0;
 		conn_enable(c->conn, EV_READ);
-		client_process(c);
+		exchange_process(c);
 	}
 }
 
@@ -1300,7 +1300,7 @@ client_upstream_writecb(struct conn *cn, void *arg)
  * and log it, and return 1; else 0.
  */
 static int
-client_upstream_tls_error(struct client *c, struct conn *cn,
+exchange_upstream_tls_error(struct client *c, struct conn *cn,
     const char *what)
 {
 	char tls_reason[160], reason[256], ab[ADDR_STRLEN];
@@ -1312,12 +1312,12 @@ client_upstream_tls_error(struct client *c, struct conn *cn,
 	snprintf(reason, sizeof(reason), "TLS %s with upstream %s failed: %s",
 	    what, c->x->srv->conf->name, tls_reason);
 	tls_log_limited("client %s: %s", addr_format(&c->addr, ab), reason);
-	client_error(c, 502, "tls_exception", reason, PERR_TLS);
+	exchange_error(c, 502, "tls_exception", reason, PERR_TLS);
 	return 1;
 }
 
 static void
-client_upstream_eventcb(struct conn *cn, short what, void *arg)
+exchange_upstream_eventcb(struct conn *cn, short what, void *arg)
 {
 	struct client		*c = arg;
 	const struct sw_config	*cfg = c->x->gen->cfg;
@@ -1331,18 +1331,18 @@ client_upstream_eventcb(struct conn *cn, short what, void *arg)
 	}
 	if (c->x->up->state == US_CONNECTING) {
 		wserver_failed(c->x->srv, now_ms());
-		if (client_upstream_tls_error(c, cn, "handshake"))
+		if (exchange_upstream_tls_error(c, cn, "handshake"))
 			return;
 		if (what & CONN_EV_TIMEOUT) {
 			snprintf(reason, sizeof(reason), "connect to upstream %s "
 			    "timed out", c->x->srv->conf->name);
-			client_error(c, 504, "timeout_exception", reason,
+			exchange_error(c, 504, "timeout_exception", reason,
 			    PERR_TIMEOUT);
 		} else {
 			snprintf(reason, sizeof(reason), "cannot connect to "
 			    "upstream %s: %s", c->x->srv->conf->name,
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-			client_error(c, 502, "connect_exception", reason,
+			exchange_error(c, 502, "connect_exception", reason,
 			    PERR_CONNECT);
 		}
 		return;
@@ -1350,20 +1350,20 @@ client_upstream_eventcb(struct conn *cn, short what, void *arg)
 	if (what & CONN_EV_TIMEOUT) {
 		snprintf(reason, sizeof(reason), "upstream %s did not answer "
 		    "in time", c->x->srv->conf->name);
-		client_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
+		exchange_error(c, 504, "timeout_exception", reason, PERR_TIMEOUT);
 		return;
 	}
 	/* EOF or error. */
 	if (!c->x->up_byte && c->x->up->reused && !c->x->retried &&
-	    (c->x->retry != NULL || c->x->retry_move) && client_resend_ok(c)) {
-		if (client_retry(c) == 0 && !c->x->req_done)
-			client_process(c);
+	    (c->x->retry != NULL || c->x->retry_move) && exchange_resend_ok(c)) {
+		if (exchange_retry(c) == 0 && !c->x->req_done)
+			exchange_process(c);
 		return;
 	}
 	if ((what & CONN_EV_EOF) && c->x->resp_head_sent &&
 	    llhttp_message_needs_eof(&c->x->resp)) {
 		/* A close-delimited body ends here. */
-		client_upstream_read(c);
+		exchange_upstream_read(c);
 		if (c->state != CS_PROXY || c->x->resp_done)
 			return;
 		c->x->resp_msg_end = 0;
@@ -1371,22 +1371,22 @@ client_upstream_eventcb(struct conn *cn, short what, void *arg)
 			c->x->resp_eof = 1;
 			c->x->resp_done = 1;
 			if (c->x->req_done)
-				client_finish(c);
+				exchange_finish(c);
 			else
 				client_linger(c, CLOSE_CONN_CLOSE);
 			return;
 		}
 	}
 	if (c->x->up_byte)
-		client_upstream_read(c);	/* deliver what did arrive */
+		exchange_upstream_read(c);	/* deliver what did arrive */
 	if (c->state != CS_PROXY || c->x->resp_done)
 		return;
 	/* A TLS 1.3 server refuses a client certificate after the handshake. */
-	if (client_upstream_tls_error(c, cn, "session"))
+	if (exchange_upstream_tls_error(c, cn, "session"))
 		return;
 	snprintf(reason, sizeof(reason), "upstream %s closed the connection%s%s",
 	    c->x->srv->conf->name, c->x->up_byte ? " mid-response" : " mid-request",
 	    !c->x->up_byte && c->x->up->reused && !c->x->retried ? " (not sent again: "
 	    "it may have been processed)" : "");
-	client_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
+	exchange_error(c, 502, "bad_gateway_exception", reason, PERR_RESET);
 }

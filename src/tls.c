@@ -299,7 +299,7 @@ tls_connect(const struct sw_tls *t, const char *host,
 	SSL_set_connect_state(ssl);
 	return ssl;
 fail:
-	/* Our own shortage, never the server's fault (client_connect_failed). */
+	/* Our own shortage, never the server's fault (exchange_connect_failed). */
 	ERR_clear_error();
 	SSL_free(ssl);
 	errno = ENOMEM;

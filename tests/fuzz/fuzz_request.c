@@ -1,7 +1,7 @@
 /*
  * fuzz_request: client bytes -> the request parser with the proxy's own
  * llhttp settings and callbacks (client.c and exchange.c are included,
- * so these are their statics, not copies) -> the checks client_start_request makes -> the
+ * so these are their statics, not copies) -> the checks exchange_start_request makes -> the
  * head http_build_request would send upstream.
  *
  * Input: the first byte picks how the rest is split into reads (1..255
@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			break;		/* the proxy answers 4xx and closes */
 		FUZZ_ASSERT(used <= n);
-		if (!in_body && !client_head_lines_ok(&c.x->scan_prev, d + pos, used))
+		if (!in_body && !exchange_head_lines_ok(&c.x->scan_prev, d + pos, used))
 			break;		/* bare LF or obs-fold: 400 */
 		if (in_body && (c.x->req.flags & F_CHUNKED) && used > 0 &&
 		    http_chunked_scan(&c.x->req_ck, d + pos, used, &why) == -1)
@@ -130,12 +130,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			continue;
 		}
-		/* Headers complete: the checks client_start_request makes. */
+		/* Headers complete: the checks exchange_start_request makes. */
 		{
 			int status;
 
 			c.x->http10 = c.x->req.http_major == 1 && c.x->req.http_minor == 0;
-			if (client_head_refused(&c.x->req, &c.x->head, &status) != NULL)
+			if (exchange_head_refused(&c.x->req, &c.x->head, &status) != NULL)
 				break;
 		}
 		check_forwarded(&c);

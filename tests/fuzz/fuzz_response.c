@@ -1,7 +1,7 @@
 /*
  * fuzz_response: upstream bytes -> the response parser with the proxy's
  * own llhttp settings and callbacks (client.c and exchange.c included) ->
- * client_send_head, the code that writes the head a client receives.
+ * exchange_send_head, the code that writes the head a client receives.
  *
  * Input: byte 0 picks the read size (1..255, 0 = one read); byte 1 the
  * exchange: bit 0 a HEAD request, bit 1 an HTTP/1.0 client, bit 2 the
@@ -125,14 +125,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;		/* the proxy answers 502 */
 		FUZZ_ASSERT(used <= n);
 		if (!c.x->resp_head_sent &&
-		    !client_head_lines_ok(&c.x->rscan_prev, d + pos, used))
+		    !exchange_head_lines_ok(&c.x->rscan_prev, d + pos, used))
 			break;		/* bare LF or obs-fold: 502 */
 		if (c.x->resp_ck_on && used > 0 &&
 		    http_chunked_scan(&c.x->resp_ck, d + pos, used, &why) == -1)
 			break;		/* the answer is cut there */
 		pos += used;
 		if (c.x->resp_head_ready && !c.x->resp_head_sent) {
-			client_send_head(&c);
+			exchange_send_head(&c);
 			check_sent(&c, 0);
 		}
 		if (e != HPE_PAUSED)
@@ -151,7 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* An interim (1xx) answer ended; 101 is refused with a 502. */
 		if (c.x->status == 101)
 			break;
-		client_send_interim(&c);
+		exchange_send_interim(&c);
 		check_sent(&c, 1);
 	}
 	affinity_response_end(c.x->aff, -1, 0, NULL, &unreadable);
