@@ -85,6 +85,7 @@ struct exchange {
 	unsigned		 resp_ck_on:1;	/* response body is chunked */
 	unsigned		 aff_routed:1;	/* routed by a search context id */
 	unsigned		 idempotent:1;	/* may be sent again (opclass) */
+	unsigned		 head_timer:1;	/* header timer armed for this head */
 	unsigned char		 scan_prev;	/* last head byte seen (line checks) */
 	unsigned char		 rscan_prev;	/* the same, response head */
 	int			 aff_slot;	/* that id's backend, or -1 */

@@ -135,10 +135,12 @@ req_on_message_begin(llhttp_t *p)
 	http_head_reset(&c->x->head);
 	c->x->scan_prev = 0;
 	c->nreq++;
-	if (c->state == CS_IDLE) {
+	/*
+	 * The header timer is armed only if the head does not end in the
+	 * input at hand (exchange_process_in): most arrive whole.
+	 */
+	if (c->state == CS_IDLE)
 		client_set_state(c, CS_HEAD);
-		client_timer(c, c->w->gen->cfg->header_timeout_ms);
-	}
 	return 0;
 }
 
@@ -855,6 +857,11 @@ exchange_process_in(struct client *c)
 			if (evbuffer_get_length(in) == 0) {
 				if (c->peer_eof)	/* flush, then close */
 					client_linger(c, CLOSE_CLIENT);
+				else if (c->state == CS_HEAD && !c->x->head_timer) {
+					/* A head cut short: the rest has its time. */
+					c->x->head_timer = 1;
+					client_timer(c, c->w->gen->cfg->header_timeout_ms);
+				}
 				return;
 			}
 			/* A request's first bytes: its exchange begins. */
