@@ -91,9 +91,10 @@ struct exchange {
 	int			 aff_slot;	/* that id's backend, or -1 */
 	size_t			 aff_wait;	/* body bytes to see before routing */
 	struct affinity_resp	*aff;		/* response being read for ids */
-	struct evbuffer		*retry;		/* copy of what was sent */
+	struct evbuffer		*retry;		/* copy of the body sent (retry_head) */
+	unsigned		 retry_head:1;	/* a read: resend head rebuilt + retry */
 	unsigned		 retry_move:1;	/* a write: resend from the output */
-	size_t			 queued;	/* bytes queued upstream (retry_move) */
+	size_t			 queued;	/* bytes queued upstream to resend */
 	llhttp_t		 resp;
 	struct http_head	 rhead;
 	/* Chunked framing checked as the bodies pass (http_chunked_scan). */

@@ -10,12 +10,14 @@
  * drained; body bytes are moved, not copied, into the other side's
  * output with evbuffer_remove_buffer() once llhttp has validated their
  * framing, so a body passes byte for byte (chunk framing included).
- * The one copy kept is x->retry: what was sent on a reused pooled
- * connection, while it is small enough to send again (which happens only
- * under exchange_resend_ok's rule: never a write the server may have read).
- * Only an idempotent request needs it: a write goes again only if none
- * of it left, and then all of it is still in the old upstream's output,
- * moved from there (x->retry_move), never copied.
+ * The one copy kept is x->retry: the body bytes sent on a reused pooled
+ * connection, while the request is small enough to send again (which
+ * happens only under exchange_resend_ok's rule: never a write the server
+ * may have read).  Only an idempotent request needs it (x->retry_head),
+ * and its head is not copied: it is built again from x->head, byte for
+ * byte the same.  A write goes again only if none of it left, and then
+ * all of it is still in the old upstream's output, moved from there
+ * (x->retry_move), never copied.
  *
  * Runs on the worker thread only.
  */
@@ -354,6 +356,18 @@ client_global_init(void)
 	resp_settings.on_message_complete = resp_on_message_complete;
 }
 
+/* The request can no longer be sent again: drop what would resend it. */
+static void
+exchange_retry_drop(struct client *c)
+{
+	if (c->x->retry != NULL) {
+		evbuffer_free(c->x->retry);
+		c->x->retry = NULL;
+	}
+	c->x->retry_head = 0;
+	c->x->retry_move = 0;
+}
+
 /* Drop the current exchange's upstream and generation references. */
 void
 exchange_end(struct client *c, int reusable)
@@ -373,10 +387,7 @@ exchange_end(struct client *c, int reusable)
 		wgen_unref(c->x->gen);
 		c->x->gen = NULL;
 	}
-	if (c->x->retry != NULL) {
-		evbuffer_free(c->x->retry);
-		c->x->retry = NULL;
-	}
+	exchange_retry_drop(c);
 	affinity_response_end(c->x->aff, -1, 0, NULL, &unreadable);
 	c->x->aff = NULL;
 	c->x->be = NULL;
@@ -727,6 +738,27 @@ exchange_pick_backend(struct client *c)
 	return 0;
 }
 
+/*
+ * The request head as it goes upstream, onto out: the same bytes each
+ * time for the same exchange (a resend builds it again).  0 or -1.
+ */
+static int
+exchange_build_head(struct client *c, struct evbuffer *out)
+{
+	const struct sw_config	*cfg = c->w->gen->cfg;
+	struct http_fwd		 fwd = { NULL, NULL, NULL };
+	char			 ab[ADDR_STRLEN];
+
+	if (cfg->x_forwarded_for)
+		fwd.client_addr = addr_format(&c->addr, ab);
+	if (cfg->x_forwarded_proto) {
+		fwd.proto = c->tls ? "https" : "http";
+		fwd.port = c->l->port;
+	}
+	return http_build_request(out, &c->x->head,
+	    llhttp_method_name(c->x->req.method), &fwd);
+}
+
 /* Route the request and start sending it upstream.  0 or -1. */
 static int
 exchange_connect(struct client *c)
@@ -734,34 +766,31 @@ exchange_connect(struct client *c)
 	struct worker		*w = c->w;
 	const struct sw_config	*cfg = w->gen->cfg;
 	struct evbuffer		*out;
-	struct http_fwd		 fwd = { NULL, NULL, NULL };
 	llhttp_t		*p = &c->x->req;
-	char			 ab[ADDR_STRLEN];
 
 	if (exchange_pick_backend(c) == -1)
 		return -1;
 	if ((c->x->up = upstream_acquire(w, c->x->srv, &client_up_cbs, c,
 	    0)) == NULL)
 		return exchange_connect_failed(c, errno);
-	if (cfg->x_forwarded_for)
-		fwd.client_addr = addr_format(&c->addr, ab);
-	if (cfg->x_forwarded_proto) {
-		fwd.proto = c->tls ? "https" : "http";
-		fwd.port = c->l->port;
-	}
 	out = conn_output(c->x->up->conn);
 	/* Without its head, the body would be read upstream as a request. */
-	if (http_build_request(out, &c->x->head, llhttp_method_name(p->method),
-	    &fwd) == -1)
+	if (exchange_build_head(c, out) == -1)
 		return exchange_error(c, 503, "service_unavailable_exception",
 		    "cannot build the request head: out of memory", -1);
-	if (c->x->up->reused && c->x->head.buf != NULL &&
-	    !c->x->idempotent) {
-		c->x->retry_move = 1;	/* no copy (exchange_resend_ok) */
+	/*
+	 * On a reused connection the request may have to go again
+	 * (exchange_resend_ok).  Nothing is copied now: a read's head is
+	 * built again, its body copied as it passes; a write is moved
+	 * from the old connection's output.
+	 */
+	if (c->x->up->reused && c->x->head.buf != NULL) {
 		c->x->queued = evbuffer_get_length(out);
-	} else if (c->x->up->reused && (c->x->retry = evbuffer_new()) != NULL)
-		evbuffer_add(c->x->retry, evbuffer_pullup(out, -1),
-		    evbuffer_get_length(out));
+		if (c->x->idempotent)
+			c->x->retry_head = 1;
+		else
+			c->x->retry_move = 1;
+	}
 	/*
 	 * No first-byte clock while the body is still on its way; with no
 	 * body, the request is whole and the clock starts now.
@@ -954,17 +983,15 @@ exchange_process_in(struct client *c)
 		if (used > 0) {
 			struct evbuffer *uout = conn_output(c->x->up->conn);
 
-			if (c->x->retry != NULL) {
-				if (evbuffer_get_length(c->x->retry) + used >
-				    c->x->gen->cfg->retry_body_max) {
-					evbuffer_free(c->x->retry);
-					c->x->retry = NULL;
-				} else
-					evbuffer_add(c->x->retry, data, used);
-			} else if (c->x->retry_move) {
+			if (c->x->retry_head || c->x->retry_move) {
 				c->x->queued += used;
 				if (c->x->queued > c->x->gen->cfg->retry_body_max)
-					c->x->retry_move = 0;
+					exchange_retry_drop(c);
+				else if (c->x->retry_head &&
+				    ((c->x->retry == NULL && (c->x->retry =
+				    evbuffer_new()) == NULL) ||
+				    evbuffer_add(c->x->retry, data, used) == -1))
+					exchange_retry_drop(c);
 			}
 			evbuffer_remove_buffer(in, uout, used);
 			c->x->req_bytes += used;
@@ -1029,16 +1056,17 @@ exchange_retry(struct client *c)
 {
 	struct upstream	*u;
 	struct evbuffer	*saved = c->x->retry;
+	int		 head = c->x->retry_head;
 	char		 ab[ADDR_STRLEN];
 
 	c->x->retry = NULL;
+	c->x->retry_head = 0;
 	/* A write: all of it is still queued on the old connection. */
-	if (saved == NULL && c->x->retry_move &&
-	    (saved = evbuffer_new()) != NULL)
+	if (c->x->retry_move && (saved = evbuffer_new()) != NULL)
 		evbuffer_add_buffer(saved, conn_output(c->x->up->conn));
-	c->x->retry_move = 0;
-	if (saved == NULL)
+	if (c->x->retry_move && saved == NULL)
 		return exchange_connect_failed(c, ENOMEM);
+	c->x->retry_move = 0;
 	upstream_close(c->x->up);
 	c->x->up = NULL;
 	c->x->retried = 1;
@@ -1049,12 +1077,21 @@ exchange_retry(struct client *c)
 	    1)) == NULL) {
 		int err = errno;
 
-		evbuffer_free(saved);
+		if (saved != NULL)
+			evbuffer_free(saved);
 		return exchange_connect_failed(c, err);
 	}
 	c->x->up = u;
-	evbuffer_add_buffer(conn_output(u->conn), saved);
-	evbuffer_free(saved);
+	/* A read: its head again, then the body bytes sent so far. */
+	if (head && exchange_build_head(c, conn_output(u->conn)) == -1) {
+		if (saved != NULL)
+			evbuffer_free(saved);
+		return exchange_connect_failed(c, ENOMEM);
+	}
+	if (saved != NULL) {
+		evbuffer_add_buffer(conn_output(u->conn), saved);
+		evbuffer_free(saved);
+	}
 	conn_set_write_low(u->conn, OUT_LOW);
 	llhttp_init(&c->x->resp, HTTP_RESPONSE, &resp_settings);
 	c->x->resp.data = c;
@@ -1076,11 +1113,9 @@ exchange_retry(struct client *c)
 static int
 exchange_resend_ok(struct client *c)
 {
-	size_t queued = c->x->retry != NULL ?
-	    evbuffer_get_length(c->x->retry) : c->x->queued;
 	size_t unsent = conn_output_len(c->x->up->conn);
 
-	if (unsent >= queued)
+	if (unsent >= c->x->queued)
 		return 1;
 	return c->x->idempotent;
 }
@@ -1198,10 +1233,7 @@ exchange_upstream_in(struct client *c)
 			/* Time between reads from now on, not to first byte. */
 			upstream_timeouts(c->x->up, c->x->gen->cfg->io_timeout_ms,
 			    c->x->gen->cfg->io_timeout_ms);
-			if (c->x->retry != NULL) {
-				evbuffer_free(c->x->retry);
-				c->x->retry = NULL;
-			}
+			exchange_retry_drop(c);	/* the server answers */
 		}
 		c->x->resp_kick = 0;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
@@ -1362,7 +1394,7 @@ exchange_upstream_eventcb(struct conn *cn, short what, void *arg)
 	}
 	/* EOF or error. */
 	if (!c->x->up_byte && c->x->up->reused && !c->x->retried &&
-	    (c->x->retry != NULL || c->x->retry_move) && exchange_resend_ok(c)) {
+	    (c->x->retry_head || c->x->retry_move) && exchange_resend_ok(c)) {
 		if (exchange_retry(c) == 0 && !c->x->req_done)
 			exchange_process(c);
 		return;
