@@ -60,8 +60,7 @@ upstream_acquire(struct worker *w, struct wserver *srv,
 		M_INC(m->conns_reused);
 		conn_setcb(u->conn, cbs->readcb, cbs->writecb, cbs->eventcb,
 		    arg);
-		upstream_timeouts(u, cfg->first_byte_timeout_ms,
-		    cfg->io_timeout_ms);
+		/* Its timeouts are the owner's to set: one change, not two. */
 		/* The client module writes, EV_WRITE only when full. */
 		conn_enable(u->conn, EV_READ);
 		return u;

@@ -54,7 +54,8 @@ struct upstream_cbs {
  * fresh_only, else a new one that starts connecting.  NULL with errno
  * set when none can be had: EMFILE, ENFILE, ENOMEM, ENOBUFS are our own
  * shortage; anything else (an unresolved name, a connect refused at
- * once) is the server's.
+ * once) is the server's.  A pooled one keeps its pool timeouts: the
+ * owner sets its own (upstream_timeouts), once, for its request.
  */
 struct upstream	*upstream_acquire(struct worker *, struct wserver *,
 		    const struct upstream_cbs *, void *arg, int fresh_only);
