@@ -739,6 +739,15 @@ exchange_pick_backend(struct client *c)
 }
 
 /*
+ * The last client address this worker thread formatted for
+ * X-Forwarded-For, and its text: requests come from few addresses (a
+ * handful of application servers, a load balancer), and no connection
+ * holds its address as text (idle memory).
+ */
+static __thread struct sw_addr	xff_addr;
+static __thread char		xff_text[ADDR_STRLEN];
+
+/*
  * The request head as it goes upstream, onto out: the same bytes each
  * time for the same exchange (a resend builds it again).  0 or -1.
  */
@@ -747,10 +756,16 @@ exchange_build_head(struct client *c, struct evbuffer *out)
 {
 	const struct sw_config	*cfg = c->w->gen->cfg;
 	struct http_fwd		 fwd = { NULL, NULL, NULL };
-	char			 ab[ADDR_STRLEN];
 
-	if (cfg->x_forwarded_for)
-		fwd.client_addr = addr_format(&c->addr, ab);
+	if (cfg->x_forwarded_for) {
+		/* addr_set zeroes the padding: whole structs compare. */
+		if (xff_text[0] == '\0' ||
+		    memcmp(&xff_addr, &c->addr, sizeof(xff_addr)) != 0) {
+			addr_format(&c->addr, xff_text);
+			memcpy(&xff_addr, &c->addr, sizeof(xff_addr));
+		}
+		fwd.client_addr = xff_text;
+	}
 	if (cfg->x_forwarded_proto) {
 		fwd.proto = c->tls ? "https" : "http";
 		fwd.port = c->l->port;
