@@ -237,7 +237,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	c->l = wl;
 	c->tls = tls != NULL;
 	c->slot = -1;
-	memset(c->rbound, -1, sizeof(c->rbound));
+	c->rbound0 = -1;
 	if (cfg->max_connection_age_ms > 0) {
 		/*
 		 * Up to 10% earlier, so connections opened together (a fleet
@@ -287,6 +287,7 @@ fail:
 	if (c != NULL) {
 		if (c->conn != NULL)
 			conn_free(c->conn);
+		free(c->rbound);
 		client_put(c);
 	}
 	if (fd != -1)
@@ -326,7 +327,37 @@ client_slot(const struct client *c)
 int
 client_route_bound(const struct client *c, int rs)
 {
-	return rs >= 0 && rs < SW_ROUTE_SLOTS ? c->rbound[rs] : -1;
+	return rs >= 0 && rs < SW_ROUTE_SLOTS ? client_rbound(c, rs) : -1;
+}
+
+/* The backend slot c's last request on route slot rs took, or -1. */
+int
+client_rbound(const struct client *c, int rs)
+{
+	if (rs == 0)
+		return c->rbound0;
+	return c->rbound != NULL ? c->rbound[rs] : -1;
+}
+
+/*
+ * Record that c's request on route slot rs went to backend slot; the
+ * bindings of route slots beyond 0 are allocated at the first (-1: out
+ * of memory, nothing recorded).
+ */
+int
+client_rbind(struct client *c, int rs, int slot)
+{
+	if (rs == 0) {
+		c->rbound0 = (int8_t)slot;
+		return 0;
+	}
+	if (c->rbound == NULL) {
+		if ((c->rbound = malloc(SW_ROUTE_SLOTS)) == NULL)
+			return -1;
+		memset(c->rbound, -1, SW_ROUTE_SLOTS);
+	}
+	c->rbound[rs] = (int8_t)slot;
+	return 0;
 }
 
 uint64_t
@@ -453,6 +484,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	}
 	conn_free(c->conn);
 	c->conn = NULL;
+	free(c->rbound);
+	c->rbound = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
 	w->nclients--;
