@@ -159,8 +159,16 @@ void	client_timeouts(struct client *, int read_ms, int write_ms);
 void	client_out(struct client *);
 void	client_up_out(struct client *);
 void	client_bind(struct client *, int slot);
-int	client_rbound(const struct client *, int rs);
 int	client_rbind(struct client *, int rs, int slot);
+
+/* The backend slot c's last request on route slot rs took, or -1. */
+static inline int
+client_rbound(const struct client *c, int rs)
+{
+	if (rs == 0)
+		return c->rbound0;
+	return c->rbound != NULL ? c->rbound[rs] : -1;
+}
 void	client_ask_close(struct client *, enum close_reason);
 int	client_close_now_ok(struct client *);
 void	client_idle_close(struct client *);
