@@ -52,6 +52,7 @@ static void	client_writecb(struct conn *, void *);
 static void	client_eventcb(struct conn *, short, void *);
 static void	client_timercb(evutil_socket_t, short, void *);
 static void	client_flushed(struct client *);
+static const struct timeval *client_idle_ctv(struct worker *, int);
 
 /*
  * Client structs given back by client_reap, kept for this thread's next
@@ -186,11 +187,44 @@ client_idle_timer(struct client *c)
 {
 	int	ms = c->w->gen->cfg->keepalive_timeout_ms;
 	uint64_t now = now_ms();
+	const struct timeval *ctv = NULL;
 
 	if (c->expire_at != 0 && c->expire_at < now + (uint64_t)ms)
 		ms = c->expire_at > now ? (int)(c->expire_at - now) : 1;
+	else
+		ctv = client_idle_ctv(c->w, ms);
 	client_timer(c, 0);
+	if (ctv != NULL) {
+		conn_set_read_common(c->conn, ms, ctv);
+		c->to_read = ms;
+	}
 	client_timeouts(c, ms, c->w->gen->cfg->client_timeout_ms);
+}
+
+/*
+ * The keep-alive timeout ms as a common timeout of w's base, or NULL.
+ * Only the configured keep-alive timeout, never a connection's own
+ * remaining age: libevent holds at most 256 durations per base, and a
+ * few reloads to other keep-alive timeouts take a slot each (up to 4;
+ * past that, the plain min-heap timeout).
+ */
+static const struct timeval *
+client_idle_ctv(struct worker *w, int ms)
+{
+	struct timeval		 tv = { ms / 1000, (ms % 1000) * 1000 };
+	const struct timeval	*ctv;
+	int			 i;
+
+	for (i = 0; i < w->nidle_ctv; i++)
+		if (w->idle_ctv_ms[i] == ms)
+			return &w->idle_ctv[i];
+	if (i == (int)(sizeof(w->idle_ctv) / sizeof(w->idle_ctv[0])) ||
+	    (ctv = event_base_init_common_timeout(w->base, &tv)) == NULL)
+		return NULL;
+	w->idle_ctv[i] = *ctv;
+	w->idle_ctv_ms[i] = ms;
+	w->nidle_ctv++;
+	return &w->idle_ctv[i];
 }
 
 /* Set the client socket's I/O timeouts in ms (0 = none), on a change. */
@@ -237,7 +271,7 @@ client_new(struct worker *w, struct wlistener *wl, int fd,
 	c->l = wl;
 	c->tls = tls != NULL;
 	c->slot = -1;
-	memset(c->rbound, -1, sizeof(c->rbound));
+	c->rbound0 = -1;
 	if (cfg->max_connection_age_ms > 0) {
 		/*
 		 * Up to 10% earlier, so connections opened together (a fleet
@@ -287,6 +321,7 @@ fail:
 	if (c != NULL) {
 		if (c->conn != NULL)
 			conn_free(c->conn);
+		free(c->rbound);
 		client_put(c);
 	}
 	if (fd != -1)
@@ -326,7 +361,28 @@ client_slot(const struct client *c)
 int
 client_route_bound(const struct client *c, int rs)
 {
-	return rs >= 0 && rs < SW_ROUTE_SLOTS ? c->rbound[rs] : -1;
+	return rs >= 0 && rs < SW_ROUTE_SLOTS ? client_rbound(c, rs) : -1;
+}
+
+/*
+ * Record that c's request on route slot rs went to backend slot; the
+ * bindings of route slots beyond 0 are allocated at the first (-1: out
+ * of memory, nothing recorded).
+ */
+int
+client_rbind(struct client *c, int rs, int slot)
+{
+	if (rs == 0) {
+		c->rbound0 = (int8_t)slot;
+		return 0;
+	}
+	if (c->rbound == NULL) {
+		if ((c->rbound = malloc(SW_ROUTE_SLOTS)) == NULL)
+			return -1;
+		memset(c->rbound, -1, SW_ROUTE_SLOTS);
+	}
+	c->rbound[rs] = (int8_t)slot;
+	return 0;
 }
 
 uint64_t
@@ -453,6 +509,8 @@ client_close(struct client *c, enum close_reason why, const char *detail)
 	}
 	conn_free(c->conn);
 	c->conn = NULL;
+	free(c->rbound);
+	c->rbound = NULL;
 	TAILQ_REMOVE(&w->clients, c, entry);
 	TAILQ_INSERT_TAIL(&w->reap_clients, c, entry);
 	w->nclients--;

@@ -118,12 +118,16 @@ struct client {
 	struct conn		*conn;
 	struct exchange		*x;		/* the exchange, or NULL: idle */
 	struct event		*timer;		/* header, drain, linger; or NULL */
+	/* Per route slot beyond 0: the backend slot its last request there
+	 * took, -1; NULL until a request matched a route (client_rbind). */
+	int8_t			*rbound;
 	uint64_t		 nreq;		/* requests begun on this conn */
 	uint64_t		 drain_due;	/* ms, monotonic; 0: not marked */
 	uint64_t		 expire_at;	/* ms: max_connection_age; 0: none */
 	uint64_t		 idle_at;	/* ms: became idle (or connected) */
-	int			 slot;		/* bound backend's metric slot, -1 */
 	int			 to_read, to_write;	/* conn timeouts set, ms */
+	int8_t			 slot;		/* bound backend's metric slot, -1 */
+	int8_t			 rbound0;	/* rbound of route slot 0 */
 	enum client_state	 state:8;
 	enum close_reason	 ask_why:8;	/* why close_asked */
 	enum close_reason	 why:8;		/* reason for a CLOSING close */
@@ -133,14 +137,20 @@ struct client {
 	unsigned		 in_paused:1;	/* client reads stopped: backpressure */
 	unsigned		 peer_eof:1;	/* client half-closed */
 	unsigned		 tls:1;		/* accepted on a TLS listener */
-	/* Per route slot: the backend slot its last request took, -1; with
-	 * policy connection, those in rpinned are fixed. */
+	/* Route slots whose binding is fixed (policy connection). */
 	uint32_t		 rpinned;
-	int8_t			 rbound[SW_ROUTE_SLOTS];
 	struct sw_addr		 addr;		/* the peer (addr_format) */
 };
-/* The byte-wide fields above hold every value. */
+/*
+ * The byte-wide fields above hold every value.  An idle connection's
+ * struct client is one 144-byte heap chunk (glibc: size + 8, in 16-byte
+ * steps); the per-route bindings (SW_ROUTE_SLOTS bytes) live apart and
+ * only on connections that used a route, so a proxy without routes
+ * does not carry them on every idle connection.
+ */
 _Static_assert(CS_DEAD < 256 && CLOSE_MAX < 256, "client: enum too wide");
+_Static_assert(SW_MAX_BACKENDS <= INT8_MAX, "client: slot is an int8_t");
+_Static_assert(SW_ROUTE_SLOTS <= 32, "client: rpinned is 32 bits");
 
 /* client.c: the connection's state, timers and close paths. */
 void	client_set_state(struct client *, enum client_state);
@@ -151,6 +161,16 @@ void	client_timeouts(struct client *, int read_ms, int write_ms);
 void	client_out(struct client *);
 void	client_up_out(struct client *);
 void	client_bind(struct client *, int slot);
+int	client_rbind(struct client *, int rs, int slot);
+
+/* The backend slot c's last request on route slot rs took, or -1. */
+static inline int
+client_rbound(const struct client *c, int rs)
+{
+	if (rs == 0)
+		return c->rbound0;
+	return c->rbound != NULL ? c->rbound[rs] : -1;
+}
 void	client_ask_close(struct client *, enum close_reason);
 int	client_close_now_ok(struct client *);
 void	client_idle_close(struct client *);

@@ -99,6 +99,9 @@ struct conn {
 	/* Watermarks: a few hundred KiB at most (conn_set_read_high). */
 	uint32_t		 rd_high, wr_low;
 	struct event		*rev;		/* in this allocation */
+	/* The read timeout as a common timeout of the base, or NULL:
+	 * conn_set_read_common; cleared when the read timeout changes. */
+	const struct timeval	*rd_ctv;
 	struct event		*wev;
 	struct evbuffer		*in, *out;
 	struct evbuffer_cb_entry *in_cb;	/* re-arm below rd_high */
@@ -154,6 +157,14 @@ conn_tv(int ms, struct timeval *tv)
 	tv->tv_sec = ms / 1000;
 	tv->tv_usec = (ms % 1000) * 1000;
 	return tv;
+}
+
+/* c's read timeout for event_add: its common timeout if it has one. */
+static const struct timeval *
+conn_rd_tv(struct conn *c, struct timeval *tv)
+{
+	return c->rd_ctv != NULL && c->rd_ms > 0 ? c->rd_ctv :
+	    conn_tv(c->rd_ms, tv);
 }
 
 static void	conn_buf_put(struct evbuffer *);
@@ -237,7 +248,7 @@ conn_rd_update(struct conn *c)
 	if (c->t != NULL && !c->dead)
 		want = c->hs ? !c->hs_ww : !c->rd_ww && (want || c->wr_wr);
 	if (want && !c->rd_armed) {
-		if (event_add(c->rev, conn_tv(c->rd_ms, &tv)) == 0)
+		if (event_add(c->rev, conn_rd_tv(c, &tv)) == 0)
 			c->rd_armed = 1;
 	} else if (!want && c->rd_armed) {
 		event_del(c->rev);
@@ -547,6 +558,21 @@ conn_set_write_low(struct conn *c, size_t low)
 }
 
 void
+conn_set_read_common(struct conn *c, int read_ms, const struct timeval *ctv)
+{
+	struct timeval r;
+
+	if (read_ms == c->rd_ms && ctv == c->rd_ctv)
+		return;
+	c->rd_ms = read_ms;
+	c->rd_ctv = read_ms > 0 ? ctv : NULL;
+	if (c->rd_armed && read_ms > 0)
+		event_add(c->rev, conn_rd_tv(c, &r));
+	else if (c->rd_armed)
+		event_remove_timer(c->rev);
+}
+
+void
 conn_set_timeouts(struct conn *c, int read_ms, int write_ms)
 {
 	struct timeval r, w;
@@ -558,6 +584,7 @@ conn_set_timeouts(struct conn *c, int read_ms, int write_ms)
 	 */
 	if (read_ms != c->rd_ms) {
 		c->rd_ms = read_ms;
+		c->rd_ctv = NULL;
 		if (c->rd_armed && read_ms > 0)
 			event_add(c->rev, conn_tv(read_ms, &r));
 		else if (c->rd_armed)

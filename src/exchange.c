@@ -715,7 +715,7 @@ exchange_pick_backend(struct client *c)
 	 */
 	if ((c->x->be = wgen_route(c->x->gen, ri, c->x->aff_slot >= 0 ?
 	    c->x->aff_slot : (c->rpinned & 1u << rs) &&
-	    cfg->policy == POLICY_CONNECTION ? c->rbound[rs] : -1,
+	    cfg->policy == POLICY_CONNECTION ? client_rbound(c, rs) : -1,
 	    &c->x->head, cfg->policy == POLICY_STICKY ?
 	    addr_format(&c->addr, ab) : "")) == NULL)
 		return exchange_error(c, 503, "no_backend_exception",
@@ -727,7 +727,9 @@ exchange_pick_backend(struct client *c)
 	else {
 		/* A search context's request does not move the binding. */
 		client_bind(c, c->x->be->conf->metric_slot);
-		c->rbound[rs] = (int8_t)c->x->be->conf->metric_slot;
+		if (client_rbind(c, rs, c->x->be->conf->metric_slot) == -1)
+			return exchange_error(c, 503, "no_backend_exception",
+			    "out of memory", -1);
 		c->rpinned = cfg->policy == POLICY_CONNECTION ?
 		    c->rpinned | 1u << rs : 0;
 	}

@@ -101,6 +101,15 @@ void		 conn_set_write_low(struct conn *, size_t low);
 /* Read and write inactivity timeouts, ms (0: none); only changes cost. */
 void		 conn_set_timeouts(struct conn *, int read_ms, int write_ms);
 /*
+ * The read timeout, read_ms, as ctv: the same duration made a common
+ * timeout of the conn's base (event_base_init_common_timeout), which
+ * outlives the conn.  libevent keeps such timeouts in a list per
+ * duration, not in its min-heap, so thousands of idle connections with
+ * one keep-alive timeout hold no heap slot.  Until the next change.
+ */
+void		 conn_set_read_common(struct conn *, int read_ms,
+		    const struct timeval *ctv);
+/*
  * Send what the output holds now; what the kernel does not take goes
  * out when the socket is writable.  During a TLS handshake, at its end.
  */

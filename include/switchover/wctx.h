@@ -94,6 +94,12 @@ struct worker {
 
 	struct event		*deadline_ev;
 	int			 stopped;	/* loop exited */
+
+	/* Keep-alive timeouts made common timeouts of base (client.c's
+	 * client_idle_ctv); never changed once set: conns point here. */
+	struct timeval		 idle_ctv[4];
+	int			 idle_ctv_ms[4];
+	int			 nidle_ctv;
 };
 
 /* Have the worker free what was queued on its reap lists, soon. */

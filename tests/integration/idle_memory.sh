@@ -12,12 +12,14 @@ sw_init
 # A few per-connection bytes of slack for heap granularity; before the
 # exchange and the conn layer an idle connection cost about 2,000, with
 # its own timer event about 860, with none about 675, with its read
-# event inside struct conn and its address in binary about 600.  Of
-# that, the heap holds about 460 per connection (struct client 160,
-# struct conn and its read event 256, libevent's per-descriptor records
-# about 40); the rest is memory the burst of first requests touched
-# (read buffers, upstream connections) and libevent's arrays growing.
-LIMIT=640
+# event inside struct conn and its address in binary about 600, with
+# the per-route bindings apart and the keep-alive timeout a libevent
+# common timeout (no min-heap slot) about 570.  Of that, the heap holds
+# about 432 per connection (struct client 144, struct conn and its read
+# event 256, libevent's per-descriptor records about 32); the rest is
+# memory the burst of first requests touched (read buffers, upstream
+# connections) and libevent's arrays growing.
+LIMIT=600
 N=2000
 # Each client costs the proxy a descriptor, plus one per busy upstream.
 lim=$(ulimit -n)
