@@ -643,17 +643,16 @@ conn_trigger_read(struct conn *c)
 }
 
 /*
- * Read once into space reserved at the input's end.  Returns the bytes
- * read, 0 at EOF, -1 with errno on an error (EAGAIN included).
+ * Reserve the space for one read at the input's end, in v (one or two
+ * pieces, *room bytes in all): small for a head, larger once a read
+ * filled all it was given, never past rd_high.  The number of pieces,
+ * or -1 with errno ENOMEM.  Plain and TLS reads share it.
  */
-static ssize_t
-conn_read(struct conn *c)
+static int
+conn_reserve(struct conn *c, struct evbuffer_iovec v[2], size_t *room)
 {
-	struct evbuffer_iovec	v[2];
-	size_t			room = c->full ? READ_BIG : READ_SMALL, len;
-	ssize_t			n;
-	int			nv;
-	size_t			got;
+	size_t	want = c->full ? READ_BIG : READ_SMALL, len;
+	int	nv;
 
 	if (conn_buffers(c) == -1) {
 		errno = ENOMEM;
@@ -661,24 +660,41 @@ conn_read(struct conn *c)
 	}
 	if (c->rd_high > 0) {
 		len = evbuffer_get_length(c->in);
-		if (room > c->rd_high - len)
-			room = c->rd_high - len;
+		if (want > c->rd_high - len)
+			want = c->rd_high - len;
 	}
-	if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v, 2)) < 1) {
-		room = room < READ_MIN ? room : READ_MIN;
-		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v,
+	if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)want, v, 2)) < 1) {
+		want = want < READ_MIN ? want : READ_MIN;
+		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)want, v,
 		    2)) < 1) {
 			errno = ENOMEM;
 			return -1;
 		}
 	}
-	/* Reserved space may exceed room: read no more than asked. */
-	if (v[0].iov_len >= room) {
-		v[0].iov_len = room;
+	/* Reserved space may exceed what we want: read no more. */
+	if (v[0].iov_len >= want) {
+		v[0].iov_len = want;
 		nv = 1;
-	} else if (nv == 2 && v[0].iov_len + v[1].iov_len > room)
-		v[1].iov_len = room - v[0].iov_len;
-	got = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
+	} else if (nv == 2 && v[0].iov_len + v[1].iov_len > want)
+		v[1].iov_len = want - v[0].iov_len;
+	*room = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
+	return nv;
+}
+
+/*
+ * Read once into space reserved at the input's end.  Returns the bytes
+ * read, 0 at EOF, -1 with errno on an error (EAGAIN included).
+ */
+static ssize_t
+conn_read(struct conn *c)
+{
+	struct evbuffer_iovec	v[2];
+	ssize_t			n;
+	int			nv;
+	size_t			got;
+
+	if ((nv = conn_reserve(c, v, &got)) == -1)
+		return -1;
 	n = readv(c->fd, (struct iovec *)v, nv);
 	if (n <= 0) {
 		int err = errno;
@@ -983,8 +999,7 @@ static ssize_t
 conn_tls_read(struct conn *c)
 {
 	struct evbuffer_iovec	v[2];
-	size_t			room = c->full ? READ_BIG : READ_SMALL, len;
-	size_t			got = 0, off = 0, total;
+	size_t			got = 0, off = 0, total, len;
 	int			nv, i = 0, n, err, ww, rc = 0;
 
 	if (c->rd_end) {
@@ -993,29 +1008,8 @@ conn_tls_read(struct conn *c)
 		errno = c->t->end_errno;
 		return rc == END_EOF ? 0 : -1;
 	}
-	if (conn_buffers(c) == -1) {
-		errno = ENOMEM;
+	if ((nv = conn_reserve(c, v, &total)) == -1)
 		return -1;
-	}
-	if (c->rd_high > 0) {
-		len = evbuffer_get_length(c->in);
-		if (room > c->rd_high - len)
-			room = c->rd_high - len;
-	}
-	if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v, 2)) < 1) {
-		room = room < READ_MIN ? room : READ_MIN;
-		if ((nv = evbuffer_reserve_space(c->in, (ev_ssize_t)room, v,
-		    2)) < 1) {
-			errno = ENOMEM;
-			return -1;
-		}
-	}
-	if (v[0].iov_len >= room) {
-		v[0].iov_len = room;
-		nv = 1;
-	} else if (nv == 2 && v[0].iov_len + v[1].iov_len > room)
-		v[1].iov_len = room - v[0].iov_len;
-	total = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
 	c->tls_more = 0;
 	while (i < nv) {
 		len = v[i].iov_len - off;
