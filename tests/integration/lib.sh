@@ -280,3 +280,31 @@ fds_stable() {
 upstream_conns() {
 	ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
 }
+
+# strace_start: count the proxy's system calls (every thread) into
+# $TMP/strace.out, from the moment each thread has its tracer (bounded:
+# 10 s); skips the test (exit 77) where ptrace is refused.  strace_stop
+# ends the count and writes the table.
+strace_start() {
+	local attached=0
+	strace -f -c -q -p "$SW_PID" -o "$TMP/strace.out" 2>"$TMP/strace.err" &
+	ST=$!
+	for _ in $(seq 100); do
+		if ! grep -h '^TracerPid:' /proc/"$SW_PID"/task/*/status 2>/dev/null |
+		    grep -q 'TracerPid:[[:space:]]*0$'; then
+			attached=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ "$attached" = 0 ]; then
+		kill "$ST" 2>/dev/null || true
+		echo "# strace cannot attach here (ptrace refused?): skipped"
+		cat "$TMP/strace.err"
+		exit 77
+	fi
+}
+strace_stop() {
+	kill -INT "$ST"
+	wait "$ST" 2>/dev/null || true
+}

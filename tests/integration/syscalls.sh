@@ -19,25 +19,9 @@ start_proxy "$TMP/sw.conf"
 # Warm up: the pool and the client connections exist before counting.
 "$LOADGEN" -p "$P" -c 4 -n 400 -j >/dev/null
 
-strace -f -c -q -p "$SW_PID" -o "$TMP/strace.out" 2>"$TMP/strace.err" &
-ST=$!
-# Attached once every thread has a tracer (bounded: 10 s).
-attached=0
-for _ in $(seq 100); do
-	if ! grep -h '^TracerPid:' /proc/"$SW_PID"/task/*/status 2>/dev/null |
-	    grep -q 'TracerPid:[[:space:]]*0$'; then
-		attached=1
-		break
-	fi
-	sleep 0.1
-done
-if [ "$attached" = 0 ]; then
-	kill "$ST" 2>/dev/null || true
-	echo "# strace cannot attach here (ptrace refused?): skipped"; cat "$TMP/strace.err"
-	exit 77
-fi
+strace_start
 out=$("$LOADGEN" -p "$P" -c 4 -n "$N" -j | tail -n 1)
-kill -INT "$ST"; wait "$ST" 2>/dev/null || true
+strace_stop
 check "all $N answered" "$N" "$(jq -r .summary.answered <<<"$out")"
 cat "$TMP/strace.out"
 
@@ -85,15 +69,9 @@ for _ in range(n):
 print(ok)
 PY
 python3 "$TMP/bulk.py" "$P" 20 >/dev/null	# the pooled upstream exists
-strace -f -c -q -p "$SW_PID" -o "$TMP/strace.out" 2>"$TMP/strace.err" &
-ST=$!
-for _ in $(seq 100); do
-	grep -h '^TracerPid:' /proc/"$SW_PID"/task/*/status 2>/dev/null |
-	    grep -q 'TracerPid:[[:space:]]*0$' || break
-	sleep 0.1
-done
+strace_start
 okn=$(python3 "$TMP/bulk.py" "$P" "$M")
-kill -INT "$ST"; wait "$ST" 2>/dev/null || true
+strace_stop
 check "all $M bulk POSTs answered 200" "$M" "$okn"
 cat "$TMP/strace.out"
 reads=$(calls read readv recvfrom recvmsg)

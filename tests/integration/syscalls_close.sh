@@ -44,24 +44,9 @@ check "an accepted socket has TCP_NODELAY on, inherited from the listener" 1 \
 # 2. Counted: N new-connection GETs, after a warm-up that made the pool.
 start_proxy "$TMP/sw.conf"
 "$LOADGEN" -p "$P" -c 4 -n 200 -C -j >/dev/null
-strace -f -c -q -p "$SW_PID" -o "$TMP/strace.out" 2>"$TMP/strace.err" &
-ST=$!
-attached=0
-for _ in $(seq 100); do
-	if ! grep -h '^TracerPid:' /proc/"$SW_PID"/task/*/status 2>/dev/null |
-	    grep -q 'TracerPid:[[:space:]]*0$'; then
-		attached=1
-		break
-	fi
-	sleep 0.1
-done
-if [ "$attached" = 0 ]; then
-	kill "$ST" 2>/dev/null || true
-	echo "# strace cannot attach here (ptrace refused?): skipped"; cat "$TMP/strace.err"
-	exit 77
-fi
+strace_start
 out=$("$LOADGEN" -p "$P" -c 4 -n "$N" -C -j | tail -n 1)
-kill -INT "$ST"; wait "$ST" 2>/dev/null || true
+strace_stop
 check "all $N answered" "$N" "$(jq -r .summary.answered <<<"$out")"
 check "no errors" 0 "$(jq -r .summary.errors <<<"$out")"
 cat "$TMP/strace.out"

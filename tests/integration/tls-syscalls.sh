@@ -51,24 +51,9 @@ PY
 # Warm up: the pooled upstream exists before counting.
 python3 "$TMP/get.py" "$TMP/ca.crt" "$P" 40 >/dev/null
 
-strace -f -c -q -p "$SW_PID" -o "$TMP/strace.out" 2>"$TMP/strace.err" &
-ST=$!
-attached=0
-for _ in $(seq 100); do
-	if ! grep -h '^TracerPid:' /proc/"$SW_PID"/task/*/status 2>/dev/null |
-	    grep -q 'TracerPid:[[:space:]]*0$'; then
-		attached=1
-		break
-	fi
-	sleep 0.1
-done
-if [ "$attached" = 0 ]; then
-	kill "$ST" 2>/dev/null || true
-	echo "# strace cannot attach here (ptrace refused?): skipped"; cat "$TMP/strace.err"
-	exit 77
-fi
+strace_start
 okn=$(python3 "$TMP/get.py" "$TMP/ca.crt" "$P" "$N")
-kill -INT "$ST"; wait "$ST" 2>/dev/null || true
+strace_stop
 check "all $N HTTPS GETs answered 200" "$N" "$okn"
 cat "$TMP/strace.out"
 
